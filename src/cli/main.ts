@@ -1,0 +1,86 @@
+/**
+ * The `heapy` command: dispatches to one module per subcommand under ./commands/.
+ * This is the only layer that prints errors and chooses exit codes.
+ */
+import { ExitCode, HeapyError } from '../errors.js';
+
+/** A subcommand module: runs with the arguments after its name and returns an exit code. */
+export interface CommandModule {
+  /** One line for `heapy help`. */
+  readonly summary: string;
+  /** Usage text printed for `--help` or bad usage. */
+  readonly usage: string;
+  /** Runs the command; resolves to the process exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+// One module a command under ./commands/, each loaded lazily so that `heapy summary` does not
+// pay for the browser or inspector code.
+const commandNames = [
+  'summary', 'path', 'repl', 'demo', 'connect', 'ps', 'attach', 'snapshot', 'heap', 'diff', 'leaks',
+  'graph', 'hints', 'run', 'monitor', 'plot', 'peak', 'list', 'alloc', 'report', 'serve',
+] as const;
+
+async function loadCommand(name: string): Promise<CommandModule | undefined> {
+  if (!(commandNames as readonly string[]).includes(name)) return undefined;
+  try {
+    const mod = (await import(`./commands/${name}.js`)) as { command: CommandModule };
+    return mod.command;
+  } catch (err) {
+    // A command whose module is not built yet is reported as unknown, not as a crash.
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`commands/${name}.js`)) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+async function help(): Promise<string> {
+  const lines = ['usage: heapy <command> [options]', '', 'commands:'];
+  for (const name of commandNames) {
+    const cmd = await loadCommand(name);
+    if (cmd) lines.push(`  ${name.padEnd(10)} ${cmd.summary}`);
+  }
+  lines.push('', 'Run `heapy <command> --help` for its options. Add --debug to see stack traces.');
+  return lines.join('\n');
+}
+
+/** Entry point: returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  const args = argv.filter((a) => a !== '--debug');
+  const name = args[0];
+  try {
+    if (!name || name === 'help' || name === '--help' || name === '-h') {
+      process.stdout.write((await help()) + '\n');
+      return name ? ExitCode.ok : ExitCode.usage;
+    }
+    if (name === '--version' || name === '-V') {
+      const { readFileSync } = await import('node:fs');
+      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(pkg.version + '\n');
+      return ExitCode.ok;
+    }
+    const cmd = await loadCommand(name);
+    if (!cmd) {
+      process.stderr.write(`heapy: unknown command '${name}' (see 'heapy help')\n`);
+      return ExitCode.usage;
+    }
+    if (args.includes('--help') || args.includes('-h')) {
+      process.stdout.write(cmd.usage + '\n');
+      return ExitCode.ok;
+    }
+    return await cmd.run(args.slice(1));
+  } catch (err) {
+    if (err instanceof HeapyError) {
+      process.stderr.write(`heapy: ${err.message}\n`);
+      if (debug && err.stack) process.stderr.write(err.stack + '\n');
+      return err.exitCode;
+    }
+    const e = err as Error;
+    process.stderr.write(`heapy: internal error: ${e?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}\n`);
+    if (debug && e?.stack) process.stderr.write(e.stack + '\n');
+    return ExitCode.internal;
+  }
+}
+

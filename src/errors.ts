@@ -1,0 +1,70 @@
+/**
+ * Errors a user can cause, each with a one-line message and a distinct exit code.
+ * The CLI (src/cli/) is the only place that turns them into output and an exit status.
+ */
+
+/** Exit codes of the `heapy` command, one per failure a user can cause. */
+export const ExitCode = {
+  ok: 0,
+  /** An unexpected internal error (a bug in heapy); rerun with --debug for the stack. */
+  internal: 1,
+  /** Bad command-line usage. */
+  usage: 2,
+  /** A file that does not exist or cannot be read. */
+  fileNotFound: 3,
+  /** A file that is not a valid .heapsnapshot (truncated, corrupted, inconsistent counts). */
+  badSnapshot: 4,
+  /** Input whose declared size cannot be held in memory. */
+  tooLarge: 5,
+  /** Bad input of another kind (a bad data file, an unknown relation, an id not in the snapshot). */
+  badInput: 6,
+  /** A file that could not be written. */
+  writeFailed: 7,
+  /** No process with that pid. */
+  noSuchProcess: 10,
+  /** The pid is not a Node.js process. */
+  notNode: 11,
+  /** The process belongs to another user. */
+  permissionDenied: 12,
+  /** The inspector port is already used by another process. */
+  portTaken: 13,
+  /** The target did not answer in time. */
+  targetTimeout: 14,
+  /** The connection to the target was lost mid-operation. */
+  connectionLost: 15,
+  /** The inspector refused the WebSocket connection. */
+  wsRefused: 16,
+  /** A network listener that would be unsafe (non-loopback without allowRemote and a token). */
+  unsafeListen: 20,
+  /** Could not bind or connect to a manhole address. */
+  addressUnavailable: 21,
+  /** A rejected manhole token. */
+  authFailed: 22,
+  /** A browser needed for the command could not be started. */
+  browserMissing: 30,
+} as const;
+
+/** One of the values of {@link ExitCode}. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error with a one-line message meant for the user and the exit code the CLI should use. */
+export class HeapyError extends Error {
+  /** Exit status for the CLI. */
+  readonly exitCode: ExitCodeValue;
+  constructor(message: string, exitCode: ExitCodeValue, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HeapyError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** A .heapsnapshot that cannot be read: names the source and, where known, the byte offset. */
+export class SnapshotFormatError extends HeapyError {
+  /** Byte offset in the input where the problem was found, or -1 if it is not about one place. */
+  readonly offset: number;
+  constructor(source: string, message: string, offset = -1, exitCode: ExitCodeValue = ExitCode.badSnapshot) {
+    super(`${source}: ${message}${offset >= 0 ? ` (at byte ${offset})` : ''}`, exitCode);
+    this.name = 'SnapshotFormatError';
+    this.offset = offset;
+  }
+}

@@ -1,0 +1,5 @@
+/**
+ * heapy's library API. Named exports only.
+ * @packageDocumentation
+ */
+export { ExitCode, HeapyError, SnapshotFormatError } from './errors.js';

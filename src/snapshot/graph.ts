@@ -1,0 +1,579 @@
+/**
+ * The heap graph in flat typed arrays, and what heapy derives from it: retainers, distances from
+ * the roots, the dominator tree, retained sizes and the owners of internal backing stores.
+ *
+ * One id in the API: the node ordinal (0..nodeCount-1). Edges are numbered 0..edgeCount-1 in node
+ * order, so node i owns edges firstEdge[i] .. firstEdge[i+1]-1.
+ */
+import type { ProgressCallback, RawSnapshot, TraceTree } from './parser.js';
+import type { SnapshotMeta, TypeIds } from './meta.js';
+
+/** Marks "no node" in ordinal arrays (dominator of the root, owner of an unowned node). */
+export const NO_NODE = 0xffffffff;
+/** Distance of a node that no strong path reaches. */
+export const NO_DISTANCE = 0xffffffff;
+/**
+ * Distances of nodes reached only through the system roots start here (as in DevTools), so that a
+ * shortest path prefers the user's global objects over V8's internal root lists.
+ */
+export const SYSTEM_DISTANCE_BASE = 100_000_000;
+/** Top bit of a retainer entry: the edge does not count for dominators (weak, shortcut, ...). */
+const INESSENTIAL = 0x80000000;
+const ORDINAL_MASK = 0x7fffffff;
+
+/** Options for {@link HeapSnapshot.analyze}. */
+export interface AnalyzeOptions {
+  readonly onProgress?: ProgressCallback | undefined;
+}
+
+/**
+ * A loaded heap snapshot with its derived indexes. Construct with {@link HeapSnapshot.analyze};
+ * every derived array is complete on return.
+ */
+export class HeapSnapshot {
+  readonly meta: SnapshotMeta;
+  readonly types: TypeIds;
+  readonly nodeCount: number;
+  readonly edgeCount: number;
+  readonly rootOrdinal: number;
+  readonly nodeType: Uint8Array;
+  readonly nodeName: Uint32Array;
+  readonly nodeId: Uint32Array;
+  readonly nodeSelfSize: Uint32Array | Float64Array;
+  readonly nodeTraceId: Uint32Array | null;
+  readonly nodeDetachedness: Uint8Array | null;
+  readonly firstEdge: Uint32Array;
+  readonly edgeType: Uint8Array;
+  readonly edgeName: Uint32Array;
+  readonly edgeTo: Uint32Array;
+  readonly strings: string[];
+  readonly traceFunctionInfos: Float64Array | null;
+  readonly traceTree: TraceTree | null;
+  readonly locations: Uint32Array | null;
+
+  /** Retainer prefix sums: node i is retained by entries firstRetainer[i] .. firstRetainer[i+1]-1. */
+  readonly firstRetainer: Uint32Array;
+  /** Retaining node ordinal per entry; the top bit marks an edge that does not count for dominators. */
+  readonly retainers: Uint32Array;
+  /** BFS distance from the roots over non-weak edges, or NO_DISTANCE. */
+  readonly distance: Uint32Array;
+  /** Immediate dominator ordinal (the root's is NO_NODE). */
+  readonly dominator: Uint32Array;
+  /** Retained size: self size plus all that only this node keeps alive. */
+  readonly retainedSize: Float64Array;
+  /** Owner of an internal store (hidden/array node owned by one object), else NO_NODE. */
+  readonly owner: Uint32Array;
+  /** 1 for nodes reachable from the user's roots (the global objects), as DevTools' page objects. */
+  readonly userReachable: Uint8Array;
+  /** Sum of all self sizes. */
+  readonly totalSize: number;
+
+  private idOrder: Uint32Array | null = null;
+
+  private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined) {
+    this.meta = raw.meta;
+    this.types = raw.types;
+    this.nodeCount = raw.nodeCount;
+    this.edgeCount = raw.edgeCount;
+    this.rootOrdinal = raw.meta.rootOrdinal;
+    this.nodeType = raw.nodeType;
+    this.nodeName = raw.nodeName;
+    this.nodeId = raw.nodeId;
+    this.nodeSelfSize = raw.nodeSelfSize;
+    this.nodeTraceId = raw.nodeTraceId;
+    this.nodeDetachedness = raw.nodeDetachedness;
+    this.firstEdge = raw.firstEdge;
+    this.edgeType = raw.edgeType;
+    this.edgeName = raw.edgeName;
+    this.edgeTo = raw.edgeTo;
+    this.strings = raw.strings;
+    this.traceFunctionInfos = raw.traceFunctionInfos;
+    this.traceTree = raw.traceTree;
+    this.locations = raw.locations;
+    let total = 0;
+    const self = this.nodeSelfSize;
+    for (let i = 0; i < this.nodeCount; i++) total += self[i]!;
+    this.totalSize = total;
+
+    const progress = onProgress ?? (() => {});
+    if (this.nodeCount === 0) {
+      this.firstRetainer = new Uint32Array(1);
+      this.retainers = new Uint32Array(0);
+      this.distance = new Uint32Array(0);
+      this.dominator = new Uint32Array(0);
+      this.retainedSize = new Float64Array(0);
+      this.owner = new Uint32Array(0);
+      this.userReachable = new Uint8Array(0);
+      return;
+    }
+    progress('user roots', 0, 1);
+    this.userReachable = this.markUserReachable();
+    progress('retainers', 0, 1);
+    const { firstRetainer, retainers } = this.buildRetainers();
+    this.firstRetainer = firstRetainer;
+    this.retainers = retainers;
+    progress('distances', 0, 1);
+    this.distance = this.computeDistances();
+    progress('dominators', 0, 1);
+    const { dominator, retainedSize } = this.computeDominators();
+    this.dominator = dominator;
+    this.retainedSize = retainedSize;
+    progress('owners', 0, 1);
+    this.owner = this.computeOwners();
+    progress('done', 1, 1);
+  }
+
+  /** Builds the derived indexes over a parsed snapshot. */
+  static analyze(raw: RawSnapshot, options: AnalyzeOptions = {}): HeapSnapshot {
+    return new HeapSnapshot(raw, options.onProgress);
+  }
+
+  /** The string table entry at index i. */
+  string(i: number): string {
+    return this.strings[i] ?? '';
+  }
+
+  /** The node's raw name (constructor name for objects, the value for strings). */
+  nodeNameString(ord: number): string {
+    return this.strings[this.nodeName[ord]!] ?? '';
+  }
+
+  /** The node's V8 type name ("object", "closure", "hidden", ...). */
+  nodeTypeName(ord: number): string {
+    return this.meta.nodeTypes[this.nodeType[ord]!] ?? 'unknown';
+  }
+
+  /** The edge's type name ("property", "element", "internal", ...). */
+  edgeTypeName(e: number): string {
+    return this.meta.edgeTypes[this.edgeType[e]!] ?? 'unknown';
+  }
+
+  /** True when the edge's name_or_index is a number rather than a string index. */
+  edgeHasIndex(e: number): boolean {
+    const t = this.edgeType[e];
+    return t === this.types.edgeElement || t === this.types.edgeHidden;
+  }
+
+  /** The edge's name: the property name, or the index as a decimal string. */
+  edgeNameString(e: number): string {
+    return this.edgeHasIndex(e) ? String(this.edgeName[e]) : (this.strings[this.edgeName[e]!] ?? '');
+  }
+
+  /** The node's self size in bytes. */
+  selfSize(ord: number): number {
+    return this.nodeSelfSize[ord]!;
+  }
+
+  /**
+   * DevTools' class name of a node: the constructor name for objects and native nodes,
+   * `(system)` for hidden nodes, `(compiled code)` for code, `(type)` for the rest.
+   */
+  className(ord: number): string {
+    const t = this.nodeType[ord]!;
+    const ty = this.types;
+    if (t === ty.object || t === ty.native) return this.nodeNameString(ord);
+    if (t === ty.hidden) return '(system)';
+    if (t === ty.code) return '(compiled code)';
+    return `(${this.meta.nodeTypes[t] ?? 'unknown'})`;
+  }
+
+  /** The node ordinal of a V8 object id, or -1. Works past 2^24 nodes (no Map). */
+  ordinalOfId(id: number): number {
+    const order = (this.idOrder ??= this.sortById());
+    const ids = this.nodeId;
+    let lo = 0;
+    let hi = order.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const o = order[mid]!;
+      const v = ids[o]!;
+      if (v === id) return o;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Ordinals sorted by id, by a two-pass LSD radix sort on 16-bit digits (no comparator calls). */
+  private sortById(): Uint32Array {
+    const n = this.nodeCount;
+    const ids = this.nodeId;
+    let a = new Uint32Array(n);
+    let b = new Uint32Array(n);
+    for (let i = 0; i < n; i++) a[i] = i;
+    for (let shift = 0; shift < 32; shift += 16) {
+      const counts = new Uint32Array(65537);
+      for (let i = 0; i < n; i++) counts[((ids[a[i]!]! >>> shift) & 0xffff) + 1]!++;
+      for (let k = 1; k <= 65536; k++) counts[k]! += counts[k - 1]!;
+      for (let i = 0; i < n; i++) {
+        const o = a[i]!;
+        b[counts[(ids[o]! >>> shift) & 0xffff]!++] = o;
+      }
+      const t = a;
+      a = b;
+      b = t;
+    }
+    return a;
+  }
+
+  /** True if the retainer entry k counts for dominators. */
+  retainerIsEssential(k: number): boolean {
+    return (this.retainers[k]! & INESSENTIAL) === 0;
+  }
+
+  /** The retaining node of retainer entry k. */
+  retainerNode(k: number): number {
+    return this.retainers[k]! & ORDINAL_MASK;
+  }
+
+  /**
+   * Marks what the user's roots reach: the root's shortcut children (the global objects) and
+   * Chromium's `(Document DOM trees)`, following non-weak edges.
+   */
+  private markUserReachable(): Uint8Array {
+    const n = this.nodeCount;
+    const flags = new Uint8Array(n);
+    const stack = new Uint32Array(n);
+    let top = 0;
+    const { firstEdge, edgeType, edgeTo } = this;
+    const { edgeShortcut, edgeElement, edgeWeak, synthetic } = this.types;
+    const root = this.rootOrdinal;
+    for (let e = firstEdge[root]!, end = firstEdge[root + 1]!; e < end; e++) {
+      const t = edgeType[e];
+      const to = edgeTo[e]!;
+      if (t === edgeElement) {
+        if (!(this.nodeType[to] === synthetic && this.nodeNameString(to) === '(Document DOM trees)')) continue;
+      } else if (t !== edgeShortcut) {
+        continue;
+      }
+      if (flags[to]) continue;
+      flags[to] = 1;
+      stack[top++] = to;
+    }
+    while (top > 0) {
+      const v = stack[--top]!;
+      for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
+        if (edgeType[e] === edgeWeak) continue;
+        const to = edgeTo[e]!;
+        if (flags[to]) continue;
+        flags[to] = 1;
+        stack[top++] = to;
+      }
+    }
+    return flags;
+  }
+
+  /**
+   * WeakMap values are retained by the key and by the table together; as DevTools does, the
+   * table's edge is left out of the dominator tree. Maps string index → the table's node id.
+   */
+  private weakMapTableEdgeNames(): Map<number, number> {
+    const result = new Map<number, number>();
+    const re = /^\d+ \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(\d+)\)$/;
+    const strings = this.strings;
+    for (let i = 0; i < strings.length; i++) {
+      const s = strings[i]!;
+      if (s.length > 30 && s.includes('pair in WeakMap')) {
+        const m = re.exec(s);
+        if (m) result.set(i, Number(m[1]));
+      }
+    }
+    return result;
+  }
+
+  /**
+   * Builds the reverse graph. Each entry carries a flag for edges the dominator tree ignores:
+   * weak edges, self edges, shortcuts not from the root, WeakMap table edges, and edges from a
+   * node the user's roots do not reach into one they do (as DevTools does, so that objects the
+   * debugger or V8's root lists also hold are attributed to the user's objects).
+   */
+  private buildRetainers(): { firstRetainer: Uint32Array; retainers: Uint32Array } {
+    const n = this.nodeCount;
+    const { firstEdge, edgeType, edgeTo, edgeName, nodeId, userReachable } = this;
+    const { edgeWeak, edgeShortcut, edgeInternal } = this.types;
+    const root = this.rootOrdinal;
+    const weakMapNames = this.weakMapTableEdgeNames();
+    const checkWeakMap = weakMapNames.size > 0;
+    const firstRetainer = new Uint32Array(n + 1);
+    const E = this.edgeCount;
+    for (let e = 0; e < E; e++) firstRetainer[edgeTo[e]! + 1]!++;
+    for (let i = 0; i < n; i++) firstRetainer[i + 1]! += firstRetainer[i]!;
+    const retainers = new Uint32Array(E);
+    // Fill from the back so that entries keep the order of their edges.
+    const cursor = firstRetainer.slice(1);
+    for (let v = n - 1; v >= 0; v--) {
+      const vFlag = userReachable[v];
+      for (let e = firstEdge[v + 1]! - 1, start = firstEdge[v]!; e >= start; e--) {
+        const to = edgeTo[e]!;
+        const t = edgeType[e];
+        let essential =
+          t !== edgeWeak &&
+          to !== v &&
+          (v === root || (t !== edgeShortcut && !(userReachable[to] && !vFlag)));
+        if (essential && checkWeakMap && t === edgeInternal) {
+          const table = weakMapNames.get(edgeName[e]!);
+          if (table !== undefined && table === nodeId[v]) essential = false;
+        }
+        retainers[--cursor[to]!] = essential ? v : (v | INESSENTIAL) >>> 0;
+      }
+    }
+    return { firstRetainer, retainers };
+  }
+
+  /**
+   * BFS distances over non-weak edges: first from the user's roots (distance 1), then from the
+   * root for whatever is left, offset by SYSTEM_DISTANCE_BASE (DevTools does the same).
+   */
+  private computeDistances(): Uint32Array {
+    const n = this.nodeCount;
+    const distance = new Uint32Array(n).fill(NO_DISTANCE);
+    const queue = new Uint32Array(n);
+    const { firstEdge, edgeType, edgeTo } = this;
+    const { edgeWeak, synthetic } = this.types;
+    const root = this.rootOrdinal;
+    let head = 0;
+    let tail = 0;
+    for (let e = firstEdge[root]!, end = firstEdge[root + 1]!; e < end; e++) {
+      const to = edgeTo[e]!;
+      if (this.nodeType[to] !== synthetic && distance[to] === NO_DISTANCE && edgeType[e] !== edgeWeak) {
+        distance[to] = 1;
+        queue[tail++] = to;
+      }
+    }
+    const bfs = () => {
+      while (head < tail) {
+        const v = queue[head++]!;
+        const d = distance[v]! + 1;
+        for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
+          if (edgeType[e] === edgeWeak) continue;
+          const to = edgeTo[e]!;
+          if (distance[to] !== NO_DISTANCE) continue;
+          distance[to] = d;
+          queue[tail++] = to;
+        }
+      }
+    };
+    bfs();
+    distance[root] = tail > 0 ? SYSTEM_DISTANCE_BASE : 0;
+    queue[tail++] = root;
+    bfs();
+    return distance;
+  }
+
+  /**
+   * Dominators by the Lengauer–Tarjan algorithm in its semi-NCA form (semidominators with path
+   * compression, then immediate dominators as nearest common ancestors), iterative throughout.
+   * Nodes the root does not reach are hung under the root, as DevTools does: first those whose
+   * only retainers are inessential (with what they reach), then any leftover cycle one by one.
+   */
+  private computeDominators(): { dominator: Uint32Array; retainedSize: Float64Array } {
+    const N = this.nodeCount;
+    const { firstEdge, edgeTo, firstRetainer, retainers } = this;
+    const root = this.rootOrdinal;
+    // DFS numbers are 1-based; 0 means "not visited" / "no vertex".
+    const dfnum = new Uint32Array(N);
+    const vertex = new Uint32Array(N + 1);
+    const parent = new Uint32Array(N + 1);
+    const semi = new Uint32Array(N + 1);
+    // During the DFS `ancestor` holds each open vertex's next edge; it is cleared before linking.
+    const ancestor = new Uint32Array(N + 1);
+    const label = new Uint32Array(N + 1);
+    let n = 0;
+    // Forward edges are essential exactly when their retainer entry is; recompute the same test.
+    const essentialForward = this.essentialForwardTest();
+
+    const dfs = (start: number, startParent: number) => {
+      n++;
+      dfnum[start] = n;
+      vertex[n] = start;
+      parent[n] = startParent;
+      ancestor[n] = firstEdge[start]!;
+      let cur = n;
+      while (cur !== 0 && cur >= dfnum[start]!) {
+        const v = vertex[cur]!;
+        const end = firstEdge[v + 1]!;
+        let e = ancestor[cur]!;
+        let next = 0;
+        for (; e < end; e++) {
+          const to = edgeTo[e]!;
+          if (dfnum[to] !== 0 || !essentialForward(v, e)) continue;
+          n++;
+          dfnum[to] = n;
+          vertex[n] = to;
+          parent[n] = cur;
+          ancestor[n] = firstEdge[to]!;
+          next = n;
+          e++;
+          break;
+        }
+        ancestor[cur] = e;
+        cur = next !== 0 ? next : parent[cur]!;
+      }
+    };
+    dfs(root, 0);
+    if (n < N) {
+      // Nodes held only through inessential edges (weak ones, mostly): hang them under the root.
+      for (let v = 0; v < N; v++) {
+        if (dfnum[v] !== 0) continue;
+        let onlyInessential = true;
+        for (let k = firstRetainer[v]!, end = firstRetainer[v + 1]!; k < end; k++) {
+          if ((retainers[k]! & INESSENTIAL) === 0) {
+            onlyInessential = false;
+            break;
+          }
+        }
+        if (onlyInessential) dfs(v, 1);
+      }
+      for (let v = 0; v < N; v++) {
+        if (dfnum[v] !== 0) continue;
+        n++;
+        dfnum[v] = n;
+        vertex[n] = v;
+        parent[n] = 1;
+      }
+    }
+    ancestor.fill(0);
+    for (let i = 1; i <= n; i++) {
+      semi[i] = i;
+      label[i] = i;
+    }
+
+    // Path compression without recursion; the stack only grows as deep as one compressed path.
+    let stack = new Uint32Array(1024);
+    const evaluate = (v: number): number => {
+      if (ancestor[v] === 0) return v;
+      let sp = 0;
+      let x = v;
+      while (ancestor[ancestor[x]!] !== 0) {
+        if (sp === stack.length) {
+          const bigger = new Uint32Array(stack.length * 2);
+          bigger.set(stack);
+          stack = bigger;
+        }
+        stack[sp++] = x;
+        x = ancestor[x]!;
+      }
+      while (sp > 0) {
+        const w = stack[--sp]!;
+        const a = ancestor[w]!;
+        if (semi[label[a]!]! < semi[label[w]!]!) label[w] = label[a]!;
+        ancestor[w] = ancestor[a]!;
+      }
+      return label[v]!;
+    };
+
+    for (let w = n; w >= 2; w--) {
+      const wOrd = vertex[w]!;
+      let s = semi[w]!;
+      let hasPred = false;
+      for (let k = firstRetainer[wOrd]!, end = firstRetainer[wOrd + 1]!; k < end; k++) {
+        const r = retainers[k]!;
+        if ((r & INESSENTIAL) !== 0) continue;
+        const v = dfnum[r]!;
+        if (v === 0) continue;
+        hasPred = true;
+        const u = evaluate(v);
+        if (semi[u]! < s) s = semi[u]!;
+      }
+      // A node with no essential retainer was hung under the root.
+      semi[w] = hasPred ? s : 1;
+      ancestor[w] = parent[w]!;
+    }
+    // Immediate dominators (in DFS numbers), written over `label`.
+    const idom = label;
+    idom[1] = 0;
+    for (let w = 2; w <= n; w++) {
+      let d = parent[w]!;
+      const s = semi[w]!;
+      while (d > s) d = idom[d]!;
+      idom[w] = d;
+    }
+    const selfSize = this.nodeSelfSize;
+    const retainedSize = new Float64Array(N);
+    for (let i = 0; i < N; i++) retainedSize[i] = selfSize[i]!;
+    // Children have larger DFS numbers than their dominators: accumulate from the last one.
+    for (let w = n; w >= 2; w--) {
+      retainedSize[vertex[idom[w]!]!]! += retainedSize[vertex[w]!]!;
+    }
+    // Reuse dfnum (node order) for the dominator ordinals.
+    const dominator = dfnum;
+    for (let v = 0; v < N; v++) {
+      const d = idom[dominator[v]!]!;
+      dominator[v] = d === 0 ? NO_NODE : vertex[d]!;
+    }
+    return { dominator, retainedSize };
+  }
+
+  /** The forward form of the test {@link HeapSnapshot.buildRetainers} stores in the retainer flag. */
+  private essentialForwardTest(): (from: number, e: number) => boolean {
+    const { edgeType, edgeTo, edgeName, nodeId, userReachable } = this;
+    const { edgeWeak, edgeShortcut, edgeInternal } = this.types;
+    const root = this.rootOrdinal;
+    const weakMapNames = this.weakMapTableEdgeNames();
+    const checkWeakMap = weakMapNames.size > 0;
+    return (v, e) => {
+      const t = edgeType[e];
+      const to = edgeTo[e]!;
+      if (t === edgeWeak || to === v) return false;
+      if (v !== root && (t === edgeShortcut || (userReachable[to] && !userReachable[v]))) return false;
+      if (checkWeakMap && t === edgeInternal && weakMapNames.get(edgeName[e]!) === nodeId[v]) return false;
+      return true;
+    };
+  }
+
+  /**
+   * Owners of internal stores, as DevTools computes them: hidden and array nodes (and external
+   * string data) reachable by strong edges from exactly one non-store node are owned by it, so
+   * their bytes can be shown as "properties of Foo" instead of as anonymous arrays.
+   */
+  private computeOwners(): Uint32Array {
+    const N = this.nodeCount;
+    const UNVISITED = 0xffffffff;
+    const MULTIPLE = 0xfffffffe;
+    const owners = new Uint32Array(N);
+    const { nodeType, firstEdge, edgeType, edgeTo } = this;
+    const { hidden, array, native, synthetic, edgeWeak } = this.types;
+    let stack = new Uint32Array(Math.min(N, 1 << 20));
+    let sp = 0;
+    const push = (v: number) => {
+      if (sp === stack.length) {
+        const bigger = new Uint32Array(stack.length * 2);
+        bigger.set(stack);
+        stack = bigger;
+      }
+      stack[sp++] = v;
+    };
+    const externalStringData = this.strings.indexOf('system / ExternalStringData');
+    for (let i = 0; i < N; i++) {
+      const t = nodeType[i];
+      if (t === hidden || t === array || (t === native && this.nodeName[i] === externalStringData)) {
+        owners[i] = UNVISITED;
+      } else {
+        owners[i] = i;
+        push(i);
+      }
+    }
+    while (sp > 0) {
+      const v = stack[--sp]!;
+      const o = owners[v]!;
+      for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
+        if (edgeType[e] === edgeWeak) continue;
+        const to = edgeTo[e]!;
+        const cur = owners[to]!;
+        if (cur === UNVISITED) {
+          owners[to] = o;
+          push(to);
+        } else if (cur !== to && cur !== o && cur !== MULTIPLE) {
+          owners[to] = MULTIPLE;
+          push(to);
+        }
+      }
+    }
+    const root = this.rootOrdinal;
+    for (let i = 0; i < N; i++) {
+      const o = owners[i]!;
+      if (o === UNVISITED || o === MULTIPLE || o === i || o === root || nodeType[o] === synthetic) owners[i] = NO_NODE;
+    }
+    return owners;
+  }
+}

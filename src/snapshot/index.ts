@@ -1,0 +1,5 @@
+/** The heap engine: parsing, the typed-array graph and its derived indexes. */
+export { SnapshotParser, type RawSnapshot, type ProgressCallback, type ParserOptions, type TraceTree } from './parser.js';
+export { HeapSnapshot, NO_NODE, NO_DISTANCE, SYSTEM_DISTANCE_BASE, type AnalyzeOptions } from './graph.js';
+export { loadSnapshotFile, loadSnapshotStream, type LoadOptions } from './load.js';
+export type { SnapshotMeta, TypeIds } from './meta.js';
