@@ -19,7 +19,9 @@ export const NO_DISTANCE = 0xffffffff;
 export const SYSTEM_DISTANCE_BASE = 100_000_000;
 /** Top bit of a retainer entry: the edge does not count for dominators (weak, shortcut, ...). */
 const INESSENTIAL = 0x80000000;
-const ORDINAL_MASK = 0x7fffffff;
+/** Next bit: the edge is weak. Ordinals therefore stay below 2^30 (checked by the parser). */
+const WEAK = 0x40000000;
+const ORDINAL_MASK = 0x3fffffff;
 
 /** Options for {@link HeapSnapshot.analyze}. */
 export interface AnalyzeOptions {
@@ -53,7 +55,7 @@ export class HeapSnapshot {
 
   /** Retainer prefix sums: node i is retained by entries firstRetainer[i] .. firstRetainer[i+1]-1. */
   readonly firstRetainer: Uint32Array;
-  /** Retaining node ordinal per entry; the top bit marks an edge that does not count for dominators. */
+  /** Retaining node ordinal per entry, with flag bits; read it with retainerNode(k). */
   readonly retainers: Uint32Array;
   /** BFS distance from the roots over non-weak edges, or NO_DISTANCE. */
   readonly distance: Uint32Array;
@@ -221,6 +223,11 @@ export class HeapSnapshot {
     return (this.retainers[k]! & INESSENTIAL) === 0;
   }
 
+  /** True if the retainer entry k is not a weak edge. */
+  retainerIsStrong(k: number): boolean {
+    return (this.retainers[k]! & WEAK) === 0;
+  }
+
   /** The retaining node of retainer entry k. */
   retainerNode(k: number): number {
     return this.retainers[k]! & ORDINAL_MASK;
@@ -314,7 +321,7 @@ export class HeapSnapshot {
           const table = weakMapNames.get(edgeName[e]!);
           if (table !== undefined && table === nodeId[v]) essential = false;
         }
-        retainers[--cursor[to]!] = essential ? v : (v | INESSENTIAL) >>> 0;
+        retainers[--cursor[to]!] = essential ? v : (v | INESSENTIAL | (t === edgeWeak ? WEAK : 0)) >>> 0;
       }
     }
     return { firstRetainer, retainers };
@@ -469,7 +476,7 @@ export class HeapSnapshot {
       for (let k = firstRetainer[wOrd]!, end = firstRetainer[wOrd + 1]!; k < end; k++) {
         const r = retainers[k]!;
         if ((r & INESSENTIAL) !== 0) continue;
-        const v = dfnum[r]!;
+        const v = dfnum[r & ORDINAL_MASK]!;
         if (v === 0) continue;
         hasPred = true;
         const u = evaluate(v);

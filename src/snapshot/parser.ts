@@ -411,8 +411,8 @@ export class SnapshotParser {
         this.captureStart,
       );
     }
-    // Ordinals are stored in 32 bits, with the top bit used as a flag in the retainer lists.
-    if (N >= 2 ** 31 || E >= 2 ** 32 - 1) {
+    // Ordinals are stored in 32 bits, with the top two bits used as flags in the retainer lists.
+    if (N >= 2 ** 30 || E >= 2 ** 32 - 1) {
       this.fail(`header announces ${N} nodes and ${E} edges, more than heapy can index`, this.captureStart, ExitCode.tooLarge);
     }
     if (meta.rootOrdinal >= N && N > 0) this.fail('"root_index" is past the last node', this.captureStart);

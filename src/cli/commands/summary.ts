@@ -1,0 +1,88 @@
+/**
+ * `heapy summary <file>`: guppy's partition table of a .heapsnapshot, or its largest dominators.
+ */
+import { parseArgs } from 'node:util';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { HeapSet, relationByName } from '../../query/index.js';
+import { loadSnapshotFile } from '../../snapshot/index.js';
+import type { CommandModule } from '../main.js';
+import { progressBar } from '../progress.js';
+import { retainedTable } from '../../query/dominators.js';
+
+const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json]
+
+Prints guppy's partition table of every reachable object: count, size and cumulative share by kind.
+  --by RELATION   kind (default), type, size, referrers, via, id, module, location, producer, unity,
+                  or a product such as "kind & size"
+  --top N         rows to show (default 10; 0 for all)
+  --retained      list the largest objects by retained size (the dominator tree) instead
+  --json          machine-readable output`;
+
+/** `heapy summary`. */
+export const command: CommandModule = {
+  summary: 'partition table of a .heapsnapshot file (guppy layout), or its largest dominators',
+  usage,
+  async run(argv) {
+    let values;
+    let positionals;
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          by: { type: 'string', default: 'kind' },
+          top: { type: 'string', default: '10' },
+          retained: { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+        },
+      }));
+    } catch (err) {
+      throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
+    }
+    if (positionals.length !== 1) throw new HeapyError(`summary takes one snapshot file\n${usage}`, ExitCode.usage);
+    const top = Number(values.top);
+    if (!Number.isInteger(top) || top < 0) throw new HeapyError(`--top must be a whole number, not '${values.top}'`, ExitCode.usage);
+    const limit = top === 0 ? Infinity : top;
+    const file = positionals[0]!;
+    const relation = values.by === 'id' ? undefined : relationByName(values.by);
+    if (values.by !== 'id' && !relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
+    const bar = progressBar('loading');
+    let snap;
+    try {
+      snap = await loadSnapshotFile(file, { onProgress: bar.onProgress });
+    } finally {
+      bar.done();
+    }
+    const all = HeapSet.all(snap);
+    if (values.retained) {
+      const table = retainedTable(snap, limit === Infinity ? 1000 : limit);
+      process.stdout.write((values.json ? JSON.stringify(table, null, 2) : table.text) + '\n');
+      return ExitCode.ok;
+    }
+    const set = values.by === 'id' ? all.byId : all.by(relation!);
+    if (values.json) {
+      const p = set.partition;
+      const rows = limit === Infinity ? p.rows : p.rows.slice(0, limit);
+      process.stdout.write(
+        JSON.stringify(
+          {
+            file,
+            relation: set.relation.name,
+            header: p.header,
+            count: p.count,
+            size: p.size,
+            nodes: snap.nodeCount,
+            edges: snap.edgeCount,
+            rows: rows.map((r, index) => ({ index, label: r.label.trim(), count: r.count, size: r.size })),
+            moreRows: p.rows.length - rows.length,
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+    } else {
+      process.stdout.write(set.render({ limit }).replace("'_.more'", "'--top 0'") + '\n');
+    }
+    return ExitCode.ok;
+  },
+};

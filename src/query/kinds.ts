@@ -1,0 +1,103 @@
+/**
+ * guppy's "clodo" relation in V8 terms: the class of each node, with internal backing stores
+ * attributed to the object that owns them ("properties of Foo", "elements of Array").
+ */
+import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
+
+/** Kind of every node of a snapshot, as small integers into a name table. */
+export interface KindTable {
+  /** Kind index per node ordinal. */
+  readonly kindOf: Uint32Array;
+  /** Kind names by index. */
+  readonly names: readonly string[];
+  /** For kinds that label an owned store, the owner's kind index; else -1. */
+  readonly ownerKind: Int32Array;
+}
+
+const cache = new WeakMap<HeapSnapshot, KindTable>();
+
+const PROPERTIES = 1;
+const ELEMENTS = 2;
+const TABLE = 3;
+const INTERNALS = 4;
+const PREFIX = ['', 'properties of ', 'elements of ', 'table of ', 'internals of '];
+
+/** The kind of each node: DevTools' class name, or "<store> of <owner class>" for owned stores. */
+export function kindTable(snap: HeapSnapshot): KindTable {
+  const hit = cache.get(snap);
+  if (hit) return hit;
+  const N = snap.nodeCount;
+  const kindOf = new Uint32Array(N);
+  const names: string[] = [];
+  const ownerKinds: number[] = [];
+  const byName = new Map<string, number>();
+  const intern = (name: string, ownerKind: number) => {
+    let k = byName.get(name);
+    if (k === undefined) {
+      k = names.length;
+      names.push(name);
+      ownerKinds.push(ownerKind);
+      byName.set(name, k);
+    }
+    return k;
+  };
+  const { nodeType, nodeName, owner, types } = snap;
+  // Objects and native nodes are named by their constructor: cache per string index, so the
+  // loop costs one typed-array read per node instead of a Map lookup.
+  const byString = new Int32Array(snap.strings.length).fill(-1);
+  const byType = new Int32Array(snap.meta.nodeTypes.length).fill(-1);
+  for (let i = 0; i < N; i++) {
+    const t = nodeType[i]!;
+    if (t === types.object || t === types.native) {
+      const s = nodeName[i]!;
+      let k = byString[s]!;
+      if (k < 0) {
+        k = intern(snap.strings[s] ?? '', -1);
+        byString[s] = k;
+      }
+      kindOf[i] = k;
+    } else {
+      let k = byType[t]!;
+      if (k < 0) {
+        k = intern(snap.className(i), -1);
+        byType[t] = k;
+      }
+      kindOf[i] = k;
+    }
+  }
+  // Second pass: owned stores take their owner's kind with a prefix. Owners are never owned
+  // themselves, so their kinds are final after the first pass.
+  const propsName = snap.strings.indexOf('(object properties)');
+  const propArrayName = snap.strings.indexOf('system / PropertyArray');
+  const elementsName = snap.strings.indexOf('(object elements)');
+  const prefixed = new Map<number, number>();
+  for (let i = 0; i < N; i++) {
+    const o = owner[i]!;
+    if (o === NO_NODE) continue;
+    const s = nodeName[i]!;
+    let p: number;
+    if (s === propsName || s === propArrayName) p = PROPERTIES;
+    else if (s === elementsName) p = ELEMENTS;
+    else p = directEdgeName(snap, o, i) === 'table' ? TABLE : INTERNALS;
+    const ok = kindOf[o]!;
+    const key = ok * 8 + p;
+    let k = prefixed.get(key);
+    if (k === undefined) {
+      k = intern(PREFIX[p]! + names[ok]!, ok);
+      prefixed.set(key, k);
+    }
+    kindOf[i] = k;
+  }
+  const table: KindTable = { kindOf, names, ownerKind: Int32Array.from(ownerKinds) };
+  cache.set(snap, table);
+  return table;
+}
+
+/** Name of an edge from `from` straight to `to`, or undefined when there is none. */
+function directEdgeName(snap: HeapSnapshot, from: number, to: number): string | undefined {
+  const { firstEdge, edgeTo } = snap;
+  for (let e = firstEdge[from]!, end = firstEdge[from + 1]!; e < end; e++) {
+    if (edgeTo[e] === to) return snap.edgeNameString(e);
+  }
+  return undefined;
+}

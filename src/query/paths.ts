@@ -1,0 +1,151 @@
+/**
+ * Shortest paths from the roots, rendered in JavaScript syntax a developer can read and paste:
+ * `Root.global.service._hub._unreads.get("DataSource")[0]._queue.messages[1]`.
+ */
+import { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, type HeapSnapshot } from '../snapshot/index.js';
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** A short, one-line description of a node: a string's value, a number, or `<Kind @id>`. */
+export function nodeBrief(snap: HeapSnapshot, ord: number, maxLength = 40): string {
+  const t = snap.nodeType[ord];
+  const ty = snap.types;
+  const name = snap.nodeNameString(ord);
+  if (t === ty.string || t === ty.concatString || t === ty.slicedString) {
+    const v = name.length > maxLength ? name.slice(0, maxLength) + '…' : name;
+    return JSON.stringify(v);
+  }
+  if (t === ty.number) return name === 'heap number' ? `<number @${snap.nodeId[ord]}>` : name;
+  if (t === ty.closure) return `<closure ${name || '(anonymous)'} @${snap.nodeId[ord]}>`;
+  return `<${snap.className(ord)} @${snap.nodeId[ord]}>`;
+}
+
+function propertyStep(name: string): string {
+  if (IDENTIFIER.test(name)) return '.' + name;
+  const sym = /^<symbol (.*)>$/.exec(name);
+  if (sym) return `[${sym[1]}]`;
+  return `[${JSON.stringify(name)}]`;
+}
+
+/** Finds the edge of `table` named `name` (the key slot next to a Map value slot). */
+function tableSlot(snap: HeapSnapshot, table: number, name: string): number {
+  for (let e = snap.firstEdge[table]!, end = snap.firstEdge[table + 1]!; e < end; e++) {
+    if (snap.edgeNameString(e) === name) return snap.edgeTo[e]!;
+  }
+  return -1;
+}
+
+/**
+ * One step of a path, the edge `e` out of node `from`, in JavaScript syntax. Map and Set entries
+ * are written `.get(key)` and `.values()[…]`; the Map's hidden `table` step is left out; internal
+ * V8 links are marked `.[[name]]`, closure contexts `<closure f>` and `<context>.name`.
+ */
+export function edgeStep(snap: HeapSnapshot, from: number, e: number): string {
+  const t = snap.edgeType[e];
+  const ty = snap.types;
+  const to = snap.edgeTo[e]!;
+  const name = snap.edgeNameString(e);
+  if (from === snap.rootOrdinal) {
+    if (t === ty.edgeShortcut) return '.' + (snap.nodeNameString(to).split(' ')[0] || 'global');
+    return `.<${snap.nodeNameString(to)}>`;
+  }
+  if (snap.nodeType[from] === ty.synthetic) {
+    return snap.nodeType[to] === ty.synthetic ? `.<${snap.nodeNameString(to)}>` : `[${name}]`;
+  }
+  switch (t) {
+    case ty.edgeProperty:
+    case ty.edgeShortcut:
+      return propertyStep(name);
+    case ty.edgeElement:
+      return `[${name}]`;
+    case ty.edgeContext:
+      return `<context>.${name}`;
+    case ty.edgeInternal: {
+      if (name === 'context' && snap.nodeType[from] === ty.closure) {
+        return `<closure ${snap.nodeNameString(from) || '(anonymous)'}>`;
+      }
+      const fromClass = snap.className(from);
+      if (name === 'table' && (fromClass === 'Map' || fromClass === 'Set' || fromClass === 'WeakMap' || fromClass === 'WeakSet')) {
+        return '';
+      }
+      const owner = snap.owner[from]!;
+      if (owner !== NO_NODE && /^\d+$/.test(name)) {
+        const ownerClass = snap.className(owner);
+        if (ownerClass === 'Map' || ownerClass === 'WeakMap') {
+          const key = tableSlot(snap, from, String(Number(name) - 1));
+          if (key >= 0 && key !== to) return `.get(${nodeBrief(snap, key)})`;
+          return `.keys()[${nodeBrief(snap, to)}]`;
+        }
+        if (ownerClass === 'Set' || ownerClass === 'WeakSet') return `.values()[${nodeBrief(snap, to)}]`;
+      }
+      return `.[[${name}]]`;
+    }
+    case ty.edgeHidden:
+      return `.[[${name}]]`;
+    case ty.edgeWeak:
+      return `.<weak ${name}>`;
+    default:
+      return `.[[${name}]]`;
+  }
+}
+
+/**
+ * The edges of one shortest path from the root to `ord` over non-weak edges, or null when no
+ * strong path reaches it. Ties go to the first retainer in snapshot order, so paths are stable.
+ */
+export function shortestPathEdges(snap: HeapSnapshot, ord: number): number[] | null {
+  const { distance, firstRetainer, firstEdge, edgeTo, edgeType } = snap;
+  const weak = snap.types.edgeWeak;
+  const root = snap.rootOrdinal;
+  if (distance[ord] === NO_DISTANCE) return null;
+  const edges: number[] = [];
+  let v = ord;
+  while (v !== root) {
+    const d = distance[v]!;
+    // User roots sit at distance 1 below the root; system nodes count up from SYSTEM_DISTANCE_BASE.
+    const want = d === 1 || d === SYSTEM_DISTANCE_BASE + 1 ? distance[root]! : d - 1;
+    let found = -1;
+    let parent = -1;
+    for (let k = firstRetainer[v]!, end = firstRetainer[v + 1]!; k < end && found < 0; k++) {
+      if (!snap.retainerIsStrong(k)) continue;
+      const u = snap.retainerNode(k);
+      if (distance[u] !== want) continue;
+      for (let e = firstEdge[u]!, ee = firstEdge[u + 1]!; e < ee; e++) {
+        if (edgeTo[e] === v && edgeType[e] !== weak) {
+          found = e;
+          parent = u;
+          break;
+        }
+      }
+    }
+    if (found < 0) return null;
+    edges.push(found);
+    v = parent;
+    if (edges.length > 100_000) return null;
+  }
+  return edges.reverse();
+}
+
+/** Renders a path (as returned by {@link shortestPathEdges}) starting with `Root`. */
+export function renderPath(snap: HeapSnapshot, edges: readonly number[]): string {
+  let from = snap.rootOrdinal;
+  let text = 'Root';
+  for (const e of edges) {
+    text += edgeStep(snap, from, e);
+    from = snap.edgeTo[e]!;
+  }
+  return text;
+}
+
+/** The source node of edge e (a binary search over the first-edge prefix sums). */
+export function edgeSource(snap: HeapSnapshot, e: number): number {
+  const fe = snap.firstEdge;
+  let lo = 0;
+  let hi = snap.nodeCount - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (fe[mid]! <= e) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
