@@ -1,0 +1,401 @@
+#!/usr/bin/env node
+// heapy's benchmark (issue 2, "Performance"): times heapy's full analysis of service-like heap
+// snapshots (load + distances + dominators + retained sizes + summary) next to two peers,
+// heap-snapshot-toolkit (Chrome DevTools' engine) and memlab, each run as its own child process,
+// and loads a synthetic snapshot whose strings section exceeds 512 MiB.
+//
+// Usage (after `npm run build`, which `npm run bench` does):
+//   node bench/run.mjs                      small (~25 MB) and medium (~200 MB), 3 runs each
+//   node bench/run.mjs --quick              small only
+//   node bench/run.mjs --large              small, medium and large (~1.1 GB, 1 run)
+//   node bench/run.mjs --sizes medium,large --runs 5 --tools heapy,devtools
+//   node bench/run.mjs --no-big-strings     skip the >512 MiB strings snapshot
+//   node bench/run.mjs --heapy driver       time bench/heapy-driver.mjs instead of the CLI
+//
+// Snapshots are generated once into bench/out/ (git-ignored) and reused while their generator
+// and parameters are unchanged. Peers are installed into bench/peers/ on first run. Results go to
+// the terminal and to bench/out/results.json.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync, rmSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RESULT_TAG } from './driver-common.mjs';
+
+const benchDir = new URL('.', import.meta.url).pathname;
+const root = join(benchDir, '..');
+const outDir = join(benchDir, 'out');
+const peersDir = join(benchDir, 'peers');
+
+const SIZES = {
+  small: { targetMb: 25, runs: 3, timeoutS: 300 },
+  medium: { targetMb: 200, runs: 3, timeoutS: 900 },
+  // Writing this one takes a generator heap of ~2 GB and ~5 GB RSS while V8 serializes it.
+  large: { targetMb: 1100, runs: 1, timeoutS: 1800 },
+};
+const SEED = 12345;
+// Peers need far more than Node's default ~4 GB heap on the large file; heapy runs with Node's
+// defaults, as a user would run the CLI.
+const PEER_NODE_FLAGS = ['--max-old-space-size=12288'];
+const GEN_NODE_FLAGS = ['--max-old-space-size=12288'];
+const PEER_VERSIONS = { 'heap-snapshot-toolkit': '1.1.3', memlab: '2.0.5' };
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    large: { type: 'boolean', default: false },
+    sizes: { type: 'string' },
+    runs: { type: 'string' },
+    tools: { type: 'string', default: 'heapy,devtools,memlab' },
+    heapy: { type: 'string', default: 'auto' },
+    'big-strings': { type: 'boolean', default: true },
+    'no-big-strings': { type: 'boolean', default: false },
+    'big-strings-only': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opts.help) {
+  process.stdout.write(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 16).map((l) => l.slice(3)).join('\n') + '\n');
+  process.exit(0);
+}
+
+let sizeNames = opts.sizes ? opts.sizes.split(',') : opts.quick ? ['small'] : opts.large ? ['small', 'medium', 'large'] : ['small', 'medium'];
+if (opts['big-strings-only']) sizeNames = [];
+for (const s of sizeNames) if (!SIZES[s]) die(`unknown size ${s} (small, medium, large)`);
+const toolNames = opts.tools.split(',');
+const doBigStrings = opts['big-strings'] && !opts['no-big-strings'] && !opts.quick;
+const gnuTime = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0 ? '/usr/bin/time' : null;
+
+function die(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(2);
+}
+function log(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs: cached snapshots keyed by the generator's source hash and its parameters.
+
+function sourceHash(file) {
+  return createHash('sha256').update(readFileSync(join(benchDir, file))).digest('hex').slice(0, 10);
+}
+
+/** Returns the cached file if its sidecar matches `key`, else regenerates it with `argv`. */
+function cachedInput(file, key, argv, nodeFlags) {
+  const path = join(outDir, file);
+  const sidecar = `${path}.json`;
+  if (existsSync(path) && existsSync(sidecar)) {
+    try {
+      const info = JSON.parse(readFileSync(sidecar, 'utf8'));
+      if (JSON.stringify(info.key) === JSON.stringify(key) && statSync(path).size === info.bytes) {
+        log(`reusing ${file} (${(info.bytes / 1e6).toFixed(1)} MB)`);
+        return info;
+      }
+    } catch {
+      // A broken sidecar: regenerate.
+    }
+  }
+  log(`generating ${file} ...`);
+  rmSync(sidecar, { force: true });
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [...nodeFlags, ...argv, '--out', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  if (r.status !== 0) die(`generator failed for ${file} (exit ${r.status ?? r.signal})`);
+  const gen = JSON.parse(r.stdout.trim().split('\n').pop());
+  const info = { key, bytes: statSync(path).size, generatedInS: Math.round((performance.now() - t0) / 100) / 10, generator: gen };
+  writeFileSync(sidecar, JSON.stringify(info, null, 2) + '\n');
+  return info;
+}
+
+function serviceSnapshot(sizeName) {
+  const { targetMb } = SIZES[sizeName];
+  const key = { targetMb, seed: SEED, generator: sourceHash('gen-service-heap.mjs'), node: process.version };
+  const file = `service-${targetMb}mb.heapsnapshot`;
+  const info = cachedInput(file, key, [join(benchDir, 'gen-service-heap.mjs'), '--target-mb', String(targetMb), '--seed', String(SEED)], sizeName === 'large' ? GEN_NODE_FLAGS : []);
+  return { path: join(outDir, file), bytes: info.bytes };
+}
+
+function bigStringsSnapshot() {
+  const count = 600000;
+  const length = 1000;
+  const key = { count, length, generator: sourceHash('gen-big-strings.mjs') };
+  const file = `big-strings-${count}x${length}.heapsnapshot`;
+  const info = cachedInput(file, key, [join(benchDir, 'gen-big-strings.mjs'), '--count', String(count), '--length', String(length)], []);
+  return { path: join(outDir, file), bytes: info.bytes, stringChars: info.generator.stringChars };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Peers: installed into bench/peers on first run with the versions pinned in its package.json.
+
+function peersInstalled() {
+  return Object.entries(PEER_VERSIONS).every(([name, version]) => {
+    const pj = join(peersDir, 'node_modules', name, 'package.json');
+    return existsSync(pj) && JSON.parse(readFileSync(pj, 'utf8')).version === version;
+  });
+}
+
+function ensurePeers() {
+  if (peersInstalled()) return null;
+  log('installing peers into bench/peers (npm install, puppeteer browser download skipped) ...');
+  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], {
+    cwd: peersDir,
+    env: { ...process.env, PUPPETEER_SKIP_DOWNLOAD: '1' },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (r.status !== 0 || !peersInstalled()) {
+    const reason = `peer install failed: ${(r.stderr || r.stdout || '').trim().split('\n').pop()}`;
+    log(reason);
+    return reason;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tools: each returns the node flags and script + arguments for one analysis of `file`.
+
+function heapyMode() {
+  const cliBuilt = existsSync(join(root, 'dist/src/cli/commands/summary.js'));
+  if (opts.heapy === 'cli' && !cliBuilt) die('--heapy cli: dist/src/cli/commands/summary.js is not built');
+  return opts.heapy === 'driver' || (opts.heapy === 'auto' && !cliBuilt) ? 'driver' : 'cli';
+}
+
+const TOOLS = {
+  heapy: {
+    label: () => (heapyMode() === 'cli' ? 'heapy (CLI summary --retained)' : 'heapy (engine driver)'),
+    argv(file) {
+      if (heapyMode() === 'cli') {
+        const cli = [join(root, 'dist/src/cli/bin.js'), 'summary', file, '--retained'];
+        // Without GNU time the CLI's own process reports its peak RSS through the wrapper.
+        return { flags: [], script: gnuTime ? cli : [join(benchDir, 'with-rss.mjs'), ...cli] };
+      }
+      return { flags: [], script: [join(benchDir, 'heapy-driver.mjs'), file] };
+    },
+  },
+  devtools: {
+    label: () => `heap-snapshot-toolkit ${PEER_VERSIONS['heap-snapshot-toolkit']}`,
+    peer: true,
+    argv: (file) => ({ flags: PEER_NODE_FLAGS, script: [join(benchDir, 'peer-devtools.mjs'), file] }),
+  },
+  memlab: {
+    label: () => `memlab ${PEER_VERSIONS.memlab}`,
+    peer: true,
+    argv: (file) => ({ flags: PEER_NODE_FLAGS, script: [join(benchDir, 'peer-memlab.mjs'), file] }),
+  },
+};
+for (const t of toolNames) if (!TOOLS[t]) die(`unknown tool ${t} (heapy, devtools, memlab)`);
+
+/** The line that best explains a failed run: a driver's error, V8's fatal line, or the last stderr line. */
+function failureReason(stderr, result, code, signal, timedOut, timeoutS) {
+  if (timedOut) return `timeout after ${timeoutS} s`;
+  if (result?.error) return result.error;
+  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const fatal = lines.find((l) => /FATAL ERROR|out of memory|Invalid string length|Cannot create a string/i.test(l));
+  if (fatal) return fatal.slice(0, 200);
+  if (signal) return `killed by ${signal}${signal === 'SIGKILL' ? ' (out of memory?)' : ''}`;
+  const errLine = [...lines].reverse().find((l) => /error/i.test(l) && !/^at /.test(l));
+  return (errLine ?? lines.pop() ?? `exit code ${code}`).slice(0, 200);
+}
+
+/** Runs one tool on one file in a fresh child process; resolves to its wall time, peak RSS and result. */
+function runOnce(toolName, file, timeoutS) {
+  const { flags, script } = TOOLS[toolName].argv(file);
+  const rssFile = join(tmpdir(), `heapy-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const nodeArgv = [process.execPath, ...flags, ...script];
+  const [cmd, ...args] = gnuTime ? [gnuTime, '-f', '%M', '-o', rssFile, ...nodeArgv] : nodeArgv;
+  return new Promise((resolvePromise) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => {
+      stdout += d;
+      if (stdout.length > 1 << 20) stdout = stdout.slice(-(1 << 19));
+    });
+    child.stderr.setEncoding('utf8').on('data', (d) => {
+      stderr += d;
+      if (stderr.length > 1 << 20) stderr = stderr.slice(-(1 << 19));
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutS * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const wallS = (performance.now() - t0) / 1000;
+      const resultLines = stdout.split('\n').filter((l) => l.startsWith(RESULT_TAG));
+      let result = null;
+      try {
+        result = resultLines.length ? JSON.parse(resultLines[resultLines.length - 1].slice(RESULT_TAG.length)) : null;
+      } catch {
+        result = null;
+      }
+      let maxRssMB = result?.maxRssMB ?? null;
+      if (gnuTime && existsSync(rssFile)) {
+        // GNU time writes "Command terminated by signal N" first when the child was killed.
+        const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        if (Number.isFinite(kb) && kb > 0) maxRssMB = Math.round(kb / 1024);
+        rmSync(rssFile, { force: true });
+      }
+      // GNU time exits with the child's status; a child killed by a signal shows as 128+N there.
+      const ok = !timedOut && code === 0 && !result?.error;
+      const partition = /Partition of a set of ([\d,]+) objects/.exec(stdout);
+      resolvePromise({
+        ok,
+        wallS,
+        maxRssMB,
+        result,
+        objects: partition ? Number(partition[1].replace(/,/g, '')) : undefined,
+        reason: ok ? undefined : failureReason(stderr, result, code, signal ?? (code !== null && code > 128 ? `signal ${code - 128}` : null), timedOut, timeoutS),
+        stdoutHead: stdout.split('\n').filter((l) => !l.startsWith(RESULT_TAG)).slice(0, 16).join('\n'),
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting.
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+const fmtS = (s) => (s < 10 ? s.toFixed(2) : s.toFixed(1));
+const fmtRatio = (r) => (r === undefined ? '' : `${r < 0.1 ? r.toFixed(3) : r.toFixed(2)}x`);
+
+function summarize(runs) {
+  const ok = runs.filter((r) => r.ok);
+  if (ok.length === 0) return { fails: runs[0]?.reason ?? 'no run' };
+  return {
+    runs: ok.length,
+    failedRuns: runs.length - ok.length,
+    wallS: median(ok.map((r) => r.wallS)),
+    minWallS: Math.min(...ok.map((r) => r.wallS)),
+    maxRssMB: ok.every((r) => r.maxRssMB !== null) ? Math.max(...ok.map((r) => r.maxRssMB)) : null,
+    nodeCount: ok[0].result?.nodeCount,
+    objects: ok[0].objects,
+    phasesMs: ok[0].result?.phasesMs,
+  };
+}
+
+function printTable(rows) {
+  const header = ['input', 'file MB', 'tool', 'wall s (median)', 'min s', 'peak RSS MB', 'heapy/tool time', 'heapy/tool RSS'];
+  const body = rows.map((r) => [
+    r.input, r.fileMB, r.tool,
+    r.fails ? `fails: ${r.fails}` : fmtS(r.wallS),
+    r.fails ? '' : fmtS(r.minWallS),
+    r.fails || r.maxRssMB == null ? '' : String(r.maxRssMB),
+    fmtRatio(r.timeRatio), fmtRatio(r.rssRatio),
+  ]);
+  // A failure reason can be long: let it overflow its column rather than widen the whole table.
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i].startsWith('fails:') ? 0 : b[i].length))));
+  const line = (cells) => cells.map((c, i) => (i <= 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  for (const b of body) {
+    if (b[3].startsWith('fails:')) process.stdout.write(`${line(b.slice(0, 3))}  ${b[3]}\n`);
+    else process.stdout.write(`${line(b)}\n`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main.
+
+mkdirSync(outDir, { recursive: true });
+if (!existsSync(join(root, 'dist/src/snapshot/index.js'))) die('dist/ is missing: run `npm run build` (npm run bench does it)');
+const peerInstallError = toolNames.some((t) => TOOLS[t].peer) ? ensurePeers() : null;
+
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, rssBy: gnuTime ? 'GNU time (ru_maxrss)' : 'process.resourceUsage().maxRSS' };
+log(`tools: ${toolNames.map((t) => TOOLS[t].label()).join(', ')}; sizes: ${sizeNames.join(', ') || '(none)'}; peak RSS by ${machine.rssBy}`);
+
+const rows = [];
+const allRuns = [];
+
+async function measure(inputName, input, runs, timeoutS, toolsHere) {
+  const perTool = Object.fromEntries(toolsHere.map((t) => [t, []]));
+  for (let i = 0; i < runs; i++) {
+    // Tools take turns within each round, so a burst of load from other work on the machine
+    // lands on all of them rather than on one tool's runs.
+    for (const t of toolsHere) {
+      if (TOOLS[t].peer && peerInstallError) {
+        perTool[t].push({ ok: false, reason: peerInstallError });
+        continue;
+      }
+      const r = await runOnce(t, input.path, timeoutS);
+      perTool[t].push(r);
+      allRuns.push({ input: inputName, tool: t, run: i + 1, ...r });
+      log(`${inputName} ${t} run ${i + 1}/${runs}: ${r.ok ? `${fmtS(r.wallS)} s, ${r.maxRssMB} MB` : `fails: ${r.reason}`}`);
+    }
+  }
+  const sums = Object.fromEntries(toolsHere.map((t) => [t, summarize(perTool[t])]));
+  const h = sums.heapy;
+  for (const t of toolsHere) {
+    const s = sums[t];
+    const row = { input: inputName, fileMB: (input.bytes / 1e6).toFixed(0), tool: TOOLS[t].label(), toolKey: t, ...s };
+    if (t !== 'heapy' && h && !h.fails && !s.fails) {
+      row.timeRatio = h.wallS / s.wallS;
+      if (h.maxRssMB && s.maxRssMB) row.rssRatio = h.maxRssMB / s.maxRssMB;
+    }
+    rows.push(row);
+  }
+  return sums;
+}
+
+const inputs = {};
+for (const size of sizeNames) {
+  const input = serviceSnapshot(size);
+  inputs[size] = input;
+  const runs = opts.runs ? Number(opts.runs) : SIZES[size].runs;
+  await measure(size, input, runs, SIZES[size].timeoutS, toolNames);
+}
+
+let bigStrings = null;
+if (doBigStrings) {
+  const input = bigStringsSnapshot();
+  inputs['big-strings'] = input;
+  log(`big-strings snapshot: ${(input.stringChars / 2 ** 20).toFixed(0)} MiB of string characters`);
+  bigStrings = await measure('big-strings', input, 1, 900, toolNames);
+}
+
+// Issue 5 will add a figure here: streaming a ~200 MB heap from a live process (inspector
+// HeapProfiler.takeHeapSnapshot chunks into loadSnapshotStream) next to writing it to a file and
+// loading that. Add it as one more measure('live-200mb', ...) with its own tool argv.
+
+process.stdout.write('\n');
+printTable(rows);
+process.stdout.write(`\n${machine.cpus} cores (${machine.cpuModel}), ${machine.memGiB} GiB, Node ${machine.node}; peak RSS by ${machine.rssBy}. ` +
+  `Peers run with ${PEER_NODE_FLAGS.join(' ')}; heapy with Node's defaults. Ratios below 1 favour heapy.\n`);
+
+// The issue's targets, checked where the input was measured.
+const targets = [];
+const heapyRow = (input) => rows.find((r) => r.input === input && r.toolKey === 'heapy');
+const small = heapyRow('small');
+if (small && !small.fails) targets.push(`small: heapy ${fmtS(small.wallS)} s (target < 0.4 s) ${small.wallS < 0.4 ? 'MET' : 'NOT MET'}`);
+const large = heapyRow('large');
+if (large && !large.fails) {
+  targets.push(`large: heapy ${fmtS(large.wallS)} s (target <= 8 s) ${large.wallS <= 8 ? 'MET' : 'NOT MET'}; ${large.maxRssMB} MB (target <= 1600 MB) ${large.maxRssMB <= 1600 ? 'MET' : 'NOT MET'}`);
+  const dt = rows.find((r) => r.input === 'large' && r.toolKey === 'devtools');
+  if (dt?.timeRatio) targets.push(`large: heapy/devtools time ${fmtRatio(dt.timeRatio)} (target <= 0.25x), RSS ${fmtRatio(dt.rssRatio)} (target <= 0.4x)`);
+}
+if (bigStrings) {
+  const h = bigStrings.heapy;
+  targets.push(`big-strings: heapy ${h && !h.fails ? `loaded ${h.nodeCount ?? h.objects} nodes` : `FAILED (${h?.fails})`}; ` +
+    ['devtools', 'memlab'].filter((t) => bigStrings[t]).map((t) => `${t} ${bigStrings[t].fails ? `fails: ${bigStrings[t].fails}` : 'loaded it'}`).join('; '));
+}
+if (targets.length) process.stdout.write(`\n${targets.join('\n')}\n`);
+
+const resultsPath = join(outDir, 'results.json');
+writeFileSync(resultsPath, JSON.stringify({
+  date: new Date().toISOString(),
+  machine,
+  peerVersions: PEER_VERSIONS,
+  peerNodeFlags: PEER_NODE_FLAGS,
+  heapyMode: toolNames.includes('heapy') ? heapyMode() : undefined,
+  inputs,
+  table: rows,
+  runs: allRuns.map(({ stdoutHead, ...r }) => r),
+  targets,
+}, null, 2) + '\n');
+process.stdout.write(`\nresults: ${resultsPath}\n`);
