@@ -268,6 +268,7 @@ const CLOSE_EXPRESSION = "(process.getBuiltinModule?.('inspector') ?? require('i
  * The guard evaluated in the target when heapy opened the inspector. Every second it looks in
  * /proc/self/net/tcp{,6} for an ESTABLISHED socket whose local port is the inspector's (that is,
  * a connected client); after two checks in a row without one it closes the inspector and stops.
+ * It evaluates to `{ stop() }`, which heapy calls on a normal detach to clear the timer and close.
  * The inspector tells JS nothing about its clients, so the kernel's socket table is the only
  * in-process signal there is. Cost: one read of a few KB per second, an unref'd timer.
  */
@@ -289,11 +290,15 @@ function guardExpression(port: number): string {
     return false;
   };
   const timer = setInterval(() => {
-    if (connected()) { idle = 0; return; }
-    if (++idle >= 2) { clearInterval(timer); inspector.close(); }
+    try {
+      if (connected()) { idle = 0; return; }
+      if (++idle >= 2) { clearInterval(timer); inspector.close(); }
+    } catch {
+      // never throw into the application
+    }
   }, 1000);
   timer.unref();
-  return timer;
+  return { stop() { clearInterval(timer); inspector.close(); } };
 })()`;
 }
 
@@ -331,13 +336,13 @@ function makeHandle(pid: number | null, host: string, port: number, wsUrl: strin
           return waitPortClosed(pid, port, 3000);
         }
       }
-      if (guardTimer !== undefined) {
-        await s.send('Runtime.callFunctionOn', { objectId: guardTimer, functionDeclaration: 'function () { clearInterval(this); }', silent: true }).catch(() => {});
-        await s.send('Runtime.releaseObjectGroup', { objectGroup: 'heapy-guard' }).catch(() => {});
-      }
       // inspector.close() tears down the session it is called from: the answer usually never comes
       // and the socket closes instead. Either outcome is success; the port check below decides.
-      await s.send('Runtime.evaluate', { expression: CLOSE_EXPRESSION, includeCommandLineAPI: true, silent: true }, { timeoutMs: 2000 }).catch(() => {});
+      if (guardTimer !== undefined) {
+        await s.send('Runtime.callFunctionOn', { objectId: guardTimer, functionDeclaration: 'function () { this.stop(); }', silent: true }, { timeoutMs: 2000 }).catch(() => {});
+      } else {
+        await s.send('Runtime.evaluate', { expression: CLOSE_EXPRESSION, includeCommandLineAPI: true, silent: true }, { timeoutMs: 2000 }).catch(() => {});
+      }
       if (own) await s.close();
       return waitPortClosed(pid, port, 3000);
     },

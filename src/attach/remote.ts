@@ -1,0 +1,203 @@
+/**
+ * Heap snapshots and heap facts from a target over CDP: a snapshot streamed chunk by chunk into a
+ * sink (the engine's push parser, or a file), the setref reference id, GC, memory figures.
+ * Nothing here holds a whole snapshot as text: each ~100 KB chunk is consumed as it arrives.
+ */
+import { open, rename, unlink, chmod, type FileHandle } from 'node:fs/promises';
+import { ExitCode, HeapyError } from '../errors.js';
+import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
+import { formatMs, type CdpSession } from './cdp.js';
+
+/** Options for streaming a snapshot. */
+export interface StreamOptions {
+  /** Ask the target to collect garbage first (HeapProfiler.collectGarbage). */
+  readonly gc?: boolean;
+  /** Phases: 'gc', 'snapshot' (target walks its heap: done/total objects), 'transfer' (bytes, total 0), then the parser's. */
+  readonly onProgress?: ProgressCallback | undefined;
+  /** Fail with targetTimeout when the target sends nothing for this long (default 60 s). */
+  readonly idleTimeoutMs?: number;
+}
+
+// V8 pauses the target while it serialises; a 1.1 GB heap took 54 s to write here, but chunks
+// and progress events keep arriving throughout. 60 s of silence means the target is gone or stopped.
+const DEFAULT_IDLE_MS = 60_000;
+
+/**
+ * Asks the target for a heap snapshot and hands every chunk to `sink` in order, as it arrives.
+ * When `sink` returns a promise, reading from the socket pauses until it settles (bounded memory
+ * when the sink is a disk). Resolves with the number of bytes (UTF-16 code units) streamed.
+ */
+export async function streamSnapshot(
+  session: CdpSession,
+  sink: (chunk: string) => void | Promise<void>,
+  options: StreamOptions = {},
+): Promise<number> {
+  const onProgress = options.onProgress;
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+  if (options.gc) {
+    onProgress?.('gc', 0, 1);
+    await session.send('HeapProfiler.collectGarbage', {}, { timeoutMs: idleMs });
+    onProgress?.('gc', 1, 1);
+  }
+  let bytes = 0;
+  let sinkError: unknown;
+  let chain: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  let lastActivity = Date.now();
+  let idleReject: ((e: Error) => void) | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    idleReject = reject;
+  });
+  idle.catch(() => {});
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastActivity > idleMs) {
+      idleReject?.(new HeapyError(`${session.label}: the target sent no snapshot data for ${formatMs(idleMs)} (stopped or stuck?)`, ExitCode.targetTimeout));
+    }
+  }, Math.min(1000, idleMs));
+  const offChunk = session.on('HeapProfiler.addHeapSnapshotChunk', (p) => {
+    lastActivity = Date.now();
+    const chunk = p.chunk;
+    if (typeof chunk !== 'string' || sinkError !== undefined) return;
+    bytes += chunk.length;
+    onProgress?.('transfer', bytes, 0);
+    let r: void | Promise<void>;
+    try {
+      r = sink(chunk);
+    } catch (err) {
+      sinkError = err;
+      return;
+    }
+    if (r && typeof (r as Promise<void>).then === 'function') {
+      // Keep at most a few chunks waiting on the sink; past that, stop reading the socket so the
+      // kernel's TCP window, not heapy's memory, absorbs the backlog.
+      inFlight++;
+      if (inFlight === 8) session.pause();
+      chain = chain
+        .then(() => r)
+        .then(
+          () => {
+            lastActivity = Date.now(); // a slow disk is not a silent target
+            inFlight--;
+            if (inFlight === 4) session.resume();
+          },
+          (err: unknown) => {
+            sinkError ??= err;
+            session.resume();
+          },
+        );
+    }
+  });
+  const offProgress = session.on('HeapProfiler.reportHeapSnapshotProgress', (p) => {
+    lastActivity = Date.now();
+    onProgress?.('snapshot', Number(p.done ?? 0), Number(p.total ?? 0));
+  });
+  try {
+    await Promise.race([session.send('HeapProfiler.takeHeapSnapshot', { reportProgress: true }, { timeoutMs: 0 }), idle]);
+    await chain;
+  } finally {
+    clearInterval(watchdog);
+    offChunk();
+    offProgress();
+  }
+  if (sinkError !== undefined) throw sinkError;
+  return bytes;
+}
+
+/** Streams a snapshot straight into the engine's push parser and analyses it. */
+export async function takeSnapshot(session: CdpSession, options: StreamOptions = {}): Promise<HeapSnapshot> {
+  const parser = new SnapshotParser({ source: session.label, onProgress: options.onProgress });
+  await streamSnapshot(session, (chunk) => parser.write(chunk), options);
+  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress });
+}
+
+/**
+ * Streams a snapshot to `path`: written to `path.partial` (mode 0600, as V8's own snapshots) and
+ * renamed only when complete; on any failure the partial file is removed. Returns bytes written.
+ */
+export async function snapshotToFile(session: CdpSession, path: string, options: StreamOptions = {}): Promise<number> {
+  const partial = `${path}.partial`;
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(partial, 'w', 0o600);
+    await chmod(partial, 0o600); // mode applies only on creation; a stale partial file may have another
+  } catch (err) {
+    throw new HeapyError(`${partial}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+  }
+  let written = 0;
+  try {
+    await streamSnapshot(
+      session,
+      async (chunk) => {
+        // Snapshot text is ASCII (V8 escapes everything else), so latin1 is exact and cheapest.
+        const buf = Buffer.from(chunk, 'latin1');
+        try {
+          await fh!.write(buf, 0, buf.length, null);
+        } catch (err) {
+          throw new HeapyError(`${partial}: write failed (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+        }
+        written += buf.length;
+      },
+      options,
+    );
+    await fh.close();
+    fh = undefined;
+    await rename(partial, path);
+  } catch (err) {
+    await fh?.close().catch(() => {});
+    await unlink(partial).catch(() => {});
+    throw err;
+  }
+  return written;
+}
+
+/**
+ * The setref point: a snapshot makes V8 give an id to every live object, and ids only grow, so an
+ * object created afterwards is exactly one whose id exceeds that of an object allocated right after
+ * the snapshot. The snapshot's chunks are discarded unparsed (the ids are what matters here).
+ */
+export async function referenceId(session: CdpSession, options: StreamOptions = {}): Promise<number> {
+  await streamSnapshot(session, () => {}, options);
+  const r = await session.send<{ result: { objectId?: string } }>('Runtime.evaluate', { expression: '({})', objectGroup: 'heapy-setref', silent: true });
+  try {
+    if (!r.result.objectId) throw new HeapyError(`${session.label}: could not allocate a marker object`, ExitCode.internal);
+    const id = await session.send<{ heapSnapshotObjectId: string }>('HeapProfiler.getHeapObjectId', { objectId: r.result.objectId });
+    return Number(id.heapSnapshotObjectId);
+  } finally {
+    await session.send('Runtime.releaseObjectGroup', { objectGroup: 'heapy-setref' }).catch(() => {});
+  }
+}
+
+/** Asks the target for a full garbage collection. */
+export async function collectGarbage(session: CdpSession): Promise<void> {
+  await session.send('HeapProfiler.collectGarbage', {}, { timeoutMs: 60_000 });
+}
+
+/** Memory figures read in the target (process.memoryUsage, v8.getHeapStatistics, active resources). */
+export interface TargetMemory {
+  readonly memoryUsage: Record<string, number>;
+  readonly heapStatistics: Record<string, number>;
+  /** Resource type → count, from process.getActiveResourcesInfo(). */
+  readonly activeResources: Record<string, number>;
+}
+
+// In a worker `process.memoryUsage()` still reports the whole process; heap statistics are the isolate's.
+const MEMORY_EXPRESSION = `(() => {
+  const v8 = process.getBuiltinModule?.('v8') ?? require('v8');
+  const counts = {};
+  for (const r of process.getActiveResourcesInfo?.() ?? []) counts[r] = (counts[r] ?? 0) + 1;
+  return { memoryUsage: process.memoryUsage(), heapStatistics: v8.getHeapStatistics(), activeResources: counts };
+})()`;
+
+/** Reads memory figures in the target. */
+export async function targetMemory(session: CdpSession): Promise<TargetMemory> {
+  const r = await session.send<{ result: { value?: TargetMemory }; exceptionDetails?: { text: string; exception?: { description?: string } } }>('Runtime.evaluate', {
+    expression: MEMORY_EXPRESSION,
+    includeCommandLineAPI: true,
+    returnByValue: true,
+    silent: true,
+  });
+  if (r.exceptionDetails || !r.result.value) {
+    throw new HeapyError(`${session.label}: could not read memory figures (${r.exceptionDetails?.exception?.description ?? r.exceptionDetails?.text ?? 'no value'})`, ExitCode.internal);
+  }
+  return r.result.value;
+}

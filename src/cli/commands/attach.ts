@@ -1,0 +1,494 @@
+/**
+ * `heapy attach <pid | host:port | ws-url>`: a REPL that evaluates in a running Node process
+ * through its inspector, with heapy's own dot-commands (.heap, .setref, .snapshot, .gc, .mem)
+ * running in heapy's process. Also the signal-safe attach/detach wrapper the snapshot and heap
+ * commands share.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { start, Recoverable, type REPLServer } from 'node:repl';
+import { inspect, parseArgs } from 'node:util';
+import { runInThisContext } from 'node:vm';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { attachTarget, type Attachment, type AttachOptions } from '../../attach/connect.js';
+import { completeRemote, localNames } from '../../attach/complete.js';
+import { formatException, formatRemoteObject, type ExceptionDetails, type RemoteObject } from '../../attach/format.js';
+import { collectGarbage, referenceId, snapshotToFile, takeSnapshot, targetMemory, type TargetMemory } from '../../attach/remote.js';
+import { HeapSet } from '../../query/index.js';
+import type { HeapSnapshot } from '../../snapshot/index.js';
+import { progressBar } from '../progress.js';
+import type { CommandModule } from '../main.js';
+
+/** Exit statuses for the signals heapy detaches on (128 + signal number, as shells report them). */
+export const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+const SIGNALS = Object.keys(SIGNAL_EXIT) as Array<keyof typeof SIGNAL_EXIT>;
+
+/** What `body` of {@link runAttached} may ask about signals. */
+export interface AttachedContext {
+  /** The signal heapy received, if any (the target has been detached already). */
+  signalled(): keyof typeof SIGNAL_EXIT | undefined;
+  /** Called once when a signal arrives, after detaching has started. */
+  onSignal(handler: () => void): void;
+}
+
+/**
+ * Attaches, runs `body`, and always detaches (closing an inspector heapy opened), including on
+ * SIGINT, SIGTERM and SIGHUP: a signal starts the detach at once, which also makes any request
+ * still pending fail, and the command exits with 128 + the signal number.
+ */
+export async function runAttached(spec: string, options: AttachOptions, body: (a: Attachment, ctx: AttachedContext) => Promise<number>): Promise<number> {
+  let signalled: keyof typeof SIGNAL_EXIT | undefined;
+  let attachment: Attachment | undefined;
+  const handlers: Array<() => void> = [];
+  const onSig = (sig: keyof typeof SIGNAL_EXIT): void => {
+    if (signalled) return;
+    signalled = sig;
+    if (attachment) void attachment.detach();
+    for (const h of handlers) h();
+  };
+  const listeners = SIGNALS.map((s) => [s, () => onSig(s)] as const);
+  for (const [s, l] of listeners) process.on(s, l);
+  try {
+    attachment = await attachTarget(spec, options);
+    // A signal during attaching: undo right away.
+    if (signalled) {
+      await attachment.detach();
+      return SIGNAL_EXIT[signalled];
+    }
+    let code: number;
+    try {
+      code = await body(attachment, { signalled: () => signalled, onSignal: (h) => handlers.push(h) });
+    } catch (err) {
+      if (signalled) code = SIGNAL_EXIT[signalled];
+      else throw err;
+    }
+    const closed = await attachment.detach();
+    if (!closed) process.stderr.write(`heapy: warning: could not confirm that the inspector of ${attachment.description} is closed again\n`);
+    return signalled ? SIGNAL_EXIT[signalled] : code;
+  } finally {
+    if (attachment) await attachment.detach();
+    for (const [s, l] of listeners) process.off(s, l);
+  }
+}
+
+/** Parses --port and --timeout into attach options. */
+export function attachOptions(values: { port?: string | undefined; worker?: string | undefined; timeout?: string | undefined }): AttachOptions {
+  const num = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new HeapyError(`--${name} expects a number, got '${v}'`, ExitCode.usage);
+    return Number(v);
+  };
+  const port = num('port', values.port);
+  const timeoutMs = num('timeout', values.timeout);
+  return {
+    ...(port !== undefined ? { port } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(values.worker !== undefined ? { worker: values.worker } : {}),
+  };
+}
+
+/** Default snapshot file name: heapy-<pid>-<YYYYMMDD-HHMMSS>.heapsnapshot (local time). */
+export function defaultSnapshotName(pid: number | null, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `heapy-${pid ?? 'remote'}-${stamp}.heapsnapshot`;
+}
+
+/** Renders byte counts as guppy does elsewhere in heapy's output: "12.3 MB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** The .mem report as text. */
+export function renderMemory(m: TargetMemory): string {
+  const lines: string[] = ['process.memoryUsage():'];
+  for (const [k, v] of Object.entries(m.memoryUsage)) lines.push(`  ${k.padEnd(28)} ${formatBytes(v).padStart(10)}`);
+  lines.push('v8.getHeapStatistics():');
+  for (const [k, v] of Object.entries(m.heapStatistics)) {
+    lines.push(`  ${k.padEnd(28)} ${(/size|memory|bytes/.test(k) ? formatBytes(v) : String(v)).padStart(10)}`);
+  }
+  lines.push('process.getActiveResourcesInfo():');
+  const res = Object.entries(m.activeResources).sort((a, b) => b[1] - a[1]);
+  if (res.length === 0) lines.push('  (none)');
+  for (const [k, v] of res) lines.push(`  ${k.padEnd(28)} ${String(v).padStart(10)}`);
+  return lines.join('\n');
+}
+
+/** A value the REPL writer prints verbatim (remote results are formatted before they get here). */
+class Rendered {
+  constructor(readonly text: string) {}
+}
+
+const usage = `usage: heapy attach <pid | host:port | ws://...> [--worker N] [--port N] [--timeout MS]
+
+Opens the inspector of a running Node process (SIGUSR1 when given a pid), connects, and gives a
+REPL that evaluates in the target. heapy's own commands run in heapy's process:
+  .heap              snapshot the target and show its partition table (kept as _)
+  .setref            later .heap shows only objects allocated after this point
+  .snapshot [file]   stream a snapshot to a file
+  .gc                collect garbage in the target
+  .mem               memory usage, heap statistics and active resources of the target
+  .detach            detach (also .exit, Ctrl-D); an inspector heapy opened is closed again
+Input starting with _ or h. runs in heapy against the last result, e.g. _[1].byReferrers, _.byId.at(1).sp.
+
+Options:
+  --worker N     talk to worker thread N (ids are listed when attaching)
+  --port N       the inspector port to expect (default: the target's --inspect-port, or 9229)
+  --timeout MS   how long to wait for the target (default 5000)
+History: ~/.heapy_attach_history (HEAPY_ATTACH_HISTORY overrides; empty disables).`;
+
+const HELP = `heapy commands (run in heapy's process):
+  .heap              snapshot the target, print the partition table; the HeapSet becomes _
+  .setref            remember the newest object id now; later .heap shows only newer objects
+  .snapshot [file]   stream a snapshot to file (default heapy-<pid>-<time>.heapsnapshot)
+  .gc                collect garbage in the target
+  .mem               process.memoryUsage(), v8.getHeapStatistics(), active resources
+  .detach            detach and exit (an inspector heapy opened is closed again)
+Local evaluation (in heapy): input starting with _ or h., e.g. _[1].byReferrers, _.byId.at(1).sp,
+  await h.heap(), h.setref(), h.last. Everything else is evaluated in the target.`;
+
+/** Local helper object `h` of the attach REPL: the remote counterpart of hpy(). */
+export interface RemoteHpy {
+  /** Snapshot the target; resolves to every reachable object (or those since setref). */
+  heap(): Promise<HeapSet>;
+  /** Set the reference point for later heap() calls; resolves to the reference id. */
+  setref(): Promise<number>;
+  /** Forget the reference point. */
+  clearref(): void;
+  /** Stream a snapshot to a file; resolves to its path. */
+  snapshot(file?: string): Promise<string>;
+  /** Collect garbage in the target. */
+  gc(): Promise<void>;
+  /** Memory figures of the target. */
+  mem(): Promise<TargetMemory>;
+  /** The last HeapSet from heap(). */
+  readonly last: HeapSet | undefined;
+  /** The last snapshot taken. */
+  readonly lastSnapshot: HeapSnapshot | undefined;
+  /** The current reference id, if set. */
+  readonly ref: number | undefined;
+}
+
+function makeHpy(a: Attachment): RemoteHpy {
+  let last: HeapSet | undefined;
+  let lastSnapshot: HeapSnapshot | undefined;
+  let ref: number | undefined;
+  const bar = (label: string) => progressBar(label);
+  return {
+    async heap() {
+      const p = bar('heap');
+      try {
+        // Let the previous snapshot go before the next one is built: two large graphs at once
+        // would double heapy's peak memory.
+        last = undefined;
+        lastSnapshot = undefined;
+        const snap = await takeSnapshot(a.session, { onProgress: p.onProgress });
+        lastSnapshot = snap;
+        const all = HeapSet.all(snap);
+        last = ref === undefined ? all : all.allocatedAfter(ref);
+        return last;
+      } finally {
+        p.done();
+      }
+    },
+    async setref() {
+      const p = bar('setref');
+      try {
+        ref = await referenceId(a.session, { onProgress: p.onProgress });
+        return ref;
+      } finally {
+        p.done();
+      }
+    },
+    clearref() {
+      ref = undefined;
+    },
+    async snapshot(file?: string) {
+      const path = file ?? defaultSnapshotName(a.inspector.pid);
+      const p = bar('snapshot');
+      try {
+        await snapshotToFile(a.session, path, { onProgress: p.onProgress });
+      } finally {
+        p.done();
+      }
+      return path;
+    },
+    gc: () => collectGarbage(a.session),
+    mem: () => targetMemory(a.session),
+    get last() {
+      return last;
+    },
+    get lastSnapshot() {
+      return lastSnapshot;
+    },
+    get ref() {
+      return ref;
+    },
+  };
+}
+
+/** True for input evaluated in heapy rather than in the target: `_` (not `_name`) and `h.`. */
+export function isLocalInput(code: string): boolean {
+  return /^\s*(?:_(?![\w$])|h\.)/.test(code);
+}
+
+function isIncomplete(err: unknown): boolean {
+  return err instanceof SyntaxError && /Unexpected end of input|Unterminated template|missing \) after/.test(err.message);
+}
+
+/** Evaluates a line in heapy's process with `_` and `h` bound; awaits a returned promise. */
+async function evaluateLocal(code: string, scope: { _: unknown; h: RemoteHpy }): Promise<unknown> {
+  let fn: (this: void, _: unknown, h: RemoteHpy) => unknown;
+  const src = code.trim().replace(/;$/, '');
+  try {
+    // As an expression first, so `_[1].byReferrers` yields its value; `await` works inside.
+    fn = runInThisContext(`(async function (_, h) { return (${src}\n); })`) as typeof fn;
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+    try {
+      fn = runInThisContext(`(async function (_, h) { ${src}\n })`) as typeof fn;
+    } catch (err2) {
+      if (isIncomplete(err2)) throw new Recoverable(err2 as Error);
+      throw err2;
+    }
+  }
+  return await fn(scope._, scope.h);
+}
+
+interface EvaluateResult {
+  result: RemoteObject;
+  exceptionDetails?: ExceptionDetails;
+}
+
+async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } },
+    });
+  } catch (err) {
+    throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
+  }
+  const spec = parsed.positionals[0];
+  if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
+  const options = { ...attachOptions(parsed.values), listWorkers: true };
+  return runAttached(spec, options, (a, ctx) => replSession(a, ctx));
+}
+
+function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
+  const out = process.stdout;
+  const err = process.stderr;
+  const colors = Boolean(out.isTTY) && !process.env.NO_COLOR;
+  out.write(`attached to ${a.description}${a.inspector.openedByUs ? '; it will be closed again on detach' : ''}\n`);
+  if (a.workers.length > 0) {
+    out.write(`worker threads: ${a.workers.map((w) => `${w.workerId} (${w.title || w.url || 'worker'})`).join(', ')}${a.session === a.client ? '; use --worker N to attach to one' : ''}\n`);
+  }
+  out.write(`Type .help for heapy's commands; other input is evaluated in the target.\n`);
+
+  const h = makeHpy(a);
+  const scope: { _: unknown; h: RemoteHpy } = { _: undefined, h };
+  let queue: Promise<unknown> = Promise.resolve();
+  // Lines piped in quickly must not overtake a slow evaluation: everything runs in order.
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = queue.then(fn, fn);
+    queue = p.catch(() => {});
+    return p;
+  };
+  let abortWait: ((e: Error) => void) | undefined;
+
+  const remoteEval = async (code: string): Promise<Rendered> => {
+    const s = a.session;
+    const waitAbort = new Promise<never>((_, reject) => {
+      abortWait = reject;
+    });
+    waitAbort.catch(() => {});
+    let r: EvaluateResult;
+    try {
+      r = await Promise.race([
+        s.send<EvaluateResult>(
+          'Runtime.evaluate',
+          { expression: code, awaitPromise: true, generatePreview: true, replMode: true, includeCommandLineAPI: true, objectGroup: 'heapy-repl' },
+          { timeoutMs: 0 },
+        ),
+        waitAbort,
+      ]);
+    } finally {
+      abortWait = undefined;
+    }
+    // Results hold their objects alive in the target through their objectIds; release them at once
+    // so the REPL does not leak into the heap it is looking at.
+    void s.send('Runtime.releaseObjectGroup', { objectGroup: 'heapy-repl' }).catch(() => {});
+    if (r.exceptionDetails) {
+      const desc = r.exceptionDetails.exception?.description ?? '';
+      if (/^SyntaxError: (Unexpected end of input|Unterminated template|missing \) after)/.test(desc)) throw new Recoverable(new SyntaxError(desc));
+      return new Rendered(formatException(r.exceptionDetails));
+    }
+    return new Rendered(formatRemoteObject(r.result));
+  };
+
+  const server: REPLServer = start({
+    prompt: `heapy ${a.inspector.pid ?? a.inspector.port}${a.session === a.client ? '' : `/w${a.session.label.split(' ').pop()}`}> `,
+    input: process.stdin,
+    output: out,
+    terminal: Boolean(process.stdin.isTTY && out.isTTY),
+    useColors: colors,
+    ignoreUndefined: true,
+    writer: (v: unknown) => (v instanceof Rendered ? v.text : inspect(v, { colors, depth: 2 })),
+    eval: (cmd, _context, _file, callback) => {
+      const code = cmd.trim();
+      if (code === '') {
+        callback(null, undefined);
+        return;
+      }
+      serial(async () => {
+        if (isLocalInput(code)) {
+          const v = await evaluateLocal(code, scope);
+          if (v !== undefined) scope._ = v;
+          return v;
+        }
+        return remoteEval(cmd);
+      }).then(
+        (v) => callback(null, v),
+        (e: unknown) => {
+          if (e instanceof Recoverable) callback(e, undefined);
+          else if (e instanceof HeapyError) {
+            callback(null, new Rendered(`heapy: ${e.message}`));
+            if (e.exitCode === ExitCode.connectionLost) lost(e);
+          } else callback(e as Error, undefined);
+        },
+      );
+    },
+    completer: (line: string, cb: (err: Error | null, result: [string[], string]) => void) => {
+      if (/^\s*\./.test(line)) {
+        const word = line.trim();
+        const names = Object.keys(server.commands).map((n) => `.${n}`);
+        cb(null, [names.filter((n) => n.startsWith(word)), word]);
+        return;
+      }
+      if (isLocalInput(line)) {
+        const m = /^(.*)\.([\w$]*)$/.exec(line.trim());
+        if (!m) {
+          cb(null, [[], line]);
+          return;
+        }
+        evaluateLocal(m[1]!, scope).then(
+          (obj) => {
+            const hits = localNames(obj).filter((n) => n.startsWith(m[2]!)).sort().map((n) => `${m[1]}.${n}`);
+            cb(null, [hits, line.trim()]);
+          },
+          () => cb(null, [[], line]),
+        );
+        return;
+      }
+      completeRemote(a.session, line).then(
+        (r) => cb(null, r),
+        () => cb(null, [[], line]),
+      );
+    },
+  });
+
+  let exitCode: number = ExitCode.ok;
+  const lost = (e: HeapyError): void => {
+    err.write(`heapy: ${e.message}\n`);
+    exitCode = e.exitCode;
+    server.close();
+  };
+  let ending = false;
+  a.session.onClose((reason) => {
+    // Closing the inspector on detach closes the socket from the target's side: not a loss.
+    if (ending || ctx.signalled()) return;
+    if (reason !== 'closed by heapy') lost(new HeapyError(`connection to ${a.description} lost (${reason})`, ExitCode.connectionLost));
+  });
+
+  // Ctrl-C in a TTY while waiting on the target: stop waiting (the target keeps running whatever it
+  // was doing; terminating its execution could hit the application's own code instead).
+  server.on('SIGINT', () => {
+    if (abortWait) abortWait(new HeapyError('stopped waiting; the evaluation may still be running in the target', ExitCode.targetTimeout));
+  });
+
+  const historyPath = process.env.HEAPY_ATTACH_HISTORY ?? join(homedir(), '.heapy_attach_history');
+  if (historyPath) {
+    server.setupHistory(historyPath, (e) => {
+      if (e) err.write(`heapy: history disabled (${e.message})\n`);
+    });
+  }
+
+  const dot = (name: string, help: string, action: (arg: string) => Promise<string | undefined>): void => {
+    server.defineCommand(name, {
+      help,
+      action(arg: string) {
+        server.clearBufferedCommand();
+        serial(() => action(arg.trim())).then(
+          (text) => {
+            if (text) out.write(text + '\n');
+            server.displayPrompt();
+          },
+          (e: unknown) => {
+            out.write(`heapy: ${e instanceof Error ? e.message : String(e)}\n`);
+            if (e instanceof HeapyError && e.exitCode === ExitCode.connectionLost) lost(e);
+            else server.displayPrompt();
+          },
+        );
+      },
+    });
+  };
+
+  dot('heap', 'Snapshot the target and print its partition table (the HeapSet becomes _)', async () => {
+    const set = await h.heap();
+    scope._ = set;
+    const head = h.ref !== undefined ? `Objects allocated since .setref (V8 ids > ${h.ref}):\n` : '';
+    return head + set.render();
+  });
+  dot('setref', 'Later .heap shows only objects allocated after now', async () => {
+    const id = await h.setref();
+    return `reference set: later .heap shows objects with V8 ids > ${id}`;
+  });
+  dot('snapshot', 'Stream a snapshot to a file: .snapshot [file]', async (arg) => {
+    const path = await h.snapshot(arg || undefined);
+    return `wrote ${path}`;
+  });
+  dot('gc', 'Collect garbage in the target', async () => {
+    await h.gc();
+    return 'garbage collected';
+  });
+  dot('mem', 'Memory usage, heap statistics and active resources of the target', async () => renderMemory(await h.mem()));
+  dot('help', "Show heapy's commands", async () => HELP);
+  server.defineCommand('detach', {
+    help: 'Detach from the target and exit',
+    action() {
+      server.close();
+    },
+  });
+
+  return new Promise<number>((resolve) => {
+    ctx.onSignal(() => {
+      // Detaching has started (runAttached): whatever is pending fails; do not wait for it.
+      abortWait?.(new HeapyError('detached', ExitCode.connectionLost));
+      server.close();
+      resolve(exitCode);
+    });
+    server.on('exit', () => {
+      ending = true;
+      // End of input (Ctrl-D, .detach, piped lines consumed): finish what is queued first, so
+      // `printf '.heap\n' | heapy attach PID` prints the table before detaching.
+      void queue.then(() => resolve(exitCode));
+    });
+  });
+}
+
+/** The `heapy attach` command. */
+export const command: CommandModule = {
+  summary: 'REPL in a running Node process (by pid, host:port or ws URL), with .heap/.setref/.snapshot',
+  usage,
+  run,
+};

@@ -1,0 +1,50 @@
+/**
+ * `heapy ps`: the Node processes the user may attach to: pid, RSS, inspector, command line.
+ */
+import { parseArgs } from 'node:util';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { listNodeProcesses } from '../../attach/ps.js';
+import type { CommandModule } from '../main.js';
+import { formatBytes } from './attach.js';
+
+const usage = `usage: heapy ps [--json]
+
+Lists the Node.js processes you may attach to (yours; all of them for root): pid, resident
+memory, whether the inspector is open and where, and the command line. Attach with
+'heapy attach <pid>', 'heapy heap <pid>' or 'heapy snapshot <pid>'.
+  --json   machine-readable output`;
+
+async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } }));
+  } catch (err) {
+    throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
+  }
+  const rows = await listNodeProcesses();
+  if (values.json) {
+    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    return ExitCode.ok;
+  }
+  if (rows.length === 0) {
+    process.stdout.write('no Node.js processes you may attach to\n');
+    return ExitCode.ok;
+  }
+  const width = process.stdout.columns ?? 120;
+  const lines = ['    PID        RSS  INSPECTOR              COMMAND'];
+  for (const r of rows) {
+    const insp = r.inspector ?? (r.inspectorUnresponsive ? 'no answer' : '-');
+    const state = r.state === 'T' || r.state === 't' ? ' (stopped)' : '';
+    const line = `${String(r.pid).padStart(7)} ${formatBytes(r.rssBytes).padStart(10)}  ${insp.padEnd(21)}  ${r.command}${state}`;
+    lines.push(process.stdout.isTTY && line.length > width ? line.slice(0, width - 1) + '…' : line);
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+  return ExitCode.ok;
+}
+
+/** The `heapy ps` command. */
+export const command: CommandModule = {
+  summary: 'List the Node processes you may attach to, with RSS and inspector port',
+  usage,
+  run,
+};
