@@ -1,0 +1,64 @@
+/**
+ * `heapy list [dir]`: the data files in a directory, like `mprof list`.
+ */
+import { parseArgs } from 'node:util';
+import { relative } from 'node:path';
+import type { CommandModule } from '../main.js';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { findDataFiles } from '../../monitor/files.js';
+import { readMonitorFile } from '../../monitor/format.js';
+import { mib } from '../../monitor/live.js';
+import { summarize } from '../../monitor/series.js';
+
+const usage = `usage: heapy list [--json] [dir]
+
+Lists the heapy-*.dat data files in dir (default: the current directory), oldest
+first: index, file, start time, duration, peak RSS, command.
+
+options:
+  --json    one JSON array of {file, start, duration, peakRss, peakRssT, command, complete}`;
+
+function localStamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** The `heapy list` command. */
+export const command: CommandModule = {
+  summary: 'list heapy run/monitor data files in a directory',
+  usage,
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
+    }
+    const dir = parsed.positionals[0] ?? process.cwd();
+    const rows = findDataFiles(dir).map((f) => {
+      try {
+        const s = summarize(readMonitorFile(f.path));
+        return { file: f.path, start: s.start, duration: s.duration, peakRss: s.peakRss?.value ?? null, peakRssT: s.peakRss?.t ?? null, command: s.command, complete: s.complete };
+      } catch {
+        return { file: f.path, start: f.start, duration: null, peakRss: null, peakRssT: null, command: [] as string[], complete: false };
+      }
+    });
+    if (parsed.values.json) {
+      process.stdout.write(JSON.stringify(rows) + '\n');
+      return ExitCode.ok;
+    }
+    if (rows.length === 0) {
+      process.stdout.write(`no heapy data files in ${dir}\n`);
+      return ExitCode.ok;
+    }
+    const names = rows.map((r) => relative(process.cwd(), r.file) || r.file);
+    const w = Math.max(...names.map((n) => n.length));
+    rows.forEach((r, i) => {
+      const dur = r.duration === null ? '?' : `${r.duration.toFixed(1)} s${r.complete ? '' : '+'}`;
+      const peak = r.peakRss === null ? '-' : mib(r.peakRss);
+      process.stdout.write(`${String(i).padStart(3)}  ${(names[i] as string).padEnd(w)}  ${localStamp(r.start)}  ${dur.padStart(9)}  ${peak.padStart(11)}  ${r.command.join(' ')}\n`);
+    });
+    return ExitCode.ok;
+  },
+};
