@@ -72,6 +72,10 @@ const enum S {
 
 const NONE = 0xffffffff;
 
+// Buffer's own UTF-8 decoder without toString's argument checks (a measurable cost per string
+// when a snapshot has millions of short strings). Present on Buffer.prototype since Node 0.x.
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Buffer, start: number, end: number): string }).utf8Slice;
+
 /** Growable array of doubles for the small optional sections. */
 class Growable {
   data = new Float64Array(1024);
@@ -84,8 +88,246 @@ class Growable {
     }
     this.data[this.length++] = v;
   }
+  append(values: Float64Array): void {
+    if (this.length + values.length > this.data.length) {
+      const next = new Float64Array(Math.max(this.data.length * 2, this.length + values.length));
+      next.set(this.data.subarray(0, this.length));
+      this.data = next;
+    }
+    this.data.set(values, this.length);
+    this.length += values.length;
+  }
   result(): Float64Array {
     return this.data.subarray(0, this.length);
+  }
+}
+
+/** Scanner state shared between calls, so that numbers and records can span chunks. */
+interface ScanState {
+  i: number;
+  n: number;
+  cur: number;
+  inNum: boolean;
+  afterNum: boolean;
+  anyNumber: boolean;
+  ended: boolean;
+  /** 0, or one of the SCAN_* problems, found at byte `errorAt` of the chunk. */
+  error: number;
+  errorAt: number;
+}
+
+const SCAN_MISSING_COMMA = 1;
+const SCAN_EMPTY_SEPARATOR = 2;
+const SCAN_TRAILING_COMMA = 3;
+const SCAN_BAD_BYTE = 4;
+const SCAN_NOT_INTEGER = 5;
+
+/**
+ * The hot loop: decodes comma-separated non-negative integers from buf[st.i..end) into scratch,
+ * with no per-field logic (records are split into fields afterwards). It is a plain function with
+ * nothing after its loop, because V8 deoptimises optimised code that reaches branches it never
+ * saw run: as a method with checks after the loop it was deoptimised on every chunk.
+ */
+function scanNumbers(buf: Uint8Array, end: number, scratch: Float64Array, st: ScanState): void {
+  let i = st.i;
+  let n = st.n;
+  let v = st.cur;
+  let inNum = st.inNum;
+  let afterNum = st.afterNum;
+  let d = 0;
+  if (inNum) {
+    // A number split across two chunks: carry on with its digits.
+    while (i < end && ((d = buf[i]! - 0x30) >>> 0) < 10) {
+      v = v * 10 + d;
+      i++;
+    }
+    if (i < end) {
+      scratch[n++] = v;
+      inNum = false;
+      afterNum = true;
+      st.anyNumber = true;
+    }
+  }
+  while (i < end) {
+    const c = buf[i]!;
+    d = c - 0x30;
+    if ((d >>> 0) < 10) {
+      if (afterNum) {
+        st.error = SCAN_MISSING_COMMA;
+        break;
+      }
+      v = d;
+      while (++i < end && ((d = buf[i]! - 0x30) >>> 0) < 10) v = v * 10 + d;
+      if (i === end) {
+        inNum = true;
+        break;
+      }
+      scratch[n++] = v;
+      if (buf[i] === 0x2c) i++;
+      else afterNum = true;
+      continue;
+    }
+    if (c === 0x2c) {
+      if (!afterNum) {
+        st.error = SCAN_EMPTY_SEPARATOR;
+        break;
+      }
+      afterNum = false;
+      i++;
+      continue;
+    }
+    if (c === 0x0a || c === 0x20 || c === 0x0d || c === 0x09) {
+      i++;
+      continue;
+    }
+    if (c === 0x5d) {
+      if (!afterNum && (n > 0 || st.anyNumber)) {
+        st.error = SCAN_TRAILING_COMMA;
+        break;
+      }
+      st.ended = true;
+      afterNum = false;
+      i++;
+      break;
+    }
+    st.error = c === 0x2d || c === 0x2e ? SCAN_NOT_INTEGER : SCAN_BAD_BYTE;
+    break;
+  }
+  if (n > 0) st.anyNumber = true;
+  st.errorAt = i;
+  st.i = i;
+  st.n = n;
+  st.cur = inNum ? v : 0;
+  st.inNum = inNum;
+  st.afterNum = afterNum;
+}
+
+/** Returned by storeNodes when a self size needs 64-bit storage. */
+const BIG_SIZE = -2;
+
+/** Splits whole node records of `scratch` into the field arrays; returns the first bad ordinal, BIG_SIZE, or -1. */
+function storeNodes(
+  scratch: Float64Array,
+  records: number,
+  nf: number,
+  o: { type: number; name: number; id: number; size: number; edges: number },
+  typeCount: number,
+  ord: number,
+  nodeType: Uint8Array,
+  nodeName: Uint32Array,
+  nodeId: Uint32Array,
+  selfSize: Uint32Array | Float64Array,
+  firstEdge: Uint32Array,
+): number {
+  const oType = o.type;
+  const oName = o.name;
+  const oId = o.id;
+  const oSize = o.size;
+  const oEdges = o.edges;
+  const maxSize = selfSize instanceof Uint32Array ? 0xffffffff : Number.MAX_SAFE_INTEGER;
+  for (let k = 0, r = 0; r < records; r++, k += nf, ord++) {
+    const t = scratch[k + oType]!;
+    const name = scratch[k + oName]!;
+    const id = scratch[k + oId]!;
+    const size = scratch[k + oSize]!;
+    if (t >= typeCount || name > 0xffffffff || id > 0xffffffff) return ord;
+    if (size > maxSize) return BIG_SIZE;
+    nodeType[ord] = t;
+    nodeName[ord] = name;
+    nodeId[ord] = id;
+    selfSize[ord] = size;
+    firstEdge[ord + 1] = firstEdge[ord]! + scratch[k + oEdges]!;
+  }
+  return -1;
+}
+
+/** Splits whole edge records of `scratch` into the edge arrays; returns the first bad edge or -1. */
+function storeEdges(
+  scratch: Float64Array,
+  records: number,
+  ef: number,
+  nf: number,
+  oType: number,
+  oName: number,
+  oTo: number,
+  typeCount: number,
+  limit: number,
+  ord: number,
+  edgeType: Uint8Array,
+  edgeName: Uint32Array,
+  edgeTo: Uint32Array,
+): number {
+  for (let k = 0, r = 0; r < records; r++, k += ef, ord++) {
+    const t = scratch[k + oType]!;
+    const name = scratch[k + oName]!;
+    const to = scratch[k + oTo]!;
+    const toOrd = to / nf;
+    if (t >= typeCount || name > 0xffffffff || to >= limit || toOrd !== Math.floor(toOrd)) return ord;
+    edgeType[ord] = t;
+    edgeName[ord] = name;
+    edgeTo[ord] = toOrd;
+  }
+  return -1;
+}
+
+/** Copies one field of whole records into `out`; returns true if any value is non-zero. */
+function storeField(scratch: Float64Array, records: number, stride: number, offset: number, ord: number, out: Uint32Array | Uint8Array): boolean {
+  let any = 0;
+  for (let k = offset, r = 0; r < records; r++, k += stride, ord++) {
+    const v = scratch[k]!;
+    out[ord] = v;
+    any |= v === 0 ? 0 : 1;
+  }
+  return any !== 0;
+}
+
+/**
+ * Finds the end of a string without escapes: the index of the closing quote, or -1 when a
+ * backslash comes first or the chunk ends. A JS loop, because most strings are a few bytes long
+ * and a native indexOf call per string costs more than the scan.
+ */
+function plainStringEnd(buf: Uint8Array, i: number, end: number): number {
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 0x22) return i;
+    if (c === 0x5c) return -1;
+  }
+  return -1;
+}
+
+let warmedUp = false;
+
+/**
+ * Runs the hot functions once on tiny inputs that take every branch (a number split across
+ * chunks, whitespace, the closing bracket), so that V8 has type feedback for all of them before
+ * it optimises the loops mid-run. Without this the optimised code is thrown away at the first
+ * rare branch of each chunk (seen with --trace-deopt: a dozen deopts per file).
+ */
+function warmUp(): void {
+  if (warmedUp) return;
+  warmedUp = true;
+  const scratch = new Float64Array(64);
+  for (let round = 0; round < 3; round++) {
+    const st: ScanState = { i: 0, n: 0, cur: 0, inNum: false, afterNum: false, anyNumber: false, ended: false, error: 0, errorAt: 0 };
+    const a = Buffer.from('1,2\n,3 ,4');
+    scanNumbers(a, a.length, scratch, st);
+    const b = Buffer.from('5,6,7,8,9]');
+    st.i = 0;
+    scanNumbers(b, b.length, scratch, st);
+    const c = Buffer.from('1,,2');
+    const st2: ScanState = { i: 0, n: 0, cur: 0, inNum: false, afterNum: false, anyNumber: false, ended: false, error: 0, errorAt: 0 };
+    scanNumbers(c, c.length, scratch, st2);
+    for (let k = 0; k < 14; k++) scratch[k] = k % 3;
+    const o = { type: 0, name: 1, id: 2, size: 3, edges: 4 };
+    storeNodes(scratch, 2, 7, o, 16, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(3));
+    storeNodes(scratch, 2, 7, o, 0, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(3));
+    storeEdges(scratch, 2, 3, 1, 0, 1, 2, 8, 100, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2));
+    storeEdges(scratch, 2, 3, 7, 0, 1, 2, 8, 100, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2));
+    storeField(scratch, 2, 7, 5, 0, new Uint32Array(2));
+    storeField(scratch, 2, 7, 6, 0, new Uint8Array(2));
+    plainStringEnd(Buffer.from('ab"'), 0, 3);
+    plainStringEnd(Buffer.from('a\\b"'), 0, 4);
+    plainStringEnd(Buffer.from('ab'), 0, 2);
   }
 }
 
@@ -125,13 +367,14 @@ export class SnapshotParser {
   private cur = 0;
   private inNum = false;
   private afterNum = false;
-  private field = 0;
+  private scan: ScanState = { i: 0, n: 0, cur: 0, inNum: false, afterNum: false, anyNumber: false, ended: false, error: 0, errorAt: 0 };
+  // Numbers decoded but not yet stored: never more than one chunk's worth plus a partial record.
+  private scratch = new Float64Array(1 << 16);
+  private nodeOffsets: { type: number; name: number; id: number; size: number; edges: number; trace: number; detachedness: number } | undefined;
   private ord = 0;
 
   private meta: SnapshotMeta | undefined;
   private types: TypeIds | undefined;
-  private nodeRole = new Uint8Array(0);
-  private edgeRole = new Uint8Array(0);
   private nodeType = new Uint8Array(0);
   private nodeName = new Uint32Array(0);
   private nodeId = new Uint32Array(0);
@@ -154,7 +397,6 @@ export class SnapshotParser {
   private stringParts: Buffer[] = [];
   private stringEscaped = false;
   private stringPendingBackslash = false;
-  private nextBackslash = -1;
 
   // Optional sections.
   private numbersTarget: Growable | null = null;
@@ -171,6 +413,7 @@ export class SnapshotParser {
     this.source = options.source;
     this.totalBytes = options.totalBytes ?? 0;
     this.onProgress = options.onProgress;
+    warmUp();
   }
 
   private fail(message: string, at: number, code: 4 | 5 = ExitCode.badSnapshot): never {
@@ -187,7 +430,6 @@ export class SnapshotParser {
           : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let i = 0;
     const end = buf.length;
-    this.nextBackslash = -1;
     while (i < end) {
       switch (this.state) {
         case S.Start:
@@ -294,11 +536,7 @@ export class SnapshotParser {
     if (key === 'nodes' || key === 'edges') {
       expectArray();
       if (!this.meta) this.fail(`"${key}" comes before "snapshot": cannot know its layout`, at);
-      this.cur = 0;
-      this.inNum = false;
-      this.field = 0;
-      this.ord = 0;
-      this.afterNum = false;
+      this.startNumbers();
       this.state = key === 'nodes' ? S.Nodes : S.Edges;
       return i + 1;
     }
@@ -310,8 +548,7 @@ export class SnapshotParser {
     }
     if (key === 'trace_function_infos' || key === 'samples' || key === 'locations') {
       expectArray();
-      this.cur = 0;
-      this.inNum = false;
+      this.startNumbers();
       this.numbersTarget = new Growable();
       this.numbersKey = key;
       this.state = S.Numbers;
@@ -418,16 +655,16 @@ export class SnapshotParser {
     if (meta.rootOrdinal >= N && N > 0) this.fail('"root_index" is past the last node', this.captureStart);
     this.meta = meta;
     this.types = typeIds(meta);
-    const roleOf = (fields: readonly string[], names: string[]) => {
-      const r = new Uint8Array(fields.length).fill(255);
-      fields.forEach((f, k) => {
-        const j = names.indexOf(f);
-        if (j >= 0) r[k] = j;
-      });
-      return r;
+    const nfl = meta.nodeFields;
+    this.nodeOffsets = {
+      type: nfl.indexOf('type'),
+      name: nfl.indexOf('name'),
+      id: nfl.indexOf('id'),
+      size: nfl.indexOf('self_size'),
+      edges: nfl.indexOf('edge_count'),
+      trace: nfl.indexOf('trace_node_id'),
+      detachedness: nfl.indexOf('detachedness'),
     };
-    this.nodeRole = roleOf(meta.nodeFields, ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness']);
-    this.edgeRole = roleOf(meta.edgeFields, ['type', 'name_or_index', 'to_node']);
     try {
       this.nodeType = new Uint8Array(N);
       this.nodeName = new Uint32Array(N);
@@ -447,186 +684,140 @@ export class SnapshotParser {
     }
   }
 
-  /** Hot loop: decodes the `nodes` array straight into the per-field typed arrays. */
-  private decodeNodes(buf: Buffer, i: number, end: number): number {
-    const nf = this.nodeRole.length;
-    const role = this.nodeRole;
-    const N = this.meta!.nodeCount;
-    const typeCount = this.meta!.nodeTypes.length;
-    const nodeType = this.nodeType;
-    const nodeName = this.nodeName;
-    const nodeId = this.nodeId;
-    let selfSize = this.nodeSelfSize;
-    const firstEdge = this.firstEdge;
-    const trace = this.nodeTraceId;
-    const detached = this.nodeDetachedness;
-    let cur = this.cur;
-    let inNum = this.inNum;
-    let field = this.field;
-    let ord = this.ord;
-    let afterNum = this.afterNum;
-    for (; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x30 && c <= 0x39) {
-        if (!inNum) {
-          if (afterNum) this.fail('a missing comma in "nodes"', this.base + i);
-          inNum = true;
-        }
-        cur = cur * 10 + (c - 0x30);
-        continue;
-      }
-      if (inNum) {
-        // Any other byte ends the number: store it in its field.
-        if (ord >= N) this.fail(`"nodes" holds more than node_count (${N}) nodes`, this.base + i);
-        switch (role[field]) {
-          case 0:
-            if (cur >= typeCount) this.fail(`node ${ord} has type ${cur}, not in meta.node_types`, this.base + i);
-            nodeType[ord] = cur;
-            break;
-          case 1:
-            nodeName[ord] = cur;
-            break;
-          case 2:
-            if (cur > 0xffffffff) this.fail(`node ${ord} has an id past 2^32`, this.base + i);
-            nodeId[ord] = cur;
-            break;
-          case 3:
-            if (cur > 0xffffffff && selfSize instanceof Uint32Array) {
-              selfSize = Float64Array.from(selfSize);
-              this.nodeSelfSize = selfSize;
-            }
-            selfSize[ord] = cur;
-            break;
-          case 4:
-            firstEdge[ord + 1] = firstEdge[ord]! + cur;
-            break;
-          case 5:
-            if (cur !== 0) this.anyTrace = true;
-            trace![ord] = cur;
-            break;
-          case 6:
-            if (cur !== 0) this.anyDetached = true;
-            detached![ord] = cur;
-            break;
-        }
-        if (++field === nf) {
-          field = 0;
-          ord++;
-        }
-        cur = 0;
-        inNum = false;
-        afterNum = true;
-      }
-      if (c === 0x2c) {
-        if (!afterNum) this.fail('a separator without a number in "nodes"', this.base + i);
-        afterNum = false;
-        continue;
-      }
-      if (c === 0x0a || c === 0x20 || c === 0x0d || c === 0x09) continue;
-      if (c === 0x5d) {
-        if (!afterNum && (ord > 0 || field > 0)) this.fail('a separator without a number in "nodes"', this.base + i);
-        if (field !== 0 || ord !== N) {
-          this.fail(`"nodes" holds ${ord} nodes${field ? ' and a partial one' : ''} but node_count says ${N}`, this.base + i);
-        }
-        if (firstEdge[N] !== this.meta!.edgeCount) {
-          this.fail(`nodes own ${firstEdge[N]} edges in all but edge_count says ${this.meta!.edgeCount}`, this.base + i);
-        }
-        this.nodesDone = true;
-        this.state = S.Key;
-        afterNum = false;
-        i++;
-        break;
-      }
-      this.fail(`unexpected byte '${String.fromCharCode(c)}' in "nodes"`, this.base + i);
+  /** Runs {@link scanNumbers} over the chunk and turns a problem it found into an error. */
+  private decodeNumbers(buf: Buffer, i: number, end: number): number {
+    const need = this.scan.n + ((end - i) >>> 1) + 2;
+    if (need > this.scratch.length) {
+      const bigger = new Float64Array(Math.max(need, this.scratch.length * 2));
+      bigger.set(this.scratch.subarray(0, this.scan.n));
+      this.scratch = bigger;
     }
-    this.afterNum = afterNum;
-    this.cur = cur;
-    this.inNum = inNum;
-    this.field = field;
-    this.ord = ord;
+    const st = this.scan;
+    st.i = i;
+    scanNumbers(buf, end, this.scratch, st);
+    if (st.error !== 0) {
+      const at = this.base + st.errorAt;
+      const what = `"${this.key}"`;
+      switch (st.error) {
+        case SCAN_MISSING_COMMA:
+          this.fail(`a missing comma in ${what}`, at);
+        case SCAN_EMPTY_SEPARATOR:
+          this.fail(`a separator without a number in ${what}`, at);
+        case SCAN_TRAILING_COMMA:
+          this.fail(`a trailing comma in ${what}`, at);
+        case SCAN_NOT_INTEGER:
+          this.fail(`${what} holds a number that is not a non-negative integer`, at);
+        default:
+          this.fail(`unexpected byte '${String.fromCharCode(buf[st.errorAt] ?? 0)}' in ${what}`, at);
+      }
+    }
+    return st.i;
+  }
+
+  private startNumbers(): void {
+    const st = this.scan;
+    st.n = 0;
+    st.cur = 0;
+    st.inNum = false;
+    st.afterNum = false;
+    st.anyNumber = false;
+    st.ended = false;
+    st.error = 0;
+    this.ord = 0;
+  }
+
+  private decodeNodes(buf: Buffer, i: number, end: number): number {
+    i = this.decodeNumbers(buf, i, end);
+    this.flushNodes(this.base + i);
+    if (this.scan.ended) {
+      const N = this.meta!.nodeCount;
+      if (this.scan.n !== 0 || this.ord !== N) {
+        this.fail(`"nodes" holds ${this.ord} nodes${this.scan.n ? ' and a partial one' : ''} but node_count says ${N}`, this.base + i - 1);
+      }
+      if (this.firstEdge[N] !== this.meta!.edgeCount) {
+        this.fail(`nodes own ${this.firstEdge[N]} edges in all but edge_count says ${this.meta!.edgeCount}`, this.base + i - 1);
+      }
+      this.nodesDone = true;
+      this.state = S.Key;
+    }
     return i;
   }
 
-  /** Hot loop: decodes the `edges` array; `to_node` becomes a node ordinal. */
-  private decodeEdges(buf: Buffer, i: number, end: number): number {
-    const ef = this.edgeRole.length;
-    const role = this.edgeRole;
-    const nf = this.nodeRole.length;
-    const E = this.meta!.edgeCount;
+  /** Moves the whole node records of `scratch` into the per-field arrays. */
+  private flushNodes(at: number): void {
+    const f = this.meta!.nodeFields;
+    const nf = f.length;
+    const n = this.scan.n;
+    const records = Math.floor(n / nf);
+    if (records === 0) return;
     const N = this.meta!.nodeCount;
-    const limit = N * nf;
-    const typeCount = this.meta!.edgeTypes.length;
-    const edgeType = this.edgeType;
-    const edgeName = this.edgeName;
-    const edgeTo = this.edgeTo;
-    let cur = this.cur;
-    let inNum = this.inNum;
-    let field = this.field;
-    let ord = this.ord;
-    let afterNum = this.afterNum;
-    for (; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x30 && c <= 0x39) {
-        if (!inNum) {
-          if (afterNum) this.fail('a missing comma in "edges"', this.base + i);
-          inNum = true;
-        }
-        cur = cur * 10 + (c - 0x30);
-        continue;
-      }
-      if (inNum) {
-        if (ord >= E) this.fail(`"edges" holds more than edge_count (${E}) edges`, this.base + i);
-        switch (role[field]) {
-          case 0:
-            if (cur >= typeCount) this.fail(`edge ${ord} has type ${cur}, not in meta.edge_types`, this.base + i);
-            edgeType[ord] = cur;
-            break;
-          case 1:
-            if (cur > 0xffffffff) this.fail(`edge ${ord} has a name index past 2^32`, this.base + i);
-            edgeName[ord] = cur;
-            break;
-          case 2: {
-            const to = cur / nf;
-            if (cur >= limit || to !== Math.floor(to)) {
-              this.fail(`edge ${ord} points to ${cur}, which is not a node index`, this.base + i);
-            }
-            edgeTo[ord] = to;
-            break;
-          }
-        }
-        if (++field === ef) {
-          field = 0;
-          ord++;
-        }
-        cur = 0;
-        inNum = false;
-        afterNum = true;
-      }
-      if (c === 0x2c) {
-        if (!afterNum) this.fail('a separator without a number in "edges"', this.base + i);
-        afterNum = false;
-        continue;
-      }
-      if (c === 0x0a || c === 0x20 || c === 0x0d || c === 0x09) continue;
-      if (c === 0x5d) {
-        if (!afterNum && (ord > 0 || field > 0)) this.fail('a separator without a number in "edges"', this.base + i);
-        if (field !== 0 || ord !== E) {
-          this.fail(`"edges" holds ${ord} edges${field ? ' and a partial one' : ''} but edge_count says ${E}`, this.base + i);
-        }
-        this.edgesDone = true;
-        this.state = S.Key;
-        afterNum = false;
-        i++;
-        break;
-      }
-      this.fail(`unexpected byte '${String.fromCharCode(c)}' in "edges"`, this.base + i);
+    const ord = this.ord;
+    if (ord + records > N) this.fail(`"nodes" holds more than node_count (${N}) nodes`, at);
+    const scratch = this.scratch;
+    const o = this.nodeOffsets!;
+    let bad = storeNodes(scratch, records, nf, o, this.meta!.nodeTypes.length, ord, this.nodeType, this.nodeName, this.nodeId, this.nodeSelfSize, this.firstEdge);
+    if (bad === BIG_SIZE && this.nodeSelfSize instanceof Uint32Array) {
+      // Sizes past 32 bits are rare (huge external buffers): switch to doubles when one appears.
+      this.nodeSelfSize = Float64Array.from(this.nodeSelfSize);
+      bad = storeNodes(scratch, records, nf, o, this.meta!.nodeTypes.length, ord, this.nodeType, this.nodeName, this.nodeId, this.nodeSelfSize, this.firstEdge);
     }
-    this.afterNum = afterNum;
-    this.cur = cur;
-    this.inNum = inNum;
-    this.field = field;
-    this.ord = ord;
+    if (bad !== -1) this.fail(`node ${bad} has a type, name or id out of range`, at);
+    if (this.nodeTraceId && o.trace >= 0 && storeField(scratch, records, nf, o.trace, ord, this.nodeTraceId)) this.anyTrace = true;
+    if (this.nodeDetachedness && o.detachedness >= 0 && storeField(scratch, records, nf, o.detachedness, ord, this.nodeDetachedness)) {
+      this.anyDetached = true;
+    }
+    this.ord = ord + records;
+    const used = records * nf;
+    scratch.copyWithin(0, used, n);
+    this.scan.n = n - used;
+  }
+
+  private decodeEdges(buf: Buffer, i: number, end: number): number {
+    i = this.decodeNumbers(buf, i, end);
+    this.flushEdges(this.base + i);
+    if (this.scan.ended) {
+      const E = this.meta!.edgeCount;
+      if (this.scan.n !== 0 || this.ord !== E) {
+        this.fail(`"edges" holds ${this.ord} edges${this.scan.n ? ' and a partial one' : ''} but edge_count says ${E}`, this.base + i - 1);
+      }
+      this.edgesDone = true;
+      this.state = S.Key;
+    }
     return i;
+  }
+
+  /** Moves the whole edge records of `scratch` into the edge arrays; `to_node` becomes an ordinal. */
+  private flushEdges(at: number): void {
+    const f = this.meta!.edgeFields;
+    const ef = f.length;
+    const nf = this.meta!.nodeFields.length;
+    const n = this.scan.n;
+    const records = Math.floor(n / ef);
+    if (records === 0) return;
+    const E = this.meta!.edgeCount;
+    const ord = this.ord;
+    if (ord + records > E) this.fail(`"edges" holds more than edge_count (${E}) edges`, at);
+    const scratch = this.scratch;
+    const bad = storeEdges(
+      scratch,
+      records,
+      ef,
+      nf,
+      f.indexOf('type'),
+      f.indexOf('name_or_index'),
+      f.indexOf('to_node'),
+      this.meta!.edgeTypes.length,
+      this.meta!.nodeCount * nf,
+      ord,
+      this.edgeType,
+      this.edgeName,
+      this.edgeTo,
+    );
+    if (bad >= 0) this.fail(`edge ${bad} has a type, name or target out of range`, at);
+    this.ord = ord + records;
+    const used = records * ef;
+    scratch.copyWithin(0, used, n);
+    this.scan.n = n - used;
   }
 
   /** Decodes the `strings` array one string at a time; never joins the section into one string. */
@@ -640,17 +831,11 @@ export class SnapshotParser {
       if (c === 0x22) {
         i++;
         // Fast path: the whole string is in this chunk and has no escapes.
-        const q = buf.indexOf(0x22, i);
+        const q = plainStringEnd(buf, i, end);
         if (q >= 0) {
-          if (this.nextBackslash !== -2 && this.nextBackslash < i) {
-            const b = buf.indexOf(0x5c, i);
-            this.nextBackslash = b < 0 ? -2 : b;
-          }
-          if (this.nextBackslash === -2 || this.nextBackslash > q) {
-            this.strings.push(buf.toString('utf8', i, q));
-            i = q + 1;
-            continue;
-          }
+          this.strings.push(utf8Slice.call(buf, i, q));
+          i = q + 1;
+          continue;
         }
         this.inString = true;
         this.stringParts = [];
@@ -711,33 +896,15 @@ export class SnapshotParser {
 
   /** Flat arrays of plain numbers (`trace_function_infos`, `samples`, `locations`). */
   private decodeFlat(buf: Buffer, i: number, end: number): number {
+    i = this.decodeNumbers(buf, i, end);
     const target = this.numbersTarget!;
-    let cur = this.cur;
-    let inNum = this.inNum;
-    for (; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x30 && c <= 0x39) {
-        cur = cur * 10 + (c - 0x30);
-        inNum = true;
-      } else if (c === 0x2c || c === 0x5d) {
-        if (inNum) target.push(cur);
-        cur = 0;
-        inNum = false;
-        if (c === 0x5d) {
-          this.optional.set(this.numbersKey, target.result());
-          this.numbersTarget = null;
-          this.state = S.Key;
-          i++;
-          break;
-        }
-      } else if (c === 0x2d || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b) {
-        this.fail(`"${this.numbersKey}" holds a number that is not a non-negative integer`, this.base + i);
-      } else if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
-        this.fail(`unexpected byte '${String.fromCharCode(c)}' in "${this.numbersKey}"`, this.base + i);
-      }
+    target.append(this.scratch.subarray(0, this.scan.n));
+    this.scan.n = 0;
+    if (this.scan.ended) {
+      this.optional.set(this.numbersKey, target.result());
+      this.numbersTarget = null;
+      this.state = S.Key;
     }
-    this.cur = cur;
-    this.inNum = inNum;
     return i;
   }
 

@@ -1,0 +1,413 @@
+/**
+ * `startManhole`: a REPL server inside a running Node app, the counterpart of Python's aiomanhole.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { Console } from 'node:console';
+import { lookup } from 'node:dns/promises';
+import { chmodSync, existsSync, lstatSync, mkdirSync, rmdirSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import { basename, dirname, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import type { REPLServer } from 'node:repl';
+import type { Context } from 'node:vm';
+import { ExitCode, HeapyError } from '../errors.js';
+import { createManholeEval } from './evaluate.js';
+import { ManholeSession, type SessionConfig } from './session.js';
+
+/** Options of {@link startManhole}. At least one of `port` and `path` is needed. */
+export interface ManholeOptions {
+  /** TCP port to listen on (0 picks a free one; see the handle's `port`). */
+  port?: number;
+  /** Interface for the TCP port; default 127.0.0.1. Anything not loopback needs `allowRemote` and `token`. */
+  host?: string;
+  /** Unix socket path. Created mode 0600; its directory is created mode 0700 if missing. */
+  path?: string;
+  /** Names visible in the REPL (the app's objects). `h` (an hpy() session) is added. */
+  namespace?: Record<string, unknown>;
+  /** Text shown on connect; default lists the namespace names. */
+  banner?: string;
+  /** The REPL prompt; default `'> '`. */
+  prompt?: string;
+  /** One namespace for all connections (true) or a copy for each (false, the default). */
+  shared?: boolean;
+  /** Longest synchronous run of one command before it is cut off, in ms; default 10000; 0 = none. */
+  commandTimeoutMs?: number;
+  /** A shared secret every client must send as its first line. */
+  token?: string;
+  /** Allow a non-loopback `host` (a token is still required). */
+  allowRemote?: boolean;
+  /** Most simultaneous connections; default 128. */
+  maxConnections?: number;
+  /** Receives security events (rejected tokens, dropped clients); default: the app's stderr. */
+  onLog?: (message: string) => void;
+}
+
+/** An address a manhole listens on. */
+export type ManholeAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+/** A running manhole, as returned by {@link startManhole}. */
+export interface ManholeHandle {
+  /** Every address listened on. */
+  readonly addresses: readonly ManholeAddress[];
+  /** The bound TCP port, if any. */
+  readonly port: number | undefined;
+  /** The Unix socket path, if any. */
+  readonly path: string | undefined;
+  /** Number of clients connected now. */
+  connectionCount(): number;
+  /** Ends every session, stops listening and removes the socket file. */
+  close(): Promise<void>;
+}
+
+// A time limit that stops a runaway loop without cutting off a heavy but legitimate command
+// (a full heap snapshot of a 200 MB heap takes about 8 s here).
+const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_CONNECTIONS = 128;
+const AUTH_TIMEOUT_MS = 30_000;
+// Longest multi-line command the REPL accepts (4 MiB of source is far beyond anything typed).
+const MAX_COMMAND_CHARS = 4 << 20;
+
+type HpyFactory = () => unknown;
+
+// hpy lives in the query layer, which pulls in the snapshot engine: load it only when a manhole
+// starts, and keep the manhole usable (without `h`) if it cannot be loaded.
+async function loadHpy(): Promise<{ hpy: HpyFactory | null; reason: string }> {
+  const specifier = '../query/hpy.js';
+  try {
+    const mod = (await import(specifier)) as { hpy?: HpyFactory };
+    if (typeof mod.hpy === 'function') return { hpy: mod.hpy, reason: '' };
+    return { hpy: null, reason: 'the query layer exports no hpy()' };
+  } catch (err) {
+    return { hpy: null, reason: (err as Error).message };
+  }
+}
+
+/** Marks code run for one client of a shared-namespace manhole (see `current` below). */
+class ManholeClient {
+  readonly #session: ManholeSession;
+  constructor(session: ManholeSession) {
+    this.#session = session;
+  }
+  session(): ManholeSession {
+    return this.#session;
+  }
+}
+
+function isLoopbackIp(address: string): boolean {
+  const v = net.isIP(address);
+  if (v === 4) return address.startsWith('127.');
+  if (v === 6) {
+    const a = address.toLowerCase();
+    if (a === '::1' || a === '0:0:0:0:0:0:0:1') return true;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+    return mapped !== null && mapped[1]!.startsWith('127.');
+  }
+  return false;
+}
+
+async function isLoopbackHost(host: string): Promise<boolean> {
+  if (host === 'localhost') return true;
+  if (net.isIP(host)) return isLoopbackIp(host);
+  // A name is loopback only if every address it resolves to is.
+  try {
+    const addrs = await lookup(host, { all: true });
+    return addrs.length > 0 && addrs.every((a) => isLoopbackIp(a.address));
+  } catch {
+    return false;
+  }
+}
+
+// Asks whether some process answers on a Unix socket. 1 s is generous for a local connect; a
+// socket that neither accepts nor refuses in that time is treated as alive (never replaced).
+function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const probe = net.connect({ path });
+    const done = (alive: boolean) => {
+      clearTimeout(timer);
+      probe.destroy();
+      resolvePromise(alive);
+    };
+    const timer = setTimeout(() => done(true), 1000);
+    probe.once('connect', () => done(true));
+    probe.once('error', (err: NodeJS.ErrnoException) => done(!(err.code === 'ECONNREFUSED' || err.code === 'ENOENT')));
+  });
+}
+
+async function prepareSocketPath(path: string): Promise<string | null> {
+  const dir = dirname(path);
+  let createdDir: string | null = null;
+  if (!existsSync(dir)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // mkdir's mode is filtered by the umask; make the owner-only mode exact.
+    chmodSync(dir, 0o700);
+    createdDir = dir;
+  }
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return createdDir;
+  }
+  if (!st.isSocket()) {
+    throw new HeapyError(`${path} exists and is not a socket; not replacing it`, ExitCode.addressUnavailable);
+  }
+  if (await socketAnswers(path)) {
+    throw new HeapyError(`${path}: a process is listening on this socket; not replacing it`, ExitCode.addressUnavailable);
+  }
+  unlinkSync(path);
+  return createdDir;
+}
+
+function listen(server: net.Server, target: { port: number; host: string } | { path: string }): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      const where = 'path' in target ? target.path : `${target.host}:${target.port}`;
+      reject(new HeapyError(`cannot listen on ${where}: ${err.code ?? err.message}`, ExitCode.addressUnavailable, { cause: err }));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolvePromise();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    if ('path' in target) {
+      // Create the socket file without group/other bits from the start, so there is no moment
+      // when it is open to others; the chmod after listening makes 0600 exact.
+      let previous: number | null = null;
+      try {
+        previous = process.umask(0o177);
+      } catch {
+        previous = null; // umask cannot be changed in worker threads; the chmod still applies
+      }
+      try {
+        server.listen(target.path);
+      } finally {
+        if (previous !== null) process.umask(previous);
+      }
+    } else {
+      server.listen(target.port, target.host);
+    }
+  });
+}
+
+function defaultBanner(names: string[], hpyReason: string): string {
+  const script = process.argv[1] ? basename(process.argv[1]) : 'node';
+  const lines = [`heapy manhole: ${script}, pid ${process.pid}, node ${process.version}`, 'Namespace:'];
+  for (const name of names) lines.push(`\t${name}`);
+  lines.push(hpyReason === '' ? '\th = hpy()   try: await h.heap()' : `\t(h unavailable: ${hpyReason})`);
+  return `${lines.join('\n')}\n\n`;
+}
+
+function defineValue(target: object, name: string, value: unknown): void {
+  Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: true });
+}
+
+// `h` is made on first use, so a connection that never touches it costs nothing.
+function defineLazyH(target: object, hpy: HpyFactory | null, reason: string): void {
+  let session: unknown;
+  Object.defineProperty(target, 'h', {
+    configurable: true,
+    enumerable: true,
+    get() {
+      if (!hpy) throw new Error(`hpy() is not available in this manhole: ${reason}`);
+      session ??= hpy();
+      return session;
+    },
+    set(value: unknown) {
+      defineValue(target, 'h', value);
+    },
+  });
+}
+
+/**
+ * Starts a manhole: a REPL server inside this process, reachable over TCP on loopback and/or a
+ * Unix socket, in which the given namespace and `h = hpy()` are ready.
+ *
+ * @example
+ * const manhole = await startManhole({ port: 9999, namespace: { app, cache } });
+ * // $ rlwrap nc localhost 9999   or   $ heapy connect 9999
+ */
+export async function startManhole(options: ManholeOptions): Promise<ManholeHandle> {
+  const { port, path } = options;
+  if (port === undefined && path === undefined) {
+    throw new HeapyError('startManhole needs a port or a path', ExitCode.usage);
+  }
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new HeapyError(`bad manhole port ${String(port)}`, ExitCode.usage);
+  }
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '' || /[\r\n]/.test(options.token))) {
+    throw new HeapyError('a manhole token must be a non-empty string on one line', ExitCode.usage);
+  }
+  const host = options.host ?? '127.0.0.1';
+  if (port !== undefined && !(await isLoopbackHost(host))) {
+    if (!options.allowRemote || options.token === undefined) {
+      throw new HeapyError(
+        `refusing to listen on ${host}: the manhole runs any code it is sent; a non-loopback host needs allowRemote: true and a token`,
+        ExitCode.unsafeListen,
+      );
+    }
+  }
+  const log = options.onLog ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const namespace = options.namespace ?? {};
+  const names = Object.keys(namespace);
+  // node:repl loads node:domain, which changes process-wide behaviour (it forbids
+  // process.setUncaughtExceptionCaptureCallback): load it only when a manhole starts.
+  const replModule = await import('node:repl');
+  const { hpy, reason: hpyReason } = await loadHpy();
+  const banner = options.banner ?? defaultBanner(names, hpyReason);
+
+  const sessions = new Set<ManholeSession>();
+  // The store is a tag with a private link to the session: ALS leaves its store on every timer
+  // and promise made under it, where util.inspect shows it, so it should print as little as this.
+  const current = new AsyncLocalStorage<ManholeClient>();
+  let lastActive: ManholeSession | null = null;
+  let sharedContext: Context | null = null;
+
+  const fillNamespace = (ctx: Context) => {
+    for (const name of names) defineValue(ctx, name, namespace[name]);
+    if (hpy) defineValue(ctx, 'hpy', hpy);
+    defineLazyH(ctx, hpy, hpyReason);
+  };
+
+  // In a shared namespace every client runs in one context, so `console` and `_` follow the
+  // client whose code is running (AsyncLocalStorage carries that across awaits and timers).
+  const makeShared = (template: Context): Context => {
+    const route = new Writable({
+      decodeStrings: false,
+      write(chunk: string | Buffer, _enc, cb) {
+        const s = current.getStore()?.session() ?? lastActive;
+        s?.output.write(chunk);
+        cb();
+      },
+    });
+    defineValue(template, 'console', new Console({ stdout: route, stderr: route }));
+    const replOf = () => (current.getStore()?.session() ?? lastActive)?.repl as (REPLServer & { last?: unknown; lastError?: unknown }) | null | undefined;
+    Object.defineProperty(template, '_', {
+      configurable: true,
+      get: () => replOf()?.last,
+      set: (v: unknown) => defineValue(template, '_', v),
+    });
+    Object.defineProperty(template, '_error', {
+      configurable: true,
+      get: () => replOf()?.lastError,
+      set: (v: unknown) => defineValue(template, '_error', v),
+    });
+    fillNamespace(template);
+    return template;
+  };
+
+  const prepareContext = (repl: REPLServer, session: ManholeSession) => {
+    const attach = () => {
+      if (options.shared) {
+        sharedContext ??= makeShared(repl.context);
+        (repl as { context: Context }).context = sharedContext;
+      } else {
+        fillNamespace(repl.context);
+      }
+    };
+    attach();
+    // `.clear` gives the REPL a fresh context: put the namespace (or the shared one) back.
+    repl.on('reset', attach);
+    void session;
+  };
+
+  const config: SessionConfig = {
+    replModule,
+    tokenDigest: options.token === undefined ? null : createHash('sha256').update(options.token, 'utf8').digest(),
+    banner,
+    prompt: options.prompt ?? '> ',
+    createEval: (session) => {
+      const tag = new ManholeClient(session);
+      return createManholeEval({
+        timeoutMs,
+        maxInputChars: MAX_COMMAND_CHARS,
+        Recoverable: replModule.Recoverable,
+        // Only a shared namespace needs to know which client is running code.
+        runWith: options.shared
+          ? <T>(fn: () => T): T => {
+              lastActive = session;
+              return current.run(tag, fn);
+            }
+          : undefined,
+      });
+    },
+    prepareContext,
+    log,
+    authTimeoutMs: AUTH_TIMEOUT_MS,
+  };
+
+  const servers: net.Server[] = [];
+  const addresses: ManholeAddress[] = [];
+  let createdDir: string | null = null;
+  let socketPath: string | undefined;
+  const makeServer = () => {
+    // allowHalfOpen: `printf 'cmd\n' | nc -N` closes its sending side at once; the answer must
+    // still be written back.
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      const session = new ManholeSession(socket, config, (s) => {
+        sessions.delete(s);
+        if (lastActive === s) lastActive = null;
+      });
+      sessions.add(session);
+    });
+    server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    servers.push(server);
+    return server;
+  };
+
+  try {
+    if (path !== undefined) {
+      socketPath = resolve(path);
+      createdDir = await prepareSocketPath(socketPath);
+      const server = makeServer();
+      await listen(server, { path: socketPath });
+      chmodSync(socketPath, 0o600);
+      addresses.push({ kind: 'unix', path: socketPath });
+    }
+    if (port !== undefined) {
+      const server = makeServer();
+      await listen(server, { port, host });
+      const addr = server.address() as net.AddressInfo;
+      addresses.push({ kind: 'tcp', host: addr.address, port: addr.port });
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    throw err;
+  }
+  // The manhole must never keep the app alive on its own.
+  for (const s of servers) s.unref();
+
+  let closing: Promise<void> | null = null;
+  const tcp = addresses.find((a) => a.kind === 'tcp');
+  return {
+    addresses,
+    port: tcp?.kind === 'tcp' ? tcp.port : undefined,
+    path: socketPath,
+    connectionCount: () => sessions.size,
+    close() {
+      closing ??= (async () => {
+        const closed = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
+        for (const s of sessions) s.close('manhole: closed by the app');
+        await Promise.all(closed);
+        if (socketPath !== undefined) {
+          try {
+            if (lstatSync(socketPath).isSocket()) unlinkSync(socketPath);
+          } catch {
+            // already removed (libuv unlinks a pipe's path when it closes)
+          }
+        }
+        if (createdDir !== null) {
+          try {
+            rmdirSync(createdDir);
+          } catch {
+            // not empty: something else was put there; leave it
+          }
+        }
+      })();
+      return closing;
+    },
+  };
+}
