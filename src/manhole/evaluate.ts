@@ -151,8 +151,7 @@ function asError(value: unknown): Error {
 }
 
 function timeoutError(ms: number): Error {
-  const err = new Error(`command cut off after ${ms} ms (the manhole's commandTimeoutMs); the app goes on`);
+  const err = new Error(`command cut off after ${ms} ms (commandTimeoutMs)`);
   err.stack = `Error: ${err.message}`;
-  (err as Error & { code: string }).code = 'ERR_SCRIPT_EXECUTION_TIMEOUT';
   return err;
 }

@@ -246,7 +246,9 @@ export class ManholeSession {
     if (!pending) return;
     this.pending = null;
     this.busy = false;
-    pending.cb(new Error('interrupted: no longer waiting for the command (it may still be running in the app)'));
+    const err = new Error('interrupted (the command may still be running in the app)');
+    err.stack = `Error: ${err.message}`;
+    pending.cb(err);
     this.schedulePump();
   }
 
