@@ -155,3 +155,27 @@ function timeoutError(ms: number): Error {
   err.stack = `Error: ${err.message}`;
   return err;
 }
+
+/**
+ * Makes errors created by REPL code in `context` show only the user's frames: V8 consults the
+ * `Error.prepareStackTrace` of the error's own realm, and frames from `node:vm` down are the
+ * manhole's machinery (vm, this eval, the REPL, the socket).
+ */
+export function installStackTrimming(context: vm.Context): void {
+  const ContextError = vm.runInContext('Error', context) as ErrorConstructor;
+  if (ContextError.prepareStackTrace !== undefined) return;
+  ContextError.prepareStackTrace = (err: Error, frames: NodeJS.CallSite[]) => {
+    let head: string;
+    try {
+      head = Error.prototype.toString.call(err);
+    } catch {
+      head = 'Error';
+    }
+    let out = head;
+    for (const frame of frames) {
+      if (frame.getFileName() === 'node:vm') break;
+      out += `\n    at ${String(frame)}`;
+    }
+    return out;
+  };
+}

@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import type { REPLServer } from 'node:repl';
 import type { Context } from 'node:vm';
 import { ExitCode, HeapyError } from '../errors.js';
-import { createManholeEval } from './evaluate.js';
+import { createManholeEval, installStackTrimming } from './evaluate.js';
 import { ManholeSession, type SessionConfig } from './session.js';
 
 /** Options of {@link startManhole}. At least one of `port` and `path` is needed. */
@@ -267,6 +267,7 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
   let sharedContext: Context | null = null;
 
   const fillNamespace = (ctx: Context) => {
+    installStackTrimming(ctx);
     for (const name of names) defineValue(ctx, name, namespace[name]);
     if (hpy) defineValue(ctx, 'hpy', hpy);
     defineLazyH(ctx, hpy, hpyReason);
@@ -390,7 +391,10 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
     close() {
       closing ??= (async () => {
         const closed = servers.map((s) => new Promise<void>((r) => s.close(() => r())));
-        for (const s of sessions) s.close('manhole: closed by the app');
+        for (const s of sessions) {
+          closed.push(s.closedPromise);
+          s.close('manhole: closed by the app');
+        }
         await Promise.all(closed);
         if (socketPath !== undefined) {
           try {

@@ -62,6 +62,8 @@ export class ManholeSession {
   readonly output: Writable;
   /** True once the client said `hello` (it is `heapy connect`). */
   clientMode = false;
+  /** Resolves when the socket has closed. */
+  readonly closedPromise: Promise<void>;
 
   private readonly config: SessionConfig;
   private state: 'auth' | 'repl' | 'closed';
@@ -104,6 +106,7 @@ export class ManholeSession {
     });
     // Errors (a client reset mid-write) end the session; the app must not see them.
     socket.on('error', () => {});
+    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('close', () => this.cleanup());
     if (config.tokenDigest) {
       this.state = 'auth';
@@ -162,6 +165,10 @@ export class ManholeSession {
     let nl: number;
     let from = 0;
     while ((nl = text.indexOf('\n', from)) >= 0) {
+      if (nl - from > MAX_LINE_CHARS) {
+        this.tooLong();
+        return;
+      }
       let line = text.slice(from, nl);
       if (line.endsWith('\r')) line = line.slice(0, -1);
       from = nl + 1;
@@ -170,11 +177,16 @@ export class ManholeSession {
     }
     text = text.slice(from);
     if (text.length > MAX_LINE_CHARS) {
-      this.config.log(`manhole: ${this.peer} sent a line of over ${MAX_LINE_CHARS} characters; disconnected`);
-      this.close(`manhole: line longer than ${MAX_LINE_CHARS} characters; closing`);
+      this.tooLong();
       return;
     }
     this.partial = text;
+  }
+
+  private tooLong(): void {
+    this.partial = '';
+    this.config.log(`manhole: ${this.peer} sent a line of over ${MAX_LINE_CHARS} characters; disconnected`);
+    this.close(`manhole: line longer than ${MAX_LINE_CHARS} characters; closing`);
   }
 
   private onLine(line: string): void {

@@ -48,7 +48,7 @@ export function kindTable(snap: HeapSnapshot): KindTable {
   const byType = new Int32Array(snap.meta.nodeTypes.length).fill(-1);
   for (let i = 0; i < N; i++) {
     const t = nodeType[i]!;
-    if (t === types.object || t === types.native) {
+    if (t === types.object) {
       const s = nodeName[i]!;
       let k = byString[s]!;
       if (k < 0) {

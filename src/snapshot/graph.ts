@@ -109,6 +109,7 @@ export class HeapSnapshot {
       return;
     }
     progress('user roots', 0, 1);
+    if (this.nodeDetachedness) this.propagateDetachedness(this.nodeDetachedness);
     this.userReachable = this.markUserReachable();
     progress('retainers', 0, 1);
     const { firstRetainer, retainers } = this.buildRetainers();
@@ -167,13 +168,26 @@ export class HeapSnapshot {
   }
 
   /**
-   * DevTools' class name of a node: the constructor name for objects and native nodes,
-   * `(system)` for hidden nodes, `(compiled code)` for code, `(type)` for the rest.
+   * DevTools' class name of a node: the constructor name for objects and native nodes (DOM nodes
+   * shortened to `<div>`, natives V8 marks detached prefixed `Detached `), `Function` and `RegExp`
+   * for closures and regexps, `(system)` for hidden nodes, `(compiled code)` for code, `(type)`
+   * for the rest.
    */
   className(ord: number): string {
     const t = this.nodeType[ord]!;
     const ty = this.types;
-    if (t === ty.object || t === ty.native) return this.nodeNameString(ord);
+    if (t === ty.object || t === ty.native) {
+      let name = this.nodeNameString(ord);
+      if (name.startsWith('<')) {
+        const space = name.indexOf(' ');
+        if (space !== -1) name = name.slice(0, space) + '>';
+      }
+      // detachedness: 0 unknown, 1 attached, 2 detached (V8's EmbedderGraph::Node::Detachedness).
+      if (t === ty.native && this.nodeDetachedness !== null && this.nodeDetachedness[ord] === 2) name = 'Detached ' + name;
+      return name;
+    }
+    if (t === ty.closure) return 'Function';
+    if (t === ty.regexp) return 'RegExp';
     if (t === ty.hidden) return '(system)';
     if (t === ty.code) return '(compiled code)';
     return `(${this.meta.nodeTypes[t] ?? 'unknown'})`;
@@ -231,6 +245,43 @@ export class HeapSnapshot {
   /** The retaining node of retainer entry k. */
   retainerNode(k: number): number {
     return this.retainers[k]! & ORDINAL_MASK;
+  }
+
+  /**
+   * Spreads the embedder's attached/detached marks (1/2) through native nodes, as DevTools does:
+   * whatever an attached node reaches is attached; whatever only detached nodes reach is detached.
+   * JavaScript objects stop the spread: every way into embedder code is a native node that knows
+   * its own state.
+   */
+  private propagateDetachedness(state: Uint8Array): void {
+    const N = this.nodeCount;
+    const { nodeType, firstEdge, edgeType, edgeTo } = this;
+    const native = this.types.native;
+    const { edgeHidden, edgeWeak } = this.types;
+    const visited = new Uint8Array(N);
+    const attached: number[] = [];
+    const detached: number[] = [];
+    const visit = (v: number, s: number) => {
+      if (visited[v]) return;
+      visited[v] = 1;
+      if (nodeType[v] !== native) return;
+      state[v] = s;
+      if (s === 1) attached.push(v);
+      else if (s === 2) detached.push(v);
+    };
+    const spread = (v: number, s: number) => {
+      for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
+        const t = edgeType[e];
+        if (t === edgeHidden || t === edgeWeak) continue;
+        visit(edgeTo[e]!, s);
+      }
+    };
+    for (let v = 0; v < N; v++) if (state[v] !== 0) visit(v, state[v]!);
+    while (attached.length > 0) spread(attached.pop()!, 1);
+    while (detached.length > 0) {
+      const v = detached.pop()!;
+      if (state[v] !== 1) spread(v, 2);
+    }
   }
 
   /**

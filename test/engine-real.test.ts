@@ -1,0 +1,111 @@
+// The engine on real snapshots of real Node programs, checked against an independent
+// implementation: heap-snapshot-toolkit, which packages Chrome DevTools' own snapshot code.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReadStream } from 'node:fs';
+import { parse } from 'heap-snapshot-toolkit';
+import { loadSnapshotFile, NO_NODE, type HeapSnapshot } from '../src/snapshot/index.js';
+import { HeapSet } from '../src/query/index.js';
+import { makeSnapshot } from './helpers/snapshots.js';
+
+interface DevToolsAggregate {
+  count: number;
+  self: number;
+  name: string;
+}
+interface DevToolsSnapshot {
+  nodeCount: number;
+  retainedSizes: Float64Array;
+  dominatorsTree: Uint32Array;
+  aggregatesWithFilter(filter: object): Record<string, DevToolsAggregate>;
+}
+
+/** The global object's property `name`, as a node ordinal. */
+function globalProperty(s: HeapSnapshot, name: string): number {
+  const root = s.rootOrdinal;
+  for (let e = s.firstEdge[root]!; e < s.firstEdge[root + 1]!; e++) {
+    if (s.edgeType[e] !== s.types.edgeShortcut) continue;
+    const g = s.edgeTo[e]!;
+    for (let f = s.firstEdge[g]!; f < s.firstEdge[g + 1]!; f++) {
+      if (s.edgeNameString(f) === name && s.edgeType[f] === s.types.edgeProperty) return s.edgeTo[f]!;
+    }
+  }
+  throw new Error(`no global property ${name}`);
+}
+
+test('per-class counts and sizes, dominators and retained sizes agree with DevTools', async () => {
+  const file = makeSnapshot('known-heap.mjs');
+  const devtools = (await parse(createReadStream(file, 'utf-8'))) as unknown as DevToolsSnapshot;
+  const heapy = await loadSnapshotFile(file);
+  assert.equal(heapy.nodeCount, devtools.nodeCount);
+
+  // Dominators are the same tree.
+  let differentDominators = 0;
+  for (let i = 0; i < heapy.nodeCount; i++) {
+    const d = heapy.dominator[i] === NO_NODE ? i : heapy.dominator[i];
+    if (d !== devtools.dominatorsTree[i]) differentDominators++;
+  }
+  assert.equal(differentDominators, 0);
+
+  // DevTools moves the size of an owned store into its owner; heapy keeps sizes as they are and
+  // shows the store as "properties of X". Folding heapy's owned stores into their owners must give
+  // DevTools' class table exactly.
+  const folded = Float64Array.from(heapy.nodeSelfSize);
+  for (let i = 0; i < heapy.nodeCount; i++) {
+    const o = heapy.owner[i]!;
+    if (o !== NO_NODE) {
+      folded[o]! += folded[i]!;
+      folded[i] = 0;
+    }
+  }
+  const mine = new Map<string, { count: number; self: number }>();
+  for (let i = 0; i < heapy.nodeCount; i++) {
+    if (folded[i] === 0) continue;
+    const name = heapy.className(i);
+    const a = mine.get(name) ?? { count: 0, self: 0 };
+    a.count++;
+    a.self += folded[i]!;
+    mine.set(name, a);
+  }
+  const theirs = new Map<string, { count: number; self: number }>();
+  for (const agg of Object.values(devtools.aggregatesWithFilter({}))) {
+    // Newer DevTools names plain objects by their properties ("{a, b}"); heapy keeps "Object",
+    // as guppy keeps "dict". Fold those names back for the comparison.
+    const name = agg.name.startsWith('{') ? 'Object' : agg.name;
+    const a = theirs.get(name) ?? { count: 0, self: 0 };
+    a.count += agg.count;
+    a.self += agg.self;
+    theirs.set(name, a);
+  }
+  for (const name of ['Node50', 'Stamp', 'Message', 'Queue', 'Map', 'Array', 'Object', 'Function', '(string)', '(compiled code)']) {
+    assert.deepEqual(mine.get(name), theirs.get(name), `class ${name}`);
+  }
+  assert.deepEqual([...mine.keys()].filter((k) => !theirs.has(k)), [], 'classes only heapy has');
+  assert.deepEqual([...theirs.keys()].filter((k) => !mine.has(k)), [], 'classes only DevTools has');
+  for (const [name, a] of mine) assert.deepEqual(a, theirs.get(name), `class ${name}`);
+
+  // Retained sizes of chosen objects (holders, not owned stores) are the same numbers.
+  for (const name of ['cache', 'stamps', 'service', 'holder']) {
+    const ord = globalProperty(heapy, name);
+    assert.equal(heapy.retainedSize[ord], devtools.retainedSizes[ord], `retained size of ${name}`);
+    assert.ok(heapy.retainedSize[ord]! > heapy.nodeSelfSize[ord]!, `${name} retains more than itself`);
+  }
+});
+
+test('known contents: 50 Node50 in a Map, 200 Stamps whose late fields live in property stores', async () => {
+  const heapy = await loadSnapshotFile(makeSnapshot('known-heap.mjs'));
+  const all = HeapSet.all(heapy);
+  const rows = new Map(all.partition.rows.map((r) => [r.label, r]));
+  assert.equal(rows.get('Node50')?.count, 50);
+  assert.equal(rows.get('Stamp')?.count, 200);
+  assert.equal(rows.get('Message')?.count, 30);
+  assert.equal(rows.get('Queue')?.count, 1);
+  // Twelve fields added after construction do not fit in the object: each Stamp has a store.
+  assert.equal(rows.get('properties of Stamp')?.count, 200);
+  assert.ok(rows.get('properties of Stamp')!.size >= 200 * 16, 'each store holds at least a header and a slot');
+  // The retained size of the Map holding the Node50s covers them all.
+  const cache = globalProperty(heapy, 'cache');
+  const node50 = all.at(all.partition.rows.findIndex((r) => r.label === 'Node50'));
+  assert.ok(heapy.retainedSize[cache]! >= node50.size);
+  assert.equal(node50.dominos.size, node50.domisize);
+});
