@@ -383,8 +383,9 @@ describe('top-level await transform', () => {
     assert.equal(await runIn('const t = `a ${await p} ;\n b`\nt.length', ctx), 8);
     assert.equal(await runIn('const re = /;\\n/g; "x;\\ny".replace(re, await Promise.resolve("-"))', ctx), 'x-y');
     // A returned promise is a value, not awaited again.
-    const inner = await runIn('await null; Promise.resolve(9)', ctx);
-    assert.ok(inner instanceof Object && typeof (inner as Promise<number>).then === 'function');
+    const wrapped = (await new vm.Script(transformTopLevelAwait('await null; Promise.resolve(9)')!).runInContext(ctx)) as { value: Promise<number> };
+    assert.equal(typeof wrapped.value.then, 'function');
+    assert.equal(await wrapped.value, 9);
   });
 
   test('statements split at semicolons and at line ends where ASI applies, not inside expressions', () => {

@@ -333,6 +333,11 @@ export class ManholeSession {
         this.promptWriting = false;
       }
     };
+    // Errors that reach the REPL by another way than this eval (an unhandled rejection, a throw
+    // in a timer) still carry the frames of the machinery under the user's code: cut them.
+    const writer = repl.writer as ((value: unknown) => string) & { options?: object };
+    // Keep `writer.options` (Node's REPL reads them for the error layout).
+    (repl as { writer: unknown }).writer = Object.assign((value: unknown) => cutMachineryFrames(writer(value)), { options: writer.options });
     repl.on('exit', () => {
       if (this.state !== 'closed') this.close();
     });
@@ -382,4 +387,12 @@ export class ManholeSession {
     if (!wasClosed) this.repl?.close();
     this.onClosed(this);
   }
+}
+
+// From `at Script.runInContext (node:vm:...)` on, a stack shows vm, the eval and the REPL.
+const machineryFrames = /\n {4,}at Script\.runInContext \(node:vm:\d+:\d+\)(?:\n {4,}at [^\n]*)*/g;
+
+/** Removes the manhole's own stack frames from printed output. */
+export function cutMachineryFrames(text: string): string {
+  return text.includes('node:vm:') ? text.replace(machineryFrames, '') : text;
 }
