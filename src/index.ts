@@ -3,3 +3,16 @@
  * @packageDocumentation
  */
 export { ExitCode, HeapyError, SnapshotFormatError } from './errors.js';
+export { hpy, Hpy, type HpyOptions } from './query/hpy.js';
+export { HeapSet, PathList, MoreRows, type NodeView } from './query/heapset.js';
+export { StatSet } from './query/stat.js';
+export { relations, relationByName, combine, type Relation, type Partition, type PartitionRow } from './query/index.js';
+export {
+  loadSnapshotFile,
+  loadSnapshotStream,
+  SnapshotParser,
+  HeapSnapshot,
+  type LoadOptions,
+  type ProgressCallback,
+  type RawSnapshot,
+} from './snapshot/index.js';

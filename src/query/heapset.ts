@@ -8,6 +8,7 @@ import { NO_DISTANCE, NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from './kinds.js';
 import { partition, renderPartition, type Partition, type Relation } from './partition.js';
 import { nodeBrief, renderPath, shortestPathEdges, edgeStep } from './paths.js';
+import { dumpStat } from './stat.js';
 import { byKind, byLocation, byModule, byProducer, byReferrers, bySize, byType, byUnity, byVia, combine, relationByName } from './relations.js';
 
 /** One object of a set, for reading (created on demand; never in hot paths). */
@@ -23,6 +24,26 @@ export interface NodeView {
   readonly distance: number;
   /** Outgoing edges: type, name (property name or index) and target ordinal. */
   readonly edges: readonly { readonly type: string; readonly name: string; readonly to: number }[];
+}
+
+/** A reference point for {@link HeapSet.allocatedAfter}: the largest JS and native ids seen. */
+export interface IdMark {
+  readonly js: number;
+  readonly native: number;
+}
+
+/** The largest odd (JS object) and even (native object) ids of a snapshot. */
+export function idMark(snap: HeapSnapshot): IdMark {
+  const ids = snap.nodeId;
+  let js = 0;
+  let native = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    if ((id & 1) === 1) {
+      if (id > js) js = id;
+    } else if (id > native) native = id;
+  }
+  return { js, native };
 }
 
 /** A relation that gives one row per object (guppy's byid). */
@@ -167,18 +188,26 @@ export class HeapSet {
     }
   }
 
-  /** Objects allocated after the reference point: V8 ids larger than `maxId` (guppy's setref). */
-  allocatedAfter(maxId: number): HeapSet {
+  /**
+   * Objects allocated after a reference point (guppy's setref): V8 ids larger than the mark. JS
+   * objects have odd ids and native (embedder) objects even ones, from two counters, so a mark
+   * holds the largest of each; a plain number is used for both.
+   */
+  allocatedAfter(mark: IdMark | number): HeapSet {
+    const js = typeof mark === 'number' ? mark : mark.js;
+    const native = typeof mark === 'number' ? mark : mark.native;
     const ids = this.snapshot.nodeId;
-    return this.derive(this.ordinals.filter((o) => ids[o]! > maxId));
+    return this.derive(
+      this.ordinals.filter((o) => {
+        const id = ids[o]!;
+        return (id & 1) === 1 ? id > js : id > native;
+      }),
+    );
   }
 
-  /** The largest V8 object id in the snapshot: the reference point for allocatedAfter. */
-  get maxId(): number {
-    const ids = this.snapshot.nodeId;
-    let m = 0;
-    for (let i = 0; i < ids.length; i++) if (ids[i]! > m) m = ids[i]!;
-    return m;
+  /** The largest JS (odd) and native (even) V8 ids of the snapshot: a reference point for allocatedAfter. */
+  get maxId(): IdMark {
+    return idMark(this.snapshot);
   }
 
   /** Number of objects. */
@@ -493,6 +522,11 @@ export class HeapSet {
       if (p) paths.push(renderPath(s, p));
     }
     return new PathList(paths);
+  }
+
+  /** Appends the partition's statistics to `file` in guppy's dump format (read with h.loadStat). */
+  dump(file: string): void {
+    dumpStat(file, this.partition);
   }
 
   /** The edge names by which `ord` is referred to, as .sp writes them. */

@@ -1,0 +1,148 @@
+/**
+ * hpy(): guppy's heapy session for Node. `await h.heap()` snapshots this process through an
+ * in-process inspector session, streams the chunks straight into the engine and returns a
+ * HeapSet of every reachable object, minus heapy's own objects and minus the reference set.
+ */
+import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { ExitCode, HeapyError } from '../errors.js';
+import { InProcessInspector } from '../capture/inprocess.js';
+import { HeapSnapshot, loadSnapshotFile, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
+import { HeapSet, idMark, type IdMark } from './heapset.js';
+import { loadStat, StatSet } from './stat.js';
+
+/** Options of {@link hpy}. */
+export interface HpyOptions {
+  /** Progress of loading and analysis. */
+  readonly onProgress?: ProgressCallback;
+}
+
+// Classes whose instances hold heapy's data: what they dominate is left out of h.heap().
+const OWN_CLASSES = new Set(['Hpy', 'HeapSnapshot', 'HeapSet', 'SnapshotParser', 'InProcessInspector', 'StatSet', 'PathList']);
+
+/** A heapy session over this process (or over snapshot files with load()). */
+export class Hpy {
+  private readonly inspector = new InProcessInspector();
+  private readonly onProgress: ProgressCallback | undefined;
+  private ref: IdMark | null = null;
+
+  constructor(options: HpyOptions = {}) {
+    this.onProgress = options.onProgress;
+  }
+
+  /** The reference point set by setref() (null: none): objects with ids up to it are left out. */
+  get refId(): IdMark | null {
+    return this.ref;
+  }
+
+  /** Snapshots this process after a full GC and parses it as it streams. */
+  async takeSnapshot(): Promise<HeapSnapshot> {
+    await this.inspector.collectGarbage();
+    const parser = new SnapshotParser({ source: `pid ${process.pid}`, onProgress: this.onProgress });
+    await this.inspector.takeSnapshot((chunk) => parser.write(chunk));
+    return HeapSnapshot.analyze(parser.finish(), { onProgress: this.onProgress });
+  }
+
+  /**
+   * Every reachable object of this process, minus heapy's own objects (sessions, snapshots and
+   * sets, with all they dominate) and minus the objects that existed at the last setref().
+   */
+  async heap(): Promise<HeapSet> {
+    const snap = await this.takeSnapshot();
+    let set = HeapSet.all(snap);
+    const own = new Uint8Array(snap.nodeCount);
+    let anyOwn = false;
+    for (let i = 0; i < snap.nodeCount; i++) {
+      if (snap.nodeType[i] === snap.types.object && OWN_CLASSES.has(snap.nodeNameString(i))) {
+        own[i] = 1;
+        anyOwn = true;
+      }
+    }
+    if (anyOwn) {
+      const ownSet = new HeapSet(snap, Uint32Array.from(own.reduce<number[]>((a, v, i) => (v ? (a.push(i), a) : a), [])));
+      set = set.difference(ownSet.dominos);
+    }
+    if (this.ref) set = set.allocatedAfter(this.ref);
+    return set;
+  }
+
+  /**
+   * Sets the reference point: later heap() calls show only objects allocated after this call.
+   * A snapshot gives every live object its V8 id; objects allocated later get larger ids, and ids
+   * stay with their objects across GCs. (HeapProfiler.getHeapObjectId only finds ids, it never
+   * assigns one, so the largest id of the snapshot is the mark.)
+   */
+  async setref(): Promise<void> {
+    this.ref = idMark(await this.takeSnapshot());
+  }
+
+  /** Forgets the reference point. */
+  clearref(): void {
+    this.ref = null;
+  }
+
+  /**
+   * The HeapSet of the given live objects, found in a fresh snapshot by their V8 ids (asked for
+   * after the snapshot, which is what gives every object its id).
+   */
+  async iso(...objects: object[]): Promise<HeapSet> {
+    const snap = await this.takeSnapshot();
+    const ids: number[] = [];
+    for (const o of objects) ids.push(await this.inspector.heapObjectId(o));
+    return HeapSet.ofIds(snap, ids);
+  }
+
+  /** Every reachable object of a .heapsnapshot file. */
+  async load(file: string): Promise<HeapSet> {
+    return HeapSet.all(await loadSnapshotFile(file, { onProgress: this.onProgress }));
+  }
+
+  /**
+   * Writes a snapshot of this process to `file` (streamed; the file appears complete or not at
+   * all) and returns its path.
+   */
+  async snapshot(file: string): Promise<string> {
+    const partial = `${file}.partial`;
+    let fd: number;
+    try {
+      fd = openSync(partial, 'w', 0o600);
+    } catch (err) {
+      throw new HeapyError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+    }
+    try {
+      await this.inspector.collectGarbage();
+      await this.inspector.takeSnapshot((chunk) => {
+        writeSync(fd, chunk, null, 'latin1');
+      });
+      closeSync(fd);
+      renameSync(partial, file);
+    } catch (err) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+      try {
+        unlinkSync(partial);
+      } catch {
+        // nothing to remove
+      }
+      throw err;
+    }
+    return file;
+  }
+
+  /** Reads a partition saved with `set.dump(file)` (guppy's `load`). */
+  loadStat(file: string, index = -1): StatSet {
+    return loadStat(file, index);
+  }
+
+  /** Closes the inspector session. */
+  close(): void {
+    this.inspector.close();
+  }
+}
+
+/** Starts a heapy session: `const h = hpy(); await h.setref(); ...; await h.heap()`. */
+export function hpy(options: HpyOptions = {}): Hpy {
+  return new Hpy(options);
+}
