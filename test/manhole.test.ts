@@ -250,9 +250,11 @@ describe('manhole over TCP with nc and socat', () => {
   });
 
   test('h = hpy() is ready in the namespace', async () => {
-    const r = await nc(app.port!, 'typeof h === "object" ? (await h.heap()).toString().split("\\n")[0] : "no h"\n', 60_000);
+    const r = await nc(app.port!, 'await h.heap()\n_.count > 1000\n', 60_000);
     if (hpyBuilt) {
-      assert.match(r.stdout, /'Partition of a set of \d+ objects\. Total size = \d+ bytes\.'/);
+      const a = answers(r.stdout);
+      assert.match(a[0]!, /^Partition of a set of \d+ objects\. Total size = \d+ bytes\.\n Index {2}Count {3}% {5}Size {3}% Cumulative {2}% Kind/, r.stdout);
+      assert.equal(a[1], 'true');
     } else {
       assert.match(r.stdout, /hpy\(\) is not available in this manhole/);
     }

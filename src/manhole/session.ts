@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import type { REPLServer } from 'node:repl';
 import type { Context } from 'node:vm';
+import { inspect, type InspectOptions } from 'node:util';
 import { decodeControl, encodeControl, TOKEN_PROMPT, PROTOCOL_VERSION, type ClientControl, type ServerControl } from './protocol.js';
 import type { EvalCallback, ManholeEval } from './evaluate.js';
 
@@ -335,9 +336,11 @@ export class ManholeSession {
     };
     // Errors that reach the REPL by another way than this eval (an unhandled rejection, a throw
     // in a timer) still carry the frames of the machinery under the user's code: cut them.
-    const writer = repl.writer as ((value: unknown) => string) & { options?: object };
-    // Keep `writer.options` (Node's REPL reads them for the error layout).
-    (repl as { writer: unknown }).writer = Object.assign((value: unknown) => cutMachineryFrames(writer(value)), { options: writer.options });
+    // Node's REPL writer shows proxies as `Proxy [target, handler]`; the manhole shows what the
+    // object presents instead (a HeapSet is a proxy whose inspect gives guppy's table).
+    const options = { ...((repl.writer as { options?: InspectOptions }).options ?? {}), showProxy: false };
+    const writer = Object.assign((value: unknown) => cutMachineryFrames(inspect(value, options)), { options });
+    (repl as { writer: unknown }).writer = writer;
     repl.on('exit', () => {
       if (this.state !== 'closed') this.close();
     });
