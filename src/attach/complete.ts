@@ -53,7 +53,7 @@ async function evaluateNames(session: CdpSession, expression: string, timeoutMs:
   try {
     const r = await session.send<{ result: { value?: unknown }; exceptionDetails?: unknown }>(
       'Runtime.evaluate',
-      { expression, throwOnSideEffect: true, returnByValue: true, silent: true, replMode: true },
+      { expression, throwOnSideEffect: true, returnByValue: true, silent: true },
       { timeoutMs },
     );
     if (r.exceptionDetails || !Array.isArray(r.result.value)) return [];

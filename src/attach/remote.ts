@@ -5,6 +5,7 @@
  */
 import { open, rename, unlink, chmod, type FileHandle } from 'node:fs/promises';
 import { ExitCode, HeapyError } from '../errors.js';
+import { HeapSet } from '../query/index.js';
 import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
 import { formatMs, type CdpSession } from './cdp.js';
 import { MaxIdScanner } from './maxid.js';
@@ -163,6 +164,15 @@ export async function referenceId(session: CdpSession, options: StreamOptions = 
   const scanner = new MaxIdScanner(session.label);
   await streamSnapshot(session, (chunk) => scanner.write(chunk), options);
   return scanner.finish();
+}
+
+/**
+ * The objects of `set` allocated after the reference id: odd V8 ids above it. Native and
+ * synthetic nodes (even, hash-derived ids) are left out, since their ids carry no age.
+ */
+export function allocatedSince(set: HeapSet, ref: number): HeapSet {
+  const ids = set.snapshot.nodeId;
+  return new HeapSet(set.snapshot, set.ordinals.filter((o) => ids[o]! > ref && ids[o]! % 2 === 1), set.relation);
 }
 
 /** Asks the target for a full garbage collection. */

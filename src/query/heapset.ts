@@ -9,6 +9,7 @@ import { kindTable } from './kinds.js';
 import { partition, renderPartition, type Partition, type Relation } from './partition.js';
 import { nodeBrief, renderPath, shortestPathEdges, edgeStep } from './paths.js';
 import { dumpStat } from './stat.js';
+import { referencePattern, renderReferencePattern, type RefPatRow } from './refpat.js';
 import { byKind, byLocation, byModule, byProducer, byReferrers, bySize, byType, byUnity, byVia, combine, relationByName } from './relations.js';
 
 /** One object of a set, for reading (created on demand; never in hot paths). */
@@ -112,6 +113,21 @@ export class PathList {
   }
 }
 
+/** A printable reference pattern (`set.rp`). */
+export class RefPattern {
+  /** The rows, as data. */
+  readonly rows: readonly RefPatRow[];
+  constructor(rows: readonly RefPatRow[]) {
+    this.rows = rows;
+  }
+  toString(): string {
+    return renderReferencePattern(this.rows);
+  }
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
 /** The next page of a partition table (`_.more`). */
 export class MoreRows {
   readonly set: HeapSet;
@@ -150,13 +166,6 @@ export class HeapSet {
     this.snapshot = snapshot;
     this.ordinals = ordinals;
     this.relation = relation;
-    // `set[1]` as in guppy (`heap[1].bysize`): numeric property reads go to at().
-    return new Proxy(this, {
-      get(target, prop, receiver) {
-        if (typeof prop === 'string' && prop.length > 0 && prop.length < 10 && /^\d+$/.test(prop)) return target.at(Number(prop));
-        return Reflect.get(target, prop, receiver) as unknown;
-      },
-    });
   }
 
   /** Every object a strong path from the roots reaches (synthetic root nodes left out). */
@@ -524,6 +533,16 @@ export class HeapSet {
     return new PathList(paths);
   }
 
+  /** guppy's reference pattern: who refers to the set, grouped by kind, as a tree (depth 7). */
+  get rp(): RefPattern {
+    return this.getRp();
+  }
+
+  /** The reference pattern to a chosen depth (guppy's get_rp). */
+  getRp(options: { depth?: number; width?: number } = {}): RefPattern {
+    return new RefPattern(referencePattern(this.snapshot, this.ordinals, options));
+  }
+
   /** Appends the partition's statistics to `file` in guppy's dump format (read with h.loadStat). */
   dump(file: string): void {
     dumpStat(file, this.partition);
@@ -541,6 +560,20 @@ export class HeapSet {
     }
     return names;
   }
+}
+
+// `set[1]` as in guppy (`heap[1].bysize`): index getters on the prototype lead to at(). A Proxy
+// would do it for any index, but the REPL prints proxies as `Proxy [...]` and every property read
+// would pay for the trap.
+const INDEX_GETTERS = 10_000;
+for (let i = 0; i < INDEX_GETTERS; i++) {
+  Object.defineProperty(HeapSet.prototype, i, {
+    get(this: HeapSet) {
+      return this.at(i);
+    },
+    enumerable: false,
+    configurable: false,
+  });
 }
 
 /** Re-exported relation product for users: `set.by(combine(byKind, bySize))`. */

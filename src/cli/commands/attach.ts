@@ -13,7 +13,7 @@ import { ExitCode, HeapyError } from '../../errors.js';
 import { attachTarget, type Attachment, type AttachOptions } from '../../attach/connect.js';
 import { completeRemote, localNames } from '../../attach/complete.js';
 import { formatException, formatRemoteObject, type ExceptionDetails, type RemoteObject } from '../../attach/format.js';
-import { collectGarbage, referenceId, snapshotToFile, takeSnapshot, targetMemory, type TargetMemory } from '../../attach/remote.js';
+import { allocatedSince, collectGarbage, referenceId, snapshotToFile, takeSnapshot, targetMemory, type TargetMemory } from '../../attach/remote.js';
 import { HeapSet } from '../../query/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import { progressBar } from '../progress.js';
@@ -193,7 +193,7 @@ function makeHpy(a: Attachment): RemoteHpy {
         const snap = await takeSnapshot(a.session, { onProgress: p.onProgress });
         lastSnapshot = snap;
         const all = HeapSet.all(snap);
-        last = ref === undefined ? all : all.allocatedAfter(ref);
+        last = ref === undefined ? all : allocatedSince(all, ref);
         return last;
       } finally {
         p.done();
@@ -446,7 +446,7 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
   dot('heap', 'Snapshot the target and print its partition table (the HeapSet becomes _)', async () => {
     const set = await h.heap();
     scope._ = set;
-    const head = h.ref !== undefined ? `Objects allocated since .setref (V8 ids > ${h.ref}):\n` : '';
+    const head = h.ref !== undefined ? `Objects allocated since .setref (V8 ids > ${h.ref}; native objects, whose ids carry no age, left out):\n` : '';
     return head + set.render();
   });
   dot('setref', 'Later .heap shows only objects allocated after now', async () => {

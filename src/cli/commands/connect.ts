@@ -84,7 +84,7 @@ function readSecret(prompt: string): Promise<string | null> {
   });
 }
 
-async function runInteractive(conn: ManholeConnection, heapy: boolean): Promise<number> {
+async function runInteractive(conn: ManholeConnection, heapy: boolean, early: string): Promise<number> {
   const out = process.stdout;
   const histFile = historyPath();
   const rl = readline.createInterface({
@@ -120,6 +120,14 @@ async function runInteractive(conn: ManholeConnection, heapy: boolean): Promise<
     // being edited, then draw the prompt and that line again.
     readline.cursorTo(out, 0);
     readline.clearLine(out, 0);
+    if (!heapy) {
+      // A plain REPL server sends its prompt as text: the unfinished last line is its prompt.
+      const nl = text.lastIndexOf('\n');
+      out.write(text.slice(0, nl + 1));
+      remotePrompt = nl >= 0 ? text.slice(nl + 1) : remotePrompt + text;
+      redraw();
+      return;
+    }
     out.write(text);
     openLine = !text.endsWith('\n');
     if (atPrompt || rl.line !== '') {
@@ -135,11 +143,13 @@ async function runInteractive(conn: ManholeConnection, heapy: boolean): Promise<
     atPrompt = true;
     redraw();
   };
+  if (early !== '') conn.onText(early);
   if (heapy && conn.lastPrompt !== null) {
     // The first prompt came before these handlers were set.
     conn.onPrompt(conn.lastPrompt);
   } else if (!heapy) {
-    // A plain REPL server: its prompts arrive as text; show our line editor without one.
+    // A plain REPL server: no control lines; every line is sent at once and its prompts come
+    // as text (see onText).
     atPrompt = true;
     remotePrompt = '';
     redraw();
@@ -149,6 +159,9 @@ async function runInteractive(conn: ManholeConnection, heapy: boolean): Promise<
     lastSent = line;
     if (heapy) {
       atPrompt = false;
+      rl.setPrompt('');
+    } else {
+      remotePrompt = '';
       rl.setPrompt('');
     }
     conn.sendLine(line);
@@ -224,8 +237,9 @@ export const command: CommandModule = {
     const target = parseManholeTarget(positionals[0]!);
     const conn = await ManholeConnection.open(target);
     const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
-    // Output before the greeting settles (a plain server's banner) must not be lost.
-    conn.onText = (text) => process.stdout.write(text);
+    // Output before the greeting settles (the banner) is kept for the session to show.
+    const early: string[] = [];
+    conn.onText = (text) => early.push(text);
     const greeting = await conn.greeting;
     if (conn.closed) {
       throw new HeapyError(`${describeTarget(target)} closed the connection at once`, ExitCode.connectionLost);
@@ -258,9 +272,10 @@ export const command: CommandModule = {
         throw new HeapyError(`${describeTarget(target)} rejected the token`, ExitCode.authFailed);
       }
       // The banner came before the first prompt: show it, then hand over to the session.
-      process.stdout.write(bufferedText.join(''));
+      early.push(...bufferedText);
     }
-    if (interactive) return runInteractive(conn, greeting.heapy);
+    if (interactive) return runInteractive(conn, greeting.heapy, early.join(''));
+    process.stdout.write(early.join(''));
     const rest: AsyncIterable<string> = { [Symbol.asyncIterator]: () => pipedLines! };
     return runPiped(conn, rest);
   },

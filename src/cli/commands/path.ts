@@ -1,0 +1,74 @@
+/**
+ * `heapy path <file> (--id N | --kind NAME)`: shortest paths from the roots (guppy's `.sp`).
+ */
+import { parseArgs } from 'node:util';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { HeapSet } from '../../query/index.js';
+import { loadSnapshotFile } from '../../snapshot/index.js';
+import type { CommandModule } from '../main.js';
+import { progressBar } from '../progress.js';
+
+const usage = `usage: heapy path <file.heapsnapshot> (--id ID | --kind NAME) [--limit N] [--json]
+
+Prints the shortest path from the roots to an object, in JavaScript syntax (guppy's .sp).
+  --id ID       the V8 object id (the @number heapy prints)
+  --kind NAME   the largest instances of a kind, e.g. Message or "properties of Order"
+  --limit N     how many paths for --kind (default 10)`;
+
+/** `heapy path`. */
+export const command: CommandModule = {
+  summary: 'shortest paths from the roots to an object or to the largest instances of a kind',
+  usage,
+  async run(argv) {
+    let values;
+    let positionals;
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: { id: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
+      }));
+    } catch (err) {
+      throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
+    }
+    if (positionals.length !== 1 || (values.id === undefined) === (values.kind === undefined)) {
+      throw new HeapyError(`path takes one snapshot file and either --id or --kind\n${usage}`, ExitCode.usage);
+    }
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new HeapyError(`--limit must be a positive whole number`, ExitCode.usage);
+    const file = positionals[0]!;
+    const bar = progressBar('loading');
+    let snap;
+    try {
+      snap = await loadSnapshotFile(file, { onProgress: bar.onProgress });
+    } finally {
+      bar.done();
+    }
+    let set: HeapSet;
+    if (values.id !== undefined) {
+      const id = Number(values.id.replace(/^@/, ''));
+      const ord = Number.isInteger(id) ? snap.ordinalOfId(id) : -1;
+      if (ord < 0) throw new HeapyError(`${file}: no object with id ${values.id}`, ExitCode.badInput);
+      set = new HeapSet(snap, Uint32Array.of(ord));
+    } else {
+      const all = HeapSet.all(snap);
+      const row = all.partition.rows.findIndex((r) => r.label === values.kind);
+      if (row < 0) throw new HeapyError(`${file}: no objects of kind '${values.kind}'`, ExitCode.badInput);
+      const ofKind = all.at(row);
+      // The largest instances first, by retained size.
+      const ords = Array.from(ofKind.ordinals)
+        .sort((a, b) => snap.retainedSize[b]! - snap.retainedSize[a]! || a - b)
+        .slice(0, limit);
+      set = new HeapSet(snap, Uint32Array.from(ords.sort((a, b) => a - b)));
+    }
+    const paths = set.sp;
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ file, paths: paths.paths.slice(0, limit) }, null, 2) + '\n');
+    } else if (paths.paths.length === 0) {
+      process.stdout.write('no strong path from the roots reaches it (only weak references hold it, or nothing does)\n');
+    } else {
+      process.stdout.write(paths.toString(limit) + '\n');
+    }
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,38 @@
+/**
+ * `heapy repl [file]`: a Node REPL with `h` ready, on a snapshot file or on heapy's own process.
+ */
+import repl from 'node:repl';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode, HeapyError } from '../../errors.js';
+import * as api from '../../index.js';
+import type { CommandModule } from '../main.js';
+
+const usage = `usage: heapy repl [file.heapsnapshot]
+
+Opens a Node REPL with heapy's API loaded and h = hpy() ready.
+With a file, \`heap\` is the HeapSet of every reachable object in it (also: await h.load(file)).
+Without one, h works on this process: await h.setref(), await h.heap().`;
+
+/** `heapy repl`. */
+export const command: CommandModule = {
+  summary: 'a Node REPL with h = hpy() ready, on a snapshot file or on this process',
+  usage,
+  async run(argv) {
+    if (argv.length > 1) throw new HeapyError(`repl takes at most one file\n${usage}`, ExitCode.usage);
+    const h = api.hpy();
+    let heap: api.HeapSet | undefined;
+    if (argv[0]) heap = await h.load(argv[0]);
+    const banner = argv[0]
+      ? `heapy repl on ${argv[0]}: \`heap\` is every reachable object; try heap, heap[0].bySize, heap.byId.at(0).sp`
+      : 'heapy repl on this process: try await h.setref(), then await h.heap()';
+    process.stdout.write(banner + '\n');
+    const server = repl.start({ prompt: 'heapy> ', useGlobal: false });
+    Object.assign(server.context, api, { h, heap });
+    const history = process.env.HEAPY_HISTORY ?? join(homedir(), '.heapy_repl_history');
+    await new Promise<void>((resolve) => server.setupHistory(history, () => resolve()));
+    await new Promise<void>((resolve) => server.on('exit', () => resolve()));
+    h.close();
+    return ExitCode.ok;
+  },
+};
