@@ -225,6 +225,22 @@ describe('manhole over TCP with nc and socat', () => {
     assert.ok(Math.max(...latencies) < 500, `HTTP latencies during the flood: ${latencies.map((x) => x.toFixed(0)).join(', ')} ms`);
   });
 
+  test('a client that does not read its output is dropped, not buffered without end', async () => {
+    const sock = net.connect({ port: app.port!, host: '127.0.0.1' });
+    sock.on('error', () => {});
+    await new Promise((r) => sock.once('connect', r));
+    sock.pause();
+    // 48 MiB of output: more than the 16 MiB the manhole queues plus what the kernel buffers.
+    sock.write('for (let i = 0; i < 48; i++) console.log("y".repeat(1 << 20))\n');
+    const end = Date.now() + 5000;
+    while (!/does not read its output \(\d+ bytes queued\); disconnected/.test(app.stderr()) && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    sock.destroy();
+    assert.match(app.stderr(), /LOG manhole: 127\.0\.0\.1:\d+ does not read its output \(\d+ bytes queued\); disconnected/);
+    assert.deepEqual(answers((await nc(app.port!, '2 + 2\n')).stdout).slice(0, 1), ['4']);
+  });
+
   test('a line over 1 MiB closes that connection only', async () => {
     const r = await nc(app.port!, 'x'.repeat((1 << 20) + 10) + '\n', 20_000);
     assert.ok(r.stdout.endsWith('> \nmanhole: line longer than 1048576 characters; closing\n'), r.stdout.slice(-300));

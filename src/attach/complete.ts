@@ -10,14 +10,16 @@ import type { CdpSession } from './cdp.js';
 const TAIL = /(?:^|[^\w$.\])])((?:[A-Za-z_$][\w$]*(?:\[\d+\]|\[(?:'[^']*'|"[^"]*")\])*\.)*)([A-Za-z_$][\w$]*)?$/;
 
 // Names in the target gathered by walking the prototype chain; run under throwOnSideEffect.
+// Written with concat, not Set.add or push into a Set: V8's side-effect check (Node 20) rejects
+// Set.prototype.add even on a temporary set, which would silently disable completion.
 function membersExpression(objectExpr: string): string {
   return `(() => {
   const __heapyTarget = (${objectExpr});
-  const names = new Set();
+  let names = [];
   for (let p = Object(__heapyTarget), depth = 0; p != null && depth < 32; p = Object.getPrototypeOf(p), depth++) {
-    for (const k of Object.getOwnPropertyNames(p)) names.add(k);
+    names = names.concat(Object.getOwnPropertyNames(p));
   }
-  return Array.from(names);
+  return names;
 })()`;
 }
 

@@ -130,6 +130,13 @@ function locationIndex(snap: HeapSnapshot): Map<number, number> {
   return map;
 }
 
+/** A script URL as people read it: a path relative to the working directory when under it. */
+function displayScript(url: string): string {
+  const path = url.startsWith('file://') ? decodeURIComponent(url.slice('file://'.length)) : url;
+  const cwd = process.cwd() + '/';
+  return path.startsWith(cwd) ? path.slice(cwd.length) : path;
+}
+
 /** Script names by script id, found through closures: closure → shared → script → name. */
 function scriptNames(snap: HeapSnapshot, locs: Map<number, number>): Map<number, string> {
   const names = new Map<number, string>();
@@ -147,9 +154,11 @@ function scriptNames(snap: HeapSnapshot, locs: Map<number, number>): Map<number,
     const id = snap.locations[r + scriptField]!;
     if (names.has(id)) continue;
     const shared = child(ord, 'shared');
-    const script = shared >= 0 ? child(shared, 'script') : -1;
+    let script = shared >= 0 ? child(shared, 'script_or_debug_info') : -1;
+    if (script < 0 && shared >= 0) script = child(shared, 'script');
     const name = script >= 0 ? child(script, 'name') : -1;
-    if (name >= 0 && snap.nodeType[name] === snap.types.string) names.set(id, snap.nodeNameString(name));
+    if (name >= 0 && snap.nodeType[name] === snap.types.string) names.set(id, displayScript(snap.nodeNameString(name)));
+    else if (script >= 0 && !snap.nodeNameString(script).startsWith('system /')) names.set(id, displayScript(snap.nodeNameString(script)));
   }
   return names;
 }

@@ -29,10 +29,10 @@ export const command: CommandModule = {
         options: { id: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
       }));
     } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
+      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy path --help')`, ExitCode.usage);
     }
     if (positionals.length !== 1 || (values.id === undefined) === (values.kind === undefined)) {
-      throw new HeapyError(`path takes one snapshot file and either --id or --kind\n${usage}`, ExitCode.usage);
+      throw new HeapyError(`path takes one snapshot file and either --id or --kind (see 'heapy path --help')`, ExitCode.usage);
     }
     const limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new HeapyError(`--limit must be a positive whole number`, ExitCode.usage);

@@ -19,7 +19,7 @@ export const command: CommandModule = {
   summary: 'a Node REPL with h = hpy() ready, on a snapshot file or on this process',
   usage,
   async run(argv) {
-    if (argv.length > 1) throw new HeapyError(`repl takes at most one file\n${usage}`, ExitCode.usage);
+    if (argv.length > 1) throw new HeapyError(`repl takes at most one file (see 'heapy repl --help')`, ExitCode.usage);
     const h = api.hpy();
     let heap: api.HeapSet | undefined;
     if (argv[0]) heap = await h.load(argv[0]);

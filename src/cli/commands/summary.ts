@@ -37,9 +37,9 @@ export const command: CommandModule = {
         },
       }));
     } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
+      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy summary --help')`, ExitCode.usage);
     }
-    if (positionals.length !== 1) throw new HeapyError(`summary takes one snapshot file\n${usage}`, ExitCode.usage);
+    if (positionals.length !== 1) throw new HeapyError(`summary takes one snapshot file (see 'heapy summary --help')`, ExitCode.usage);
     const top = Number(values.top);
     if (!Number.isInteger(top) || top < 0) throw new HeapyError(`--top must be a whole number, not '${values.top}'`, ExitCode.usage);
     const limit = top === 0 ? Infinity : top;
