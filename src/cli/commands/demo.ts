@@ -1,0 +1,125 @@
+/**
+ * `heapy demo`: the Quantlane story on a bundled Node service that knows nothing about heapy.
+ * Starts examples/market-data/service.mjs, attaches to it by pid as a user would, and walks
+ * through what heapy finds, then detaches and stops the service.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { HeapSet } from '../../query/index.js';
+import type { CommandModule } from '../main.js';
+
+const usage = `usage: heapy demo [--wait SECONDS]
+
+Starts the bundled market-data service (examples/market-data/service.mjs), attaches to it by pid
+through its inspector, prints the heap by kind, the property stores of its timestamp class, the
+message queue that never drains and its shortest path, then detaches and stops the service.`;
+
+const servicePath = fileURLToPath(new URL('../../../../examples/market-data/service.mjs', import.meta.url));
+const WIDTH = 80;
+
+function say(text = ''): void {
+  process.stdout.write(text + '\n');
+}
+
+function heading(text: string): void {
+  say();
+  say(`== ${text} ${'='.repeat(Math.max(0, WIDTH - text.length - 4))}`);
+}
+
+/** Shortens table rows to the terminal width (the kind column is last). */
+function fit(table: string): string {
+  return table
+    .split('\n')
+    .map((l) => (l.length > WIDTH ? l.slice(0, WIDTH - 1) + '…' : l))
+    .join('\n');
+}
+
+function startService(): Promise<{ child: ChildProcess; pid: number }> {
+  return new Promise((resolve, reject) => {
+    // The service's stderr is not shown: Node prints its own "Debugger listening" lines there
+    // when heapy opens the inspector.
+    const child = spawn(process.execPath, [servicePath], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new HeapyError('the demo service did not start within 10 s', ExitCode.targetTimeout)), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /pid (\d+) listening/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, pid: Number(m[1]) });
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new HeapyError(`the demo service exited early (code ${code})`, ExitCode.internal)));
+  });
+}
+
+function rowOf(set: HeapSet, label: string): number {
+  return set.partition.rows.findIndex((r) => r.label === label);
+}
+
+/** `heapy demo`. */
+export const command: CommandModule = {
+  summary: 'the guided tour: attach to a bundled leaky service and find its problems',
+  usage,
+  async run(argv) {
+    const waitArg = argv.indexOf('--wait');
+    const waitS = waitArg >= 0 ? Number(argv[waitArg + 1]) : 3;
+    if (!Number.isFinite(waitS) || waitS < 0) throw new HeapyError('--wait takes a number of seconds', ExitCode.usage);
+    const { attachTarget } = await import('../../attach/connect.js');
+    const { takeSnapshot } = await import('../../attach/remote.js');
+
+    say('heapy demo: a market-data service with a memory problem, examined live.');
+    const { child, pid } = await startService();
+    say(`Started examples/market-data/service.mjs as pid ${pid}; it knows nothing about heapy.`);
+    say(`Letting it run for ${waitS} s...`);
+    await new Promise((r) => setTimeout(r, waitS * 1000));
+    let attachment: Awaited<ReturnType<typeof attachTarget>> | undefined;
+    try {
+      say(`$ heapy attach ${pid}      (SIGUSR1 opens its inspector on 127.0.0.1)`);
+      attachment = await attachTarget(String(pid));
+      const snap = await takeSnapshot(attachment.session, { gc: true });
+      const heap = HeapSet.all(snap);
+
+      heading('the heap by kind: heap = .heap');
+      say(fit(String(heap)));
+
+      const stores = rowOf(heap, 'properties of NanoTime');
+      if (stores >= 0) {
+        heading(`NanoTime's property stores: heap[${stores}].bySize`);
+        say(fit(String(heap.at(stores).bySize)));
+        const objects = rowOf(heap, 'NanoTime');
+        if (objects >= 0) {
+          say();
+          say(fit(String(heap.at(objects).bySize)));
+        }
+        say();
+        say('Fields added after construction do not fit in the object: V8 keeps them in a');
+        say('separate property store, one per instance (the V8 form of a per-instance __dict__).');
+        say('Fix: assign every field in the constructor (and never `delete` one).');
+      }
+
+      const trades = rowOf(heap, 'TradeMessage');
+      if (trades >= 0) {
+        const t = heap.at(trades);
+        heading(`TradeMessage keeps growing: trades = heap[${trades}]; trades.byReferrers`);
+        say(fit(String(t.byReferrers)));
+        say();
+        say('trades.byId.at(0).sp');
+        say(String(t.byId.at(0).sp));
+        say();
+        say('The messages sit in the publisher queue, waiting for a flush that never comes.');
+      }
+    } finally {
+      if (attachment) {
+        await attachment.detach();
+        say();
+        say(`Detached from pid ${pid} (heapy closed the inspector it opened).`);
+      }
+      child.kill('SIGTERM');
+    }
+    say('Stopped the service. Done.');
+    return ExitCode.ok;
+  },
+};
