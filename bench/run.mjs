@@ -35,6 +35,7 @@ const SIZES = {
   large: { targetMb: 1100, runs: 1, timeoutS: 1800 },
 };
 const SEED = 12345;
+const BIG_STRINGS_TIMEOUT_S = 300;
 // Peers need far more than Node's default ~4 GB heap on the large file; heapy runs with Node's
 // defaults, as a user would run the CLI.
 const PEER_NODE_FLAGS = ['--max-old-space-size=12288'];
@@ -173,6 +174,12 @@ const TOOLS = {
       return { flags: [], script: [join(benchDir, 'heapy-driver.mjs'), file] };
     },
   },
+  // Opt-in (--tools heapy,heapy-engine,...): the engine alone, with per-phase times, to see what
+  // the CLI adds on top and where the engine's time goes.
+  'heapy-engine': {
+    label: () => 'heapy (engine driver)',
+    argv: (file) => ({ flags: [], script: [join(benchDir, 'heapy-driver.mjs'), file] }),
+  },
   devtools: {
     label: () => `heap-snapshot-toolkit ${PEER_VERSIONS['heap-snapshot-toolkit']}`,
     peer: true,
@@ -184,7 +191,7 @@ const TOOLS = {
     argv: (file) => ({ flags: PEER_NODE_FLAGS, script: [join(benchDir, 'peer-memlab.mjs'), file] }),
   },
 };
-for (const t of toolNames) if (!TOOLS[t]) die(`unknown tool ${t} (heapy, devtools, memlab)`);
+for (const t of toolNames) if (!TOOLS[t]) die(`unknown tool ${t} (${Object.keys(TOOLS).join(', ')})`);
 
 /** The line that best explains a failed run: a driver's error, V8's fatal line, or the last stderr line. */
 function failureReason(stderr, result, code, signal, timedOut, timeoutS) {
@@ -241,7 +248,8 @@ function runOnce(toolName, file, timeoutS) {
       }
       // GNU time exits with the child's status; a child killed by a signal shows as 128+N there.
       const ok = !timedOut && code === 0 && !result?.error;
-      const partition = /Partition of a set of ([\d,]+) objects/.exec(stdout);
+      // heapy's CLI states the object count in its first line, with or without --retained.
+      const partition = /(?:Partition of a set of|sizes of a heap of) ([\d,]+) objects/.exec(stdout);
       resolvePromise({
         ok,
         wallS,
@@ -356,7 +364,10 @@ if (doBigStrings) {
   const input = bigStringsSnapshot();
   inputs['big-strings'] = input;
   log(`big-strings snapshot: ${(input.stringChars / 2 ** 20).toFixed(0)} MiB of string characters`);
-  bigStrings = await measure('big-strings', input, 1, 900, toolNames);
+  // 300 s: memlab's reader re-flattens its growing string on every 4 MB chunk, so its time grows
+  // with the square of the strings section (measured 38 s at 75 MB, 168 s at 150 MB of strings);
+  // at 572 MiB it would run for most of an hour before V8's string limit stops it.
+  bigStrings = await measure('big-strings', input, 1, BIG_STRINGS_TIMEOUT_S, toolNames);
 }
 
 // Issue 5 will add a figure here: streaming a ~200 MB heap from a live process (inspector
