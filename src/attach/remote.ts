@@ -171,8 +171,8 @@ export async function referenceId(session: CdpSession, options: StreamOptions = 
  * synthetic nodes (even, hash-derived ids) are left out, since their ids carry no age.
  */
 export function allocatedSince(set: HeapSet, ref: number): HeapSet {
-  const ids = set.snapshot.nodeId;
-  return new HeapSet(set.snapshot, set.ordinals.filter((o) => ids[o]! > ref && ids[o]! % 2 === 1), set.relation);
+  // Node ids are 32-bit: a native mark of 2^32-1 admits no native node.
+  return set.allocatedAfter({ js: ref, native: 0xffffffff });
 }
 
 /** Asks the target for a full garbage collection. */

@@ -412,8 +412,16 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
 
   // Ctrl-C in a TTY while waiting on the target: stop waiting (the target keeps running whatever it
   // was doing; terminating its execution could hit the application's own code instead).
+  // node's own handler would print "(To exit, press Ctrl+C again...)" and count the press towards
+  // exiting, as if the line were empty; it runs only when nothing is pending.
+  const replSigint = server.listeners('SIGINT') as Array<(this: REPLServer) => void>;
+  server.removeAllListeners('SIGINT');
   server.on('SIGINT', () => {
-    if (abortWait) abortWait(new HeapyError('stopped waiting; the evaluation may still be running in the target', ExitCode.targetTimeout));
+    if (abortWait) {
+      abortWait(new HeapyError('stopped waiting; the evaluation may still be running in the target', ExitCode.targetTimeout));
+      return;
+    }
+    for (const l of replSigint) l.call(server);
   });
 
   const historyPath = process.env.HEAPY_ATTACH_HISTORY ?? join(homedir(), '.heapy_attach_history');

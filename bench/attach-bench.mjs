@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// Benchmark for issue 5 (attaching to a live process): the time and heapy-side peak RSS to stream
+// and analyse the heap of a running Node process, next to the target writing its own snapshot
+// (v8.writeHeapSnapshot, timed inside the target) and a peer (heap-snapshot-toolkit, Chrome
+// DevTools' engine) loading that file. Also heapy streaming to a file (bounded memory) and heapy
+// loading the file the target wrote.
+//
+// Usage (after `npm run build`):
+//   node bench/attach-bench.mjs                 a ~200 MB live heap, 1 run
+//   node bench/attach-bench.mjs --mb 50 --runs 3
+//   node bench/attach-bench.mjs --json out.json
+//
+// The target is test/programs/attach-ballast.mjs (a cache of small objects), started here with its
+// inspector closed; every heapy run opens it with SIGUSR1 and closes it again. Peak RSS of each
+// heapy run is its own getrusage maxRSS, printed by a wrapper in the same process.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const root = new URL('..', import.meta.url).pathname;
+const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
+const TAG = 'ATTACH_BENCH ';
+
+const { values } = parseArgs({
+  options: {
+    mb: { type: 'string', default: '150' },
+    runs: { type: 'string', default: '1' },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const mb = Number(values.mb);
+const runs = Number(values.runs);
+if (!existsSync(bin)) {
+  console.error('attach-bench: run `npm run build` first');
+  process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'heapy-attach-bench-'));
+
+// Runs `node <args>` with a wrapper that reports this child's own peak RSS (getrusage) on exit.
+function timed(label, args, { wrap = true, nodeFlags = [] } = {}) {
+  const wrapper = `
+    const { writeSync } = await import('node:fs');
+    const [script, ...rest] = JSON.parse(process.env.ATTACH_BENCH_ARGS);
+    process.argv = [process.argv[0], script, ...rest];
+    process.on('exit', (code) => writeSync(2, ${JSON.stringify(TAG)} + JSON.stringify({ maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), code }) + '\\n'));
+    await import(script);`;
+  const argv = wrap ? [...nodeFlags, '--input-type=module', '-e', wrapper] : [...nodeFlags, ...args];
+  const env = { ...process.env, ATTACH_BENCH_ARGS: JSON.stringify(args), HEAPY_ATTACH_HISTORY: '' };
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      const wallS = (performance.now() - t0) / 1000;
+      const line = [...err.split('\n'), ...out.split('\n')].reverse().find((l) => l.startsWith(TAG));
+      const info = line ? JSON.parse(line.slice(TAG.length)) : {};
+      if (code !== 0) reject(new Error(`${label} failed (${code}): ${err.split('\n').filter((l) => !l.startsWith(TAG)).join(' ').slice(0, 300)}`));
+      else resolve({ label, wallS, maxRssMB: info.maxRssMB, stdout: out, extra: info });
+    });
+  });
+}
+
+async function freePort() {
+  const s = createServer();
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function procStatus(pid, key) {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+async function startTarget() {
+  const port = await freePort();
+  const child = spawn(process.execPath, [`--inspect-port=${port}`, '--max-old-space-size=8192', join(root, 'test/programs/attach-ballast.mjs'), String(mb)], {
+    // The target's stderr only carries node's "Debugger listening/attached" lines.
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const line = await new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      if (buf.includes('\n')) resolve(buf.split('\n')[0]);
+    });
+    child.on('exit', (c) => reject(new Error(`target exited ${c}`)));
+  });
+  return { child, port, ...JSON.parse(line) };
+}
+
+// The target's own v8.writeHeapSnapshot, timed inside the target (through heapy's own CDP client,
+// which opens and closes the inspector as for any attach).
+async function selfWrite(pid, file) {
+  const { openInspector } = await import(join(root, 'dist/src/attach/inspector.js'));
+  const { CdpClient } = await import(join(root, 'dist/src/attach/cdp.js'));
+  const h = await openInspector(pid);
+  const c = await CdpClient.connect(h.wsUrl);
+  try {
+    const hwmBefore = procStatus(pid, 'VmHWM');
+    const r = await c.send(
+      'Runtime.evaluate',
+      {
+        expression: `(() => { const v8 = process.getBuiltinModule?.('v8') ?? require('v8'); const t0 = performance.now(); v8.writeHeapSnapshot(${JSON.stringify(file)}); return performance.now() - t0; })()`,
+        includeCommandLineAPI: true,
+        returnByValue: true,
+      },
+      { timeoutMs: 0 },
+    );
+    return { wallS: r.result.value / 1000, targetRssMB: procStatus(pid, 'VmRSS'), targetHwmMB: procStatus(pid, 'VmHWM'), hwmBefore };
+  } finally {
+    await h.close(c);
+  }
+}
+
+function peerScript() {
+  const pinned = join(root, 'bench/peers/node_modules/heap-snapshot-toolkit/index.js');
+  const dev = join(root, 'node_modules/heap-snapshot-toolkit/index.js');
+  return existsSync(pinned) ? pinned : existsSync(dev) ? dev : null;
+}
+
+const median = (xs) => {
+  const s = [...xs].filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN;
+};
+
+const results = { machine: { cpus: cpus().length, memGB: Math.round(totalmem() / 2 ** 30), node: process.version }, mb, runs: [] };
+const target = await startTarget();
+console.error(`target pid ${target.pid}: ${target.entries} cache entries, heapUsed ${Math.round(target.heapUsed / 2 ** 20)} MB, RSS ${procStatus(target.pid, 'VmRSS')} MB`);
+results.target = { pid: target.pid, heapUsedMB: Math.round(target.heapUsed / 2 ** 20) };
+const peer = peerScript();
+try {
+  for (let i = 0; i < runs; i++) {
+    const run = {};
+    const live = await timed('heapy heap <pid>', [bin, 'heap', String(target.pid), '--json']);
+    const liveJson = JSON.parse(live.stdout);
+    run.heapyLive = { wallS: live.wallS, maxRssMB: live.maxRssMB, nodes: liveJson.nodes };
+    console.error(`run ${i + 1}: heapy heap <pid> (stream + analyse): ${live.wallS.toFixed(1)} s, ${live.maxRssMB} MB peak RSS, ${liveJson.nodes} nodes`);
+
+    const streamed = join(work, `streamed-${i}.heapsnapshot`);
+    const toFile = await timed('heapy snapshot <pid>', [bin, 'snapshot', String(target.pid), '-o', streamed]);
+    run.heapyToFile = { wallS: toFile.wallS, maxRssMB: toFile.maxRssMB, fileMB: Math.round(statSync(streamed).size / 2 ** 20) };
+    console.error(`run ${i + 1}: heapy snapshot <pid> (stream to file): ${toFile.wallS.toFixed(1)} s, ${toFile.maxRssMB} MB peak RSS, ${run.heapyToFile.fileMB} MB file`);
+    rmSync(streamed, { force: true });
+
+    const own = join(work, `own-${i}.heapsnapshot`);
+    const self = await selfWrite(target.pid, own);
+    run.targetSelfWrite = { wallS: self.wallS, fileMB: Math.round(statSync(own).size / 2 ** 20), targetHwmMB: self.targetHwmMB, targetHwmBeforeMB: self.hwmBefore };
+    console.error(`run ${i + 1}: target v8.writeHeapSnapshot: ${self.wallS.toFixed(1)} s, ${run.targetSelfWrite.fileMB} MB file, target peak RSS ${self.hwmBefore} -> ${self.targetHwmMB} MB`);
+
+    const load = await timed('heapy summary <file>', [bin, 'summary', own, '--json']);
+    run.heapyFile = { wallS: load.wallS, maxRssMB: load.maxRssMB };
+    console.error(`run ${i + 1}: heapy summary <file>: ${load.wallS.toFixed(1)} s, ${load.maxRssMB} MB peak RSS`);
+
+    if (peer) {
+      const script = `
+        const { createReadStream } = await import('node:fs');
+        const { parse } = await import(${JSON.stringify(peer)});
+        const s = await parse(createReadStream(${JSON.stringify(own)}, 'utf-8'));
+        const agg = s.aggregatesWithFilter({});
+        process.stderr.write(${JSON.stringify(TAG)} + JSON.stringify({ maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), nodes: s.nodeCount, classes: Object.keys(agg).length }) + '\\n');`;
+      const p = await timed('heap-snapshot-toolkit', ['--max-old-space-size=12288', '--input-type=module', '-e', script], { wrap: false });
+      run.peerDevtools = { wallS: p.wallS, maxRssMB: p.maxRssMB, nodes: p.extra.nodes };
+      console.error(`run ${i + 1}: heap-snapshot-toolkit loading the target's file: ${p.wallS.toFixed(1)} s, ${p.maxRssMB} MB peak RSS`);
+    }
+    if (!values.keep) rmSync(own, { force: true });
+    results.runs.push(run);
+  }
+} finally {
+  target.child.kill('SIGKILL');
+  if (!values.keep) rmSync(work, { recursive: true, force: true });
+}
+
+const rows = [
+  ['heapy heap <pid> (stream + analyse, no file)', 'heapyLive'],
+  ['heapy snapshot <pid> (stream to file)', 'heapyToFile'],
+  ['target v8.writeHeapSnapshot (in target)', 'targetSelfWrite'],
+  ['heapy summary <file the target wrote>', 'heapyFile'],
+  ['heap-snapshot-toolkit loading that file', 'peerDevtools'],
+];
+console.log(`\nattach bench: live heap ${results.target.heapUsedMB} MB (heapUsed), median of ${runs} run(s), ${results.machine.cpus} CPUs, Node ${results.machine.node}`);
+console.log('| what | wall (s) | peak RSS (MB) |');
+console.log('|---|---|---|');
+for (const [name, key] of rows) {
+  const xs = results.runs.map((r) => r[key]).filter(Boolean);
+  if (!xs.length) continue;
+  const rss = key === 'targetSelfWrite' ? `target: ${median(xs.map((x) => x.targetHwmMB))}` : String(median(xs.map((x) => x.maxRssMB)));
+  console.log(`| ${name} | ${median(xs.map((x) => x.wallS)).toFixed(1)} | ${rss} |`);
+}
+if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2) + '\n');
