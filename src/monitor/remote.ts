@@ -143,15 +143,13 @@ export async function startMonitor(opts: MonitorOptions): Promise<MonitorSession
     try {
       const r = await att.client.send<EvalResult>('Runtime.evaluate', { expression: DRAIN_EXPRESSION, returnByValue: true, silent: true });
       const text = r.result.value;
-      if (process.env.HEAPY_DEBUG_MONITOR) process.stderr.write(`poll ok ${Date.now() % 100000}\n`);
       if (typeof text === 'string' && text !== '') {
         const d = JSON.parse(text) as Drained;
         for (const [ts, kind, duration] of d.gcs) recorder.gc(pid, ts, kind, duration);
         recorder.heap(pid, d);
         for (const [ts, label] of d.marks) recorder.mark(pid, ts, label);
       }
-    } catch (err) {
-      if (process.env.HEAPY_DEBUG_MONITOR) process.stderr.write(`poll: ${Date.now() % 100000} ${String(err)}\n`);
+    } catch {
       // The session closing is handled below; a failed evaluation just loses one sample.
     } finally {
       polling = false;
@@ -165,7 +163,13 @@ export async function startMonitor(opts: MonitorOptions): Promise<MonitorSession
     }
     void poll();
   });
-  att?.client.onClose(() => finish(requireGone(pid) ? 'exited' : 'connection-lost'));
+  if (att) {
+    att.client.onClose(() => finish(requireGone(pid) ? 'exited' : 'connection-lost'));
+    // A Node process that ends while a debugger is connected waits for it to disconnect (it prints
+    // "Waiting for the debugger to disconnect..."): take the last figures and let it go at once.
+    att.client.on('NodeRuntime.waitingForDisconnect', () => finish('exited'));
+    await att.client.send('NodeRuntime.notifyWhenWaitingForDisconnect', { enabled: true }).catch(() => {});
+  }
   const timer = opts.durationMs !== undefined ? setTimeout(() => finish('duration'), opts.durationMs) : undefined;
 
   const done = (async () => {
