@@ -280,7 +280,8 @@ export class GrowthTracker {
     const seen = new Set<string>();
     for (const s of r.sites) {
       seen.add(s.key);
-      if (!this.first.has(s.key)) this.first.set(s.key, s.bytes);
+      // A site that appears after the first profile started from nothing.
+      if (!this.first.has(s.key)) this.first.set(s.key, this.prevTotal === undefined ? s.bytes : 0);
       const before = this.prev.get(s.key);
       const delta = s.bytes - (before ?? 0);
       const grew = this.prevTotal !== undefined && delta > r.samplingInterval;

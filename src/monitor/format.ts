@@ -4,6 +4,7 @@
  * Lines starting with `#` after the header are comments. The full description is in docs/monitor-format.md.
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { ExitCode, HeapyError } from '../errors.js';
 
 /** The format version this heapy writes; readers refuse files with a larger one. */
@@ -211,15 +212,35 @@ export class MonitorWriter {
   private fd: number;
   private pending: string[] = [];
 
-  /** Creates (or truncates) `path` and writes the header line. */
-  constructor(path: string, header: MonitorHeader) {
+  /**
+   * Creates (or truncates) `path` and writes the header line. With `exclusive`, fails with EEXIST
+   * instead of truncating (the raw error, so a caller can pick another name).
+   */
+  constructor(path: string, header: MonitorHeader, exclusive = false) {
     this.path = path;
     try {
-      this.fd = openSync(path, 'w');
+      this.fd = openSync(path, exclusive ? 'wx' : 'w');
     } catch (err) {
+      if (exclusive && (err as NodeJS.ErrnoException).code === 'EEXIST') throw err;
       throw new HeapyError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, ExitCode.writeFailed);
     }
     writeSync(this.fd, formatHeader(header) + '\n');
+  }
+
+  /**
+   * Opens `path`, or when it is undefined a new default-named file in `dir`
+   * (heapy-<mode>-YYYYMMDDHHMMSS.dat, then -1, -2, ... if two recordings start in the same second).
+   */
+  static open(path: string | undefined, dir: string, header: MonitorHeader): MonitorWriter {
+    if (path !== undefined) return new MonitorWriter(path, header);
+    const base = join(dir, defaultDataFileName(header.mode, new Date(header.start)).replace(/\.dat$/, ''));
+    for (let i = 0; ; i++) {
+      try {
+        return new MonitorWriter(i === 0 ? `${base}.dat` : `${base}-${i}.dat`, header, true);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || i >= 999) throw err;
+      }
+    }
   }
 
   /** Queues a record; it reaches the file on the next `flush`. */

@@ -14,7 +14,8 @@ import { Recorder, every, makeHeader, type LiveState } from './recorder.js';
 /** Options of {@link startMonitor}. */
 export interface MonitorOptions {
   pid: number;
-  output: string;
+  /** Data file (default: a new heapy-monitor-YYYYMMDDHHMMSS.dat in the current directory). */
+  output?: string;
   intervalMs: number;
   /** Stop after this many milliseconds (default: until stopped or the process exits). */
   durationMs?: number;
@@ -33,6 +34,8 @@ export interface MonitorSession {
   readonly v8: boolean;
   /** 'pid 123 (inspector 127.0.0.1:9229, opened by heapy)' or 'pid 123 (RSS only: not a Node process)'. */
   readonly description: string;
+  /** The data file being written. */
+  readonly file: string;
   /** Ends the session (idempotent). */
   stop(): void;
   /** Resolves when the file is closed and the target left as found. */
@@ -122,8 +125,9 @@ export async function startMonitor(opts: MonitorOptions): Promise<MonitorSession
   const start = Date.now();
   let writer: MonitorWriter;
   try {
-    writer = new MonitorWriter(
+    writer = MonitorWriter.open(
       opts.output,
+      process.cwd(),
       makeHeader({ mode: 'monitor', start, command: readCmdline(pid) ?? [], pid, interval: opts.intervalMs / 1000, includeChildren: opts.includeChildren }),
     );
   } catch (err) {
@@ -187,11 +191,12 @@ export async function startMonitor(opts: MonitorOptions): Promise<MonitorSession
     }
     if (reason === 'exited') recorder.exited(pid);
     recorder.end();
-    return { reason, file: opts.output, inspectorClosed };
+    return { reason, file: writer.path, inspectorClosed };
   })();
 
   return {
     v8: att !== undefined,
+    file: writer.path,
     description: att ? att.description : `pid ${pid} (RSS only${opts.rssOnly ? '' : ': not a Node.js process'})`,
     stop: () => finish('stopped'),
     done,

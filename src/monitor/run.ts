@@ -22,8 +22,8 @@ export const PROBE_PATH = fileURLToPath(new URL('./probe.cjs', import.meta.url))
 export interface RunOptions {
   /** The command and its arguments. */
   command: string[];
-  /** Data file to write. */
-  output: string;
+  /** Data file to write (default: a new heapy-run-YYYYMMDDHHMMSS.dat in the working directory). */
+  output?: string;
   /** Sampling interval, milliseconds. */
   intervalMs: number;
   /** Sample descendants too (cluster workers, children of npm or a shell). */
@@ -192,8 +192,9 @@ export async function startRun(opts: RunOptions): Promise<RunningCommand> {
 
   let writer: MonitorWriter;
   try {
-    writer = new MonitorWriter(
+    writer = MonitorWriter.open(
       opts.output,
+      opts.cwd ?? process.cwd(),
       makeHeader({ mode: 'run', start, command: opts.command, pid, interval: opts.intervalMs / 1000, includeChildren: opts.includeChildren }),
     );
   } catch (err) {
@@ -222,7 +223,7 @@ export async function startRun(opts: RunOptions): Promise<RunningCommand> {
     recorder.end();
     cleanupDir();
     const sigNum = signal ? (osConstants.signals as Record<string, number>)[signal] ?? 0 : 0;
-    return { code, signal, exitCode: code ?? 128 + sigNum, file: opts.output };
+    return { code, signal, exitCode: code ?? 128 + sigNum, file: writer.path };
   })();
 
   return {

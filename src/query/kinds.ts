@@ -44,7 +44,7 @@ export function kindTable(snap: HeapSnapshot): KindTable {
   const { nodeType, nodeName, owner, types } = snap;
   // Objects and native nodes are named by their constructor: cache per string index, so the
   // loop costs one typed-array read per node instead of a Map lookup.
-  const byString = new Int32Array(snap.strings.length).fill(-1);
+  const byString = new Int32Array(snap.stringTable.length).fill(-1);
   const byType = new Int32Array(snap.meta.nodeTypes.length).fill(-1);
   for (let i = 0; i < N; i++) {
     const t = nodeType[i]!;
@@ -52,7 +52,7 @@ export function kindTable(snap: HeapSnapshot): KindTable {
       const s = nodeName[i]!;
       let k = byString[s]!;
       if (k < 0) {
-        k = intern(snap.strings[s] ?? '', -1);
+        k = intern(snap.string(s), -1);
         byString[s] = k;
       }
       kindOf[i] = k;
@@ -67,9 +67,9 @@ export function kindTable(snap: HeapSnapshot): KindTable {
   }
   // Second pass: owned stores take their owner's kind with a prefix. Owners are never owned
   // themselves, so their kinds are final after the first pass.
-  const propsName = snap.strings.indexOf('(object properties)');
-  const propArrayName = snap.strings.indexOf('system / PropertyArray');
-  const elementsName = snap.strings.indexOf('(object elements)');
+  const propsName = snap.stringTable.indexOf('(object properties)');
+  const propArrayName = snap.stringTable.indexOf('system / PropertyArray');
+  const elementsName = snap.stringTable.indexOf('(object elements)');
   const prefixed = new Map<number, number>();
   for (let i = 0; i < N; i++) {
     const o = owner[i]!;

@@ -7,6 +7,7 @@
  */
 import type { ProgressCallback, RawSnapshot, TraceTree } from './parser.js';
 import type { SnapshotMeta, TypeIds } from './meta.js';
+import type { StringTable } from './strings.js';
 
 /** Marks "no node" in ordinal arrays (dominator of the root, owner of an unowned node). */
 export const NO_NODE = 0xffffffff;
@@ -48,7 +49,8 @@ export class HeapSnapshot {
   readonly edgeType: Uint8Array;
   readonly edgeName: Uint32Array;
   readonly edgeTo: Uint32Array;
-  readonly strings: string[];
+  /** The string table, decoded on demand. */
+  readonly stringTable: StringTable;
   readonly traceFunctionInfos: Float64Array | null;
   readonly traceTree: TraceTree | null;
   readonly locations: Uint32Array | null;
@@ -71,6 +73,12 @@ export class HeapSnapshot {
   readonly totalSize: number;
 
   private idOrder: Uint32Array | null = null;
+  private allStrings: string[] | null = null;
+
+  /** Every string, decoded once on first use (prefer string(i) in loops over big snapshots). */
+  get strings(): string[] {
+    return (this.allStrings ??= this.stringTable.toArray());
+  }
 
   private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined) {
     this.meta = raw.meta;
@@ -88,7 +96,7 @@ export class HeapSnapshot {
     this.edgeType = raw.edgeType;
     this.edgeName = raw.edgeName;
     this.edgeTo = raw.edgeTo;
-    this.strings = raw.strings;
+    this.stringTable = raw.strings;
     this.traceFunctionInfos = raw.traceFunctionInfos;
     this.traceTree = raw.traceTree;
     this.locations = raw.locations;
@@ -133,12 +141,12 @@ export class HeapSnapshot {
 
   /** The string table entry at index i. */
   string(i: number): string {
-    return this.strings[i] ?? '';
+    return this.stringTable.get(i);
   }
 
   /** The node's raw name (constructor name for objects, the value for strings). */
   nodeNameString(ord: number): string {
-    return this.strings[this.nodeName[ord]!] ?? '';
+    return this.stringTable.get(this.nodeName[ord]!);
   }
 
   /** The node's V8 type name ("object", "closure", "hidden", ...). */
@@ -159,7 +167,7 @@ export class HeapSnapshot {
 
   /** The edge's name: the property name, or the index as a decimal string. */
   edgeNameString(e: number): string {
-    return this.edgeHasIndex(e) ? String(this.edgeName[e]) : (this.strings[this.edgeName[e]!] ?? '');
+    return this.edgeHasIndex(e) ? String(this.edgeName[e]) : this.stringTable.get(this.edgeName[e]!);
   }
 
   /** The node's self size in bytes. */
@@ -328,13 +336,9 @@ export class HeapSnapshot {
   private weakMapTableEdgeNames(): Map<number, number> {
     const result = new Map<number, number>();
     const re = /^\d+ \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(\d+)\)$/;
-    const strings = this.strings;
-    for (let i = 0; i < strings.length; i++) {
-      const s = strings[i]!;
-      if (s.length > 30 && s.includes('pair in WeakMap')) {
-        const m = re.exec(s);
-        if (m) result.set(i, Number(m[1]));
-      }
+    for (const i of this.stringTable.containing('pair in WeakMap')) {
+      const m = re.exec(this.stringTable.get(i));
+      if (m) result.set(i, Number(m[1]));
     }
     return result;
   }
@@ -601,7 +605,7 @@ export class HeapSnapshot {
       }
       stack[sp++] = v;
     };
-    const externalStringData = this.strings.indexOf('system / ExternalStringData');
+    const externalStringData = this.stringTable.indexOf('system / ExternalStringData');
     for (let i = 0; i < N; i++) {
       const t = nodeType[i];
       if (t === hidden || t === array || (t === native && this.nodeName[i] === externalStringData)) {

@@ -9,6 +9,7 @@
  */
 import { ExitCode, SnapshotFormatError } from '../errors.js';
 import { readMeta, typeIds, type SnapshotMeta, type TypeIds } from './meta.js';
+import { StringTableBuilder, type StringTable } from './strings.js';
 
 /** Progress sink: `phase` names the step, `done` of `total` units (0 total when unknown). */
 export type ProgressCallback = (phase: string, done: number, total: number) => void;
@@ -47,7 +48,7 @@ export interface RawSnapshot {
   readonly edgeName: Uint32Array;
   /** Target node ordinal. */
   readonly edgeTo: Uint32Array;
-  readonly strings: string[];
+  readonly strings: StringTable;
   /** Flat `trace_function_infos` numbers, or null when absent/empty. */
   readonly traceFunctionInfos: Float64Array | null;
   readonly traceTree: TraceTree | null;
@@ -72,9 +73,7 @@ const enum S {
 
 const NONE = 0xffffffff;
 
-// Buffer's own UTF-8 decoder without toString's argument checks (a measurable cost per string
-// when a snapshot has millions of short strings). Present on Buffer.prototype since Node 0.x.
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Buffer, start: number, end: number): string }).utf8Slice;
+
 
 /** Growable array of doubles for the small optional sections. */
 class Growable {
@@ -391,7 +390,7 @@ export class SnapshotParser {
   private edgesDone = false;
 
   // Strings.
-  private strings: string[] = [];
+  private strings = new StringTableBuilder();
   private stringsDone = false;
   private inString = false;
   private stringParts: Buffer[] = [];
@@ -822,6 +821,9 @@ export class SnapshotParser {
 
   /** Decodes the `strings` array one string at a time; never joins the section into one string. */
   private decodeStrings(buf: Buffer, i: number, end: number): number {
+    // Keep this chunk's part of the section; plain strings are recorded as ranges in it.
+    const pieceStart = i;
+    this.strings.addPiece(buf.subarray(i, end));
     while (i < end) {
       if (this.inString) {
         i = this.continueString(buf, i, end);
@@ -833,7 +835,7 @@ export class SnapshotParser {
         // Fast path: the whole string is in this chunk and has no escapes.
         const q = plainStringEnd(buf, i, end);
         if (q >= 0) {
-          this.strings.push(utf8Slice.call(buf, i, q));
+          this.strings.addRange(i - pieceStart, q - pieceStart);
           i = q + 1;
           continue;
         }
@@ -882,12 +884,12 @@ export class SnapshotParser {
       this.inString = false;
       if (this.stringEscaped) {
         try {
-          this.strings.push(JSON.parse('"' + raw.toString('utf8') + '"') as string);
+          this.strings.addDecoded(JSON.parse('"' + raw.toString('utf8') + '"') as string);
         } catch {
           this.fail('a bad escape sequence in "strings"', this.base + start);
         }
       } else {
-        this.strings.push(raw.toString('utf8'));
+        this.strings.addDecoded(raw.toString('utf8'));
       }
       return i + 1;
     }
@@ -972,7 +974,7 @@ export class SnapshotParser {
     const meta = this.meta;
     const N = meta.nodeCount;
     const E = meta.edgeCount;
-    const strings = this.strings;
+    const strings = this.strings.finish();
     const stringCount = strings.length;
     const nodeName = this.nodeName;
     for (let i = 0; i < N; i++) {

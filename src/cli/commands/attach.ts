@@ -364,7 +364,10 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
           else if (e instanceof HeapyError) {
             callback(null, new Rendered(`heapy: ${e.message}`));
             if (e.exitCode === ExitCode.connectionLost) lost(e);
-          } else callback(e as Error, undefined);
+          } else if (e instanceof Error) {
+            // heapy's own stack frames would only confuse; the message says what went wrong.
+            callback(null, new Rendered(`Uncaught ${e.name}: ${e.message}`));
+          } else callback(null, new Rendered(`Uncaught ${inspect(e)}`));
         },
       );
     },

@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import type { CommandModule } from '../main.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { parseDuration } from '../../monitor/duration.js';
-import { defaultDataFileName } from '../../monitor/format.js';
 import { mib } from '../../monitor/live.js';
 import type { LiveState } from '../../monitor/recorder.js';
 import { startMonitor } from '../../monitor/remote.js';
@@ -58,7 +57,7 @@ export const command: CommandModule = {
     const intervalMs = parseDuration(values.interval, '--interval');
     if (intervalMs < 10) throw new HeapyError('--interval: at least 10ms', ExitCode.usage);
     const durationMs = values.duration !== undefined ? parseDuration(values.duration, '--duration') : undefined;
-    const output = resolve(values.output ?? defaultDataFileName('monitor'));
+    const output = values.output !== undefined ? resolve(values.output) : undefined;
     const live = !values.quiet && process.stdout.isTTY ? new LiveView(process.stdout, false) : undefined;
     let last: LiveState | undefined;
     const session = await startMonitor({
@@ -73,7 +72,7 @@ export const command: CommandModule = {
         live?.draw(s);
       },
     });
-    if (!values.quiet) process.stderr.write(`heapy: monitoring ${session.description} into ${output}; Ctrl-C to stop\n`);
+    if (!values.quiet) process.stderr.write(`heapy: monitoring ${session.description} into ${session.file}; Ctrl-C to stop\n`);
     live?.start();
     const stop = (): void => session.stop();
     process.on('SIGINT', stop);

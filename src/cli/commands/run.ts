@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
 import { ExitCode, HeapyError } from '../../errors.js';
-import { defaultDataFileName } from '../../monitor/format.js';
 import { parseDuration, splitCommand } from '../../monitor/duration.js';
 import { renderLiveLine, mib } from '../../monitor/live.js';
 import type { LiveState } from '../../monitor/recorder.js';
@@ -121,7 +120,7 @@ export const command: CommandModule = {
     if (cmd.length === 0) throw new HeapyError(`no command given\n${usage}`, ExitCode.usage);
     const intervalMs = parseDuration(values.interval, '--interval');
     if (intervalMs < 10) throw new HeapyError('--interval: at least 10ms (reading /proc and V8 figures faster only adds noise)', ExitCode.usage);
-    const output = resolve(values.output ?? defaultDataFileName('run'));
+    const output = values.output !== undefined ? resolve(values.output) : undefined;
     const live = !values.quiet && process.stdout.isTTY ? new LiveView(process.stdout, true) : undefined;
     let last: LiveState | undefined;
     const running = await startRun({

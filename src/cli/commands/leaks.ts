@@ -1,0 +1,136 @@
+/**
+ * `heapy leaks`: three-snapshot leak detection, from three .heapsnapshot files or from a live
+ * process snapshotted three times at an interval (all three in one inspector session, because V8
+ * keeps object ids stable only while the session lasts).
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js';
+import { snapshotToFile, takeSnapshot } from '../../attach/remote.js';
+import { parseDuration } from '../../monitor/duration.js';
+import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
+import type { CommandModule } from '../main.js';
+import { progressBar } from '../progress.js';
+import { attachOptions, runAttached } from './attach.js';
+import { streamProgress } from './snapshot.js';
+
+const usage = `usage: heapy leaks <base> <target> <final> [--all] [--top N] [--json]
+       heapy leaks --pid <pid | host:port | ws://...> [--interval 30s] [--save DIR] [--all] [--top N] [--json]
+
+Finds objects allocated between base and target that are still alive in final, keeps the ones not
+inside another new object, and clusters them by kind and by the shape of their path from the roots.
+For each cluster: how many leaked, the bytes they retain, the path shape, one example path (.sp),
+and the holder: the nearest object on the path that already existed in base (the thing to fix).
+Only clusters that kept growing after target are shown: their holders hold more of them in final
+than in target (warm-up and bounded caches do not). No filter to write.
+
+  --pid TARGET     snapshot a running process three times (base, target, final) instead of files;
+                   a pid, host:port or ws:// URL as for 'heapy attach'
+  --interval T     time between the live snapshots (default 30s; e.g. 500ms, 2m)
+  --save DIR       also keep the live snapshots as DIR/{base,target,final}.heapsnapshot
+  --all            also show clusters that stopped growing after target
+  --top N          at most N clusters (default 20)
+  --json           machine-readable output
+  --port N, --worker N, --timeout MS   as for 'heapy attach'`;
+
+async function loadFile(file: string): Promise<HeapSnapshot> {
+  const bar = progressBar(`loading ${file}`);
+  try {
+    return await loadSnapshotFile(file, { onProgress: bar.onProgress });
+  } finally {
+    bar.done();
+  }
+}
+
+function output(report: LeakReport, json: boolean, extra: Record<string, unknown>): void {
+  process.stdout.write((json ? JSON.stringify({ ...extra, ...report }, null, 2) : renderLeaks(report)) + '\n');
+}
+
+/** `heapy leaks`. */
+export const command: CommandModule = {
+  summary: 'objects new since a base snapshot that are still held and still growing, with their holders',
+  usage,
+  async run(argv) {
+    let values;
+    let positionals;
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          pid: { type: 'string' },
+          interval: { type: 'string', default: '30s' },
+          save: { type: 'string' },
+          all: { type: 'boolean', default: false },
+          top: { type: 'string', default: '20' },
+          json: { type: 'boolean', default: false },
+          port: { type: 'string' },
+          worker: { type: 'string' },
+          timeout: { type: 'string' },
+        },
+      }));
+    } catch (err) {
+      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy leaks --help')`, ExitCode.usage);
+    }
+    const top = Number(values.top);
+    if (!Number.isInteger(top) || top < 1) throw new HeapyError(`--top must be a positive whole number, not '${values.top}'`, ExitCode.usage);
+    const options = { all: values.all, limit: top };
+
+    if (values.pid === undefined) {
+      if (positionals.length !== 3) throw new HeapyError(`leaks takes three snapshot files, base target final, or --pid (see 'heapy leaks --help')`, ExitCode.usage);
+      const [b, t, f] = positionals as [string, string, string];
+      const base = await loadFile(b);
+      const target = await loadFile(t);
+      const final = await loadFile(f);
+      output(findLeaks(base, target, final, options), values.json, { base: b, target: t, final: f });
+      return ExitCode.ok;
+    }
+
+    if (positionals.length > 0) throw new HeapyError(`leaks --pid takes no snapshot files (see 'heapy leaks --help')`, ExitCode.usage);
+    const intervalMs = parseDuration(values.interval, '--interval');
+    const saveDir = values.save;
+    if (saveDir !== undefined) {
+      try {
+        mkdirSync(saveDir, { recursive: true, mode: 0o700 });
+      } catch (err) {
+        throw new HeapyError(`${saveDir}: cannot create (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+      }
+    }
+    const spec = values.pid;
+    return runAttached(spec, attachOptions(values), async (a, ctx) => {
+      let stop: (() => void) | undefined;
+      const stopped = new Promise<void>((r) => (stop = r));
+      ctx.onSignal(() => stop?.());
+      const names = ['base', 'target', 'final'] as const;
+      const snaps: HeapSnapshot[] = [];
+      for (const name of names) {
+        if (snaps.length > 0) {
+          process.stderr.write(`heapy: next snapshot (${name}) in ${values.interval}\n`);
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, intervalMs))), stopped]);
+          clearTimeout(timer);
+          if (ctx.signalled()) return ExitCode.ok;
+        }
+        const p = streamProgress(`${name} snapshot`);
+        try {
+          if (saveDir !== undefined) {
+            const file = join(saveDir, `${name}.heapsnapshot`);
+            await snapshotToFile(a.session, file, { gc: true, onProgress: p.onProgress });
+            snaps.push(await loadSnapshotFile(file));
+            process.stderr.write(`heapy: ${name} snapshot of ${a.description} saved as ${resolve(file)}\n`);
+          } else {
+            snaps.push(await takeSnapshot(a.session, { gc: true, onProgress: p.onProgress }));
+            process.stderr.write(`heapy: ${name} snapshot of ${a.description}: ${snaps[snaps.length - 1]!.nodeCount} objects\n`);
+          }
+        } finally {
+          p.done();
+        }
+      }
+      const [base, target, final] = snaps as [HeapSnapshot, HeapSnapshot, HeapSnapshot];
+      output(findLeaks(base, target, final, options), values.json, { process: a.description, intervalMs });
+      return ExitCode.ok;
+    });
+  },
+};

@@ -1,0 +1,120 @@
+/**
+ * `heapy report <snapshot> [more snapshots | monitor files] [-o file.html] [--open]`: one
+ * self-contained HTML page to look at a heap.
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { basename, delimiter, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { readMonitorFile, type MonitorData } from '../../monitor/format.js';
+import { assembleReport } from '../../report/build.js';
+import { inputKind, writeFileAtomic } from '../../report/files.js';
+import { renderReportHtml } from '../../report/html.js';
+import type { ReportSnapshot } from '../../report/model.js';
+import { loadSnapshotFile } from '../../snapshot/index.js';
+import type { CommandModule } from '../main.js';
+import { progressBar } from '../progress.js';
+
+const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [-o report.html] [--open]
+
+Writes one self-contained HTML page (no network access, nothing to install) to look at a heap:
+the partition table by every relation, a treemap of retained sizes, each kind's largest
+instances with their shortest paths, and, when given, the changes between snapshots (two or
+three, oldest first) and the memory timeline of 'heapy run' / 'heapy monitor' recordings.
+
+options:
+  -o, --output <file>   where to write (default: <last snapshot>.html in the current directory)
+      --open            open the page in a browser (xdg-open), or print its path
+      --title <text>    the page's title
+      --rows <n>        rows kept per relation (default 300)`;
+
+/** The first executable named `name` on PATH, or undefined. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
+}
+
+/** Opens `file` with xdg-open when there is one; true when a viewer was started. */
+export function openInBrowser(file: string): boolean {
+  const opener = onPath('xdg-open');
+  if (!opener) return false;
+  const child = spawn(opener, [file], { detached: true, stdio: 'ignore' });
+  child.on('error', () => {});
+  child.unref();
+  return true;
+}
+
+/** `heapy report`. */
+export const command: CommandModule = {
+  summary: 'one self-contained HTML page of a heap (tables, treemap, paths, diff, timeline)',
+  usage,
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: {
+          output: { type: 'string', short: 'o' },
+          open: { type: 'boolean', default: false },
+          title: { type: 'string' },
+          rows: { type: 'string' },
+        },
+      });
+    } catch (err) {
+      throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length === 0) throw new HeapyError(`report needs a snapshot file\n${usage}`, ExitCode.usage);
+    const rows = values.rows === undefined ? undefined : Number(values.rows);
+    if (rows !== undefined && (!Number.isInteger(rows) || rows < 1)) throw new HeapyError(`--rows must be a positive whole number, not '${values.rows}'`, ExitCode.usage);
+    const snapFiles: string[] = [];
+    const monitorFiles: string[] = [];
+    for (const f of positionals) (inputKind(f) === 'monitor' ? monitorFiles : snapFiles).push(f);
+    if (snapFiles.length === 0) throw new HeapyError('report needs at least one .heapsnapshot file (monitor files alone: use heapy plot)', ExitCode.usage);
+    if (snapFiles.length > 3) throw new HeapyError(`report takes at most three snapshots (base, target, final), not ${snapFiles.length}`, ExitCode.usage);
+    const monitors: MonitorData[] = monitorFiles.map((f) => readMonitorFile(f));
+    const snapshots: ReportSnapshot[] = [];
+    for (const f of snapFiles) {
+      const bar = progressBar(`loading ${basename(f)}`);
+      try {
+        snapshots.push({ source: f, snapshot: await loadSnapshotFile(f, { onProgress: bar.onProgress }) });
+      } finally {
+        bar.done();
+      }
+    }
+    const bar = progressBar('report');
+    let html: string;
+    try {
+      const data = assembleReport(
+        { snapshots, monitors },
+        {
+          ...(values.title !== undefined ? { title: values.title } : {}),
+          ...(rows !== undefined ? { rows } : {}),
+          ...(bar.onProgress ? { onProgress: bar.onProgress } : {}),
+        },
+      );
+      html = renderReportHtml(data);
+    } finally {
+      bar.done();
+    }
+    const last = snapFiles[snapFiles.length - 1]!;
+    const output = resolve(values.output ?? basename(last).replace(/\.heapsnapshot$/i, '') + '.html');
+    writeFileAtomic(output, html);
+    const size = statSync(output).size;
+    process.stdout.write(`${output} (${(size / 1048576).toFixed(1)} MiB)\n`);
+    if (values.open && !openInBrowser(output)) process.stdout.write(`no xdg-open here: open ${output} in a browser\n`);
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * File handling for `heapy report`: telling monitor recordings from snapshots, and writing the page
+ * under a temporary name renamed into place, so no reader ever sees half a report.
+ */
+import { closeSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { ExitCode, HeapyError } from '../errors.js';
+import { MONITOR_MAGIC } from '../monitor/format.js';
+
+/** What a file given to `heapy report` holds. */
+export type ReportInputKind = 'snapshot' | 'monitor';
+
+/** Looks at the first bytes: monitor files start with their magic line, snapshots with `{`. */
+export function inputKind(path: string): ReportInputKind {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new HeapyError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`}`, ExitCode.fileNotFound);
+  }
+  try {
+    const buf = Buffer.alloc(64);
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, buf.length, 0);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new HeapyError(`${path}: ${code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? String(err)})`}`, ExitCode.fileNotFound);
+    }
+    const head = buf.subarray(0, n).toString('utf8');
+    return head.startsWith(MONITOR_MAGIC) ? 'monitor' : 'snapshot';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `text` to `path` through a temporary file in the same directory and a rename. */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.partial-${process.pid}`;
+  try {
+    writeFileSync(tmp, text, { mode: 0o644 });
+    renameSync(tmp, path);
+  } catch (err) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Nothing was written, or it is gone already.
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new HeapyError(`${path}: cannot write the report (${code ?? String(err)})`, ExitCode.writeFailed);
+  }
+}

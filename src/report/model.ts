@@ -1,0 +1,410 @@
+/**
+ * The report's data: plain, JSON-ready aggregates of one or more snapshots (and optionally monitor
+ * recordings), never the whole graph. A 1 GB snapshot's report stays a few MB because every list is
+ * cut (rows per relation, instances per kind, tiles of the tree) and objects appear only when a
+ * table or tile points at them. Every section but the summary is optional; the page shows what is
+ * there.
+ */
+import { basename } from 'node:path';
+import type { HeapSnapshot } from '../snapshot/index.js';
+import { HeapSet, kindTable, partition, relations, type Relation } from '../query/index.js';
+import { objectDetail, type ObjectDetail } from './objects.js';
+import { kindRetained, retainedTree, type TreeNode } from './tree.js';
+import { fastVia } from './via.js';
+
+/** Bumped when the shape of {@link ReportData} changes incompatibly. */
+export const REPORT_FORMAT_VERSION = 1;
+
+/** One loaded snapshot and the name to show for it. */
+export interface ReportSnapshot {
+  /** The file (or label) it came from. */
+  readonly source: string;
+  readonly snapshot: HeapSnapshot;
+}
+
+/** Figures of one snapshot. */
+export interface SnapshotInfo {
+  readonly source: string;
+  /** The file name without its directory. */
+  readonly name: string;
+  readonly nodes: number;
+  readonly edges: number;
+  /** Sum of all self sizes, bytes. */
+  readonly totalSize: number;
+  /** Objects a strong path from the roots reaches (what the tables count). */
+  readonly reachableCount: number;
+  readonly reachableSize: number;
+  readonly allocationTracking: boolean;
+}
+
+/** One row of a partition table. */
+export interface RowData {
+  readonly label: string;
+  readonly count: number;
+  readonly size: number;
+  /** For kind rows: the kind's retained size (objects nested in others of the same kind counted once). */
+  readonly retained?: number;
+  /** V8 ids of the row's largest objects by retained size (details in {@link ReportData.objects}). */
+  readonly samples: readonly number[];
+}
+
+/** The partition of the reachable heap by one relation. */
+export interface PartitionData {
+  readonly relation: string;
+  readonly header: string;
+  /** Objects and bytes partitioned. */
+  readonly count: number;
+  readonly size: number;
+  /** The largest rows (by size); `totalRows` says how many exist. */
+  readonly rows: readonly RowData[];
+  readonly totalRows: number;
+  /** Objects and bytes of the rows left out. */
+  readonly restCount: number;
+  readonly restSize: number;
+  /** null when the whole reachable heap is partitioned, else what part (for expensive relations on huge heaps). */
+  readonly scope: string | null;
+  /** Milliseconds the partition took (shown in the page footer; used to tune the limits). */
+  readonly ms: number;
+}
+
+/** A rendered back-reference graph of one object. */
+export interface GraphSection {
+  readonly id: number;
+  readonly title: string;
+  /** SVG markup. */
+  readonly svg: string;
+}
+
+/** One piece of advice with the bytes at stake. */
+export interface HintSection {
+  readonly rule: string;
+  readonly title: string;
+  readonly detail: string;
+  /** Bytes a fix would free or save. */
+  readonly bytes: number;
+  /** V8 ids of objects to look at. */
+  readonly objects: readonly number[];
+}
+
+/** Kind-level comparison of two snapshots. */
+export interface DiffSection {
+  readonly from: string;
+  readonly to: string;
+  readonly header: string;
+  readonly before: { readonly count: number; readonly size: number };
+  readonly after: { readonly count: number; readonly size: number };
+  /** after - before, per class; largest absolute size change first. */
+  readonly rows: ReadonlyArray<{ readonly label: string; readonly count: number; readonly size: number }>;
+  /** Objects matched by V8 id, per kind (null when not computed). */
+  readonly byId: ReadonlyArray<{
+    readonly kind: string;
+    readonly added: number;
+    readonly deleted: number;
+    readonly addedSize: number;
+    readonly deletedSize: number;
+  }> | null;
+}
+
+/** One cluster of leaked objects: same kind, same retainer path shape. */
+export interface LeakCluster {
+  readonly kind: string;
+  readonly count: number;
+  readonly retained: number;
+  /** A representative shortest path in `.sp` syntax. */
+  readonly path: string;
+  /** The object that holds the cluster (V8 id in the final snapshot), if known. */
+  readonly holder: number | null;
+  readonly holderKind: string;
+  /** A few V8 ids of members. */
+  readonly samples: readonly number[];
+}
+
+/** Leak clusters from three snapshots. */
+export interface LeakSection {
+  readonly base: string;
+  readonly target: string;
+  readonly final: string;
+  readonly clusters: readonly LeakCluster[];
+}
+
+/** One line of the memory timeline. */
+export interface TimelineSeries {
+  readonly key: string;
+  readonly label: string;
+  readonly metric: string;
+  /** Seconds and bytes, decimated to a few thousand points. */
+  readonly t: readonly number[];
+  readonly v: readonly number[];
+  readonly peak: number;
+  readonly peakT: number;
+}
+
+/** A monitor recording. */
+export interface TimelineSection {
+  readonly source: string;
+  readonly command: string;
+  /** Epoch milliseconds. */
+  readonly start: number;
+  readonly duration: number;
+  readonly series: readonly TimelineSeries[];
+  readonly marks: ReadonlyArray<{ readonly t: number; readonly label: string }>;
+  /** GC events, thinned to at most a few thousand. */
+  readonly gcs: ReadonlyArray<{ readonly t: number; readonly kind: string; readonly ms: number }>;
+  readonly gcCount: number;
+  readonly gcMs: number;
+}
+
+/** Everything the page shows. */
+export interface ReportData {
+  readonly format: 'heapy-report';
+  readonly version: number;
+  readonly title: string;
+  /** ISO time of generation. */
+  readonly generated: string;
+  /** Snapshots in the order given; the last one is the one the tables describe. */
+  readonly snapshots: readonly SnapshotInfo[];
+  /** Relation names in display order (keys of `partitions`). */
+  readonly relations: readonly string[];
+  readonly partitions: Readonly<Record<string, PartitionData>>;
+  /** Retained sizes down the dominator tree, aggregated. */
+  readonly tree: TreeNode | null;
+  /** Objects referred to by rows, kinds, hints and clusters, by V8 id. */
+  readonly objects: Readonly<Record<string, ObjectDetail>>;
+  readonly graphs?: readonly GraphSection[];
+  readonly hints?: readonly HintSection[];
+  readonly diff?: DiffSection;
+  readonly leaks?: LeakSection;
+  readonly timelines?: readonly TimelineSection[];
+  /** Milliseconds per phase of building this report. */
+  readonly timings: Readonly<Record<string, number>>;
+  /** Present when the page is served by `heapy serve` (objects can be fetched). */
+  readonly live?: boolean;
+}
+
+/** Limits of {@link buildReport}; the defaults keep a 1 GB snapshot's page at a few MB. */
+export interface ReportOptions {
+  /** Title of the page (default: the last snapshot's file name). */
+  readonly title?: string;
+  /** Rows kept per relation (default 300). */
+  readonly rows?: number;
+  /** Kind rows that list their largest instances (default 40), and how many each (default 10). */
+  readonly kindRows?: number;
+  readonly kindSamples?: number;
+  /** Rows of other relations that list sample objects (default 40), and how many each (default 5). */
+  readonly otherRows?: number;
+  readonly otherSamples?: number;
+  /** Edges and retainers embedded per kind instance (default 8). */
+  readonly neighbours?: number;
+  /**
+   * Above this many nodes, the relations that look at every object's referrers (referrers, via)
+   * partition only the objects of the largest kinds (default 5,000,000 nodes, 30 kinds).
+   */
+  readonly fullRelationNodes?: number;
+  readonly scopedKinds?: number;
+  /** Relations to compute (default: all that apply). */
+  readonly relations?: readonly string[];
+  /** Tree limits. */
+  readonly treeDepth?: number;
+  readonly treeNodes?: number;
+  /** Progress of the phases: name, done, total. */
+  readonly onProgress?: (phase: string, done: number, total: number) => void;
+}
+
+/** The relations a report shows, in order; `via` uses the linear-time classification. */
+const REPORT_RELATIONS: ReadonlyArray<[string, Relation]> = [
+  ['kind', relations.kind!],
+  ['type', relations.type!],
+  ['size', relations.size!],
+  ['referrers', relations.referrers!],
+  ['via', fastVia],
+  ['module', relations.module!],
+  ['location', relations.location!],
+  ['producer', relations.producer!],
+];
+
+/** Relations whose classification reads every object's referrers: the costly ones on huge heaps. */
+const EXPENSIVE = new Set(['referrers', 'via']);
+
+/** Labels longer than this are cut (a `referrers` label can list hundreds of kinds). */
+const LABEL_CHARS = 240;
+
+function cut(label: string): string {
+  const l = label.trim();
+  return l.length > LABEL_CHARS ? l.slice(0, LABEL_CHARS) + '…' : l;
+}
+
+/** Snapshot figures. */
+export function snapshotInfo(source: string, snap: HeapSnapshot, all: HeapSet = HeapSet.all(snap)): SnapshotInfo {
+  return {
+    source,
+    name: basename(source),
+    nodes: snap.nodeCount,
+    edges: snap.edgeCount,
+    totalSize: snap.totalSize,
+    reachableCount: all.count,
+    reachableSize: all.size,
+    allocationTracking: snap.traceTree !== null && snap.nodeTraceId !== null,
+  };
+}
+
+/**
+ * The `k` largest ordinals by retained size in each of the first `rows` rows of a partition, given
+ * each object's class key. One pass; each row keeps a small sorted list.
+ */
+function samplesPerRow(snap: HeapSnapshot, ords: Uint32Array, keys: Float64Array, rowKeys: readonly number[], k: number): number[][] {
+  const out: number[][] = rowKeys.map(() => []);
+  if (k <= 0 || rowKeys.length === 0) return out;
+  const rowOf = new Map<number, number>();
+  rowKeys.forEach((key, i) => rowOf.set(key, i));
+  const r = snap.retainedSize;
+  const floor = new Float64Array(rowKeys.length).fill(-1);
+  for (let j = 0; j < ords.length; j++) {
+    const row = rowOf.get(keys[j]!);
+    if (row === undefined) continue;
+    const o = ords[j]!;
+    const size = r[o]!;
+    const list = out[row]!;
+    if (list.length >= k && size <= floor[row]!) continue;
+    let at = list.length;
+    while (at > 0 && r[list[at - 1]!]! < size) at--;
+    list.splice(at, 0, o);
+    if (list.length > k) list.length = k;
+    if (list.length >= k) floor[row] = r[list[list.length - 1]!]!;
+  }
+  return out;
+}
+
+/** Ordinals of the objects of the `n` kinds with the most bytes. */
+function topKindsOrdinals(snap: HeapSnapshot, all: HeapSet, n: number): { ords: Uint32Array; share: number } {
+  const kinds = kindTable(snap);
+  const rows = all.partition.rows.slice(0, n);
+  const keep = new Uint8Array(kinds.names.length);
+  let size = 0;
+  for (const r of rows) {
+    keep[r.key] = 1;
+    size += r.size;
+  }
+  const ords = all.ordinals.filter((o) => keep[kinds.kindOf[o]!] === 1);
+  return { ords, share: all.size === 0 ? 1 : size / all.size };
+}
+
+/**
+ * Builds the report data of the last snapshot in `snaps` (the others only feed the diff and leak
+ * sections that callers add). Pure: snapshots in, data out.
+ */
+export function buildReport(snaps: readonly ReportSnapshot[], options: ReportOptions = {}): ReportData {
+  const last = snaps[snaps.length - 1];
+  if (!last) throw new Error('buildReport needs at least one snapshot');
+  const snap = last.snapshot;
+  const progress = options.onProgress ?? (() => {});
+  const timings: Record<string, number> = {};
+  const time = <T>(name: string, f: () => T): T => {
+    const t0 = performance.now();
+    const v = f();
+    timings[name] = Math.round(performance.now() - t0);
+    return v;
+  };
+  const rowsKept = options.rows ?? 300;
+  const kindRows = options.kindRows ?? 40;
+  const kindSamples = options.kindSamples ?? 10;
+  const otherRows = options.otherRows ?? 40;
+  const otherSamples = options.otherSamples ?? 5;
+  const neighbours = options.neighbours ?? 8;
+  const fullNodes = options.fullRelationNodes ?? 5_000_000;
+  const scopedKinds = options.scopedKinds ?? 30;
+
+  const all = HeapSet.all(snap);
+  const infos = snaps.map((s) => (s === last ? snapshotInfo(s.source, s.snapshot, all) : snapshotInfo(s.source, s.snapshot)));
+  const wanted = options.relations;
+  const chosen = REPORT_RELATIONS.filter(([name]) => {
+    if (wanted && !wanted.includes(name)) return false;
+    if (name === 'producer') return infos[infos.length - 1]!.allocationTracking;
+    if (name === 'module' || name === 'location') return snap.locations !== null && snap.locations.length > 0;
+    return true;
+  });
+
+  const kindRet = time('kind retained', () => kindRetained(snap));
+  const detailOrds = new Map<number, number>(); // ordinal -> neighbours wanted
+  const partitions: Record<string, PartitionData> = {};
+  let scoped: { ords: Uint32Array; share: number } | undefined;
+  chosen.forEach(([name, relation], i) => {
+    progress(`by ${name}`, i, chosen.length);
+    const t0 = performance.now();
+    let ords = all.ordinals;
+    let scope: string | null = null;
+    if (EXPENSIVE.has(name) && snap.nodeCount > fullNodes) {
+      scoped ??= topKindsOrdinals(snap, all, scopedKinds);
+      ords = scoped.ords;
+      scope = `objects of the ${scopedKinds} largest kinds (${Math.round(scoped.share * 100)} % of the bytes): the heap has ${snap.nodeCount.toLocaleString('en-US')} nodes`;
+    }
+    const { partition: p, keys } = partition(snap, ords, relation);
+    const isKind = name === 'kind';
+    const sampleRows = isKind ? kindRows : otherRows;
+    const perRow = isKind ? kindSamples : otherSamples;
+    const samples = samplesPerRow(snap, ords, keys, p.rows.slice(0, sampleRows).map((r) => r.key), perRow);
+    const rows: RowData[] = [];
+    let restCount = 0;
+    let restSize = 0;
+    p.rows.forEach((r, j) => {
+      if (j >= rowsKept) {
+        restCount += r.count;
+        restSize += r.size;
+        return;
+      }
+      const s = samples[j] ?? [];
+      for (const o of s) detailOrds.set(o, Math.max(detailOrds.get(o) ?? 0, isKind ? neighbours : 0));
+      rows.push({
+        label: cut(r.label),
+        count: r.count,
+        size: r.size,
+        ...(isKind ? { retained: kindRet[r.key] ?? 0 } : {}),
+        samples: s.map((o) => snap.nodeId[o]!),
+      });
+    });
+    partitions[name] = {
+      relation: name,
+      header: p.header,
+      count: p.count,
+      size: p.size,
+      rows,
+      totalRows: p.rows.length,
+      restCount,
+      restSize,
+      scope,
+      ms: Math.round(performance.now() - t0),
+    };
+    timings[`by ${name}`] = partitions[name].ms;
+  });
+
+  progress('tree', 0, 1);
+  const tree = time('tree', () => retainedTree(snap, { depth: options.treeDepth ?? 5, maxNodes: options.treeNodes ?? 2500 }));
+
+  progress('objects', 0, 1);
+  const objects: Record<string, ObjectDetail> = {};
+  time('objects', () => {
+    for (const [o, n] of detailOrds) objects[String(snap.nodeId[o]!)] = objectDetail(snap, o, n);
+  });
+  progress('done', 1, 1);
+  return {
+    format: 'heapy-report',
+    version: REPORT_FORMAT_VERSION,
+    title: options.title ?? `Heap of ${basename(last.source)}`,
+    generated: new Date().toISOString(),
+    snapshots: infos,
+    relations: chosen.map(([n]) => n),
+    partitions,
+    tree,
+    objects,
+    timings,
+  };
+}
+
+/** Adds the details of objects (by ordinal in the report's last snapshot) that sections refer to. */
+export function withObjects(report: ReportData, snap: HeapSnapshot, ords: Iterable<number>, neighbours = 8): ReportData {
+  const objects: Record<string, ObjectDetail> = { ...report.objects };
+  for (const o of ords) {
+    const key = String(snap.nodeId[o]!);
+    if (!objects[key]) objects[key] = objectDetail(snap, o, neighbours);
+  }
+  return { ...report, objects };
+}
