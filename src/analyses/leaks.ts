@@ -191,6 +191,7 @@ function isInternal(snap: HeapSnapshot, v: number): boolean {
 class Tokenizer {
   private readonly snap: HeapSnapshot;
   private readonly slots = new Map<number, Set<number>>();
+  private readonly entryStart = new Map<number, number>();
   constructor(snap: HeapSnapshot) {
     this.snap = snap;
   }
@@ -230,8 +231,32 @@ class Tokenizer {
     }
   }
 
-  /** A Map table slot holds a value when the slot before it (the key) holds an object. */
+  /**
+   * Whether slot `slot` of a Map's table (V8's OrderedHashMap) holds a value. The table is
+   * [elements, deleted, buckets, bucket heads × B, entries × 2B of (key, value, chain)], so its
+   * length is 3 + 7B and entries start at 3 + B; the length comes from the self size (16-byte
+   * header and 8-byte slots in Node, 8 and 4 with pointer compression as in Chrome). Smi keys have
+   * no edge, so this works where looking for a key edge next to the value does not. Falls back to
+   * that neighbour test when the size fits neither layout.
+   */
   private isValueSlot(table: number, slot: number): boolean {
+    let start = this.entryStart.get(table);
+    if (start === undefined) {
+      const size = this.snap.nodeSelfSize[table]!;
+      start = -1;
+      for (const [header, word] of [
+        [16, 8],
+        [8, 4],
+      ] as const) {
+        const length = (size - header) / word;
+        if (Number.isInteger(length) && length >= 10 && (length - 3) % 7 === 0) {
+          start = 3 + (length - 3) / 7;
+          break;
+        }
+      }
+      this.entryStart.set(table, start);
+    }
+    if (start >= 0 && slot >= start) return (slot - start) % 3 === 1;
     let set = this.slots.get(table);
     if (!set) {
       set = new Set();
