@@ -165,7 +165,7 @@ function leakKinds(snap: HeapSnapshot): LeakKinds {
       const key = nodeName[v]! * 2 + (t === ty.closure ? 1 : 0);
       let k = byName.get(key);
       if (k === undefined) {
-        k = intern(t === ty.closure ? `Function ${snap.strings[nodeName[v]!] || '(anonymous)'}` : snap.className(v));
+        k = intern(t === ty.closure ? `Function ${snap.string(nodeName[v]!) || '(anonymous)'}` : snap.className(v));
         byName.set(key, k);
       }
       ids[v] = k;

@@ -42,25 +42,55 @@ export interface Partition {
 export function partition(snap: HeapSnapshot, ords: Uint32Array, relation: Relation): { partition: Partition; keys: Float64Array } {
   const { keys, label } = relation.classify(snap, ords);
   const self = snap.nodeSelfSize;
-  const slot = new Map<number, number>();
   const counts: number[] = [];
   const sizes: number[] = [];
   const rowKeys: number[] = [];
   let total = 0;
-  for (let j = 0; j < ords.length; j++) {
+  // Small integer keys (kinds, types) are counted in typed arrays: a Map lookup per object is
+  // most of the cost of partitioning a whole heap by kind.
+  let maxKey = -1;
+  let small = true;
+  for (let j = 0; j < keys.length; j++) {
     const k = keys[j]!;
-    let s = slot.get(k);
-    if (s === undefined) {
-      s = counts.length;
-      slot.set(k, s);
-      counts.push(0);
-      sizes.push(0);
+    if (k > maxKey) maxKey = k;
+    if (!(k >= 0 && k < 1 << 22 && k === Math.floor(k))) {
+      small = false;
+      break;
+    }
+  }
+  if (small && maxKey < 4 * ords.length + 1024) {
+    const c = new Float64Array(maxKey + 1);
+    const z = new Float64Array(maxKey + 1);
+    for (let j = 0; j < ords.length; j++) {
+      const k = keys[j]!;
+      const size = self[ords[j]!]!;
+      c[k]!++;
+      z[k]! += size;
+      total += size;
+    }
+    for (let k = 0; k <= maxKey; k++) {
+      if (c[k] === 0) continue;
+      counts.push(c[k]!);
+      sizes.push(z[k]!);
       rowKeys.push(k);
     }
-    const size = self[ords[j]!]!;
-    counts[s]!++;
-    sizes[s]! += size;
-    total += size;
+  } else {
+    const slot = new Map<number, number>();
+    for (let j = 0; j < ords.length; j++) {
+      const k = keys[j]!;
+      let s = slot.get(k);
+      if (s === undefined) {
+        s = counts.length;
+        slot.set(k, s);
+        counts.push(0);
+        sizes.push(0);
+        rowKeys.push(k);
+      }
+      const size = self[ords[j]!]!;
+      counts[s]!++;
+      sizes[s]! += size;
+      total += size;
+    }
   }
   const rows: PartitionRow[] = rowKeys.map((key, s) => ({ key, label: label(key), count: counts[s]!, size: sizes[s]! }));
   rows.sort((a, b) => b.size - a.size || b.count - a.count || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));

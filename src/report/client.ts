@@ -745,8 +745,8 @@ export function reportPage(DATA) {
     }
     function render(focus) {
       const node = stack[stack.length - 1];
-      crumbs.replaceChildren(
-        ...stack.map((n, i) =>
+      const parts = [
+        stack.map((n, i) =>
           i === stack.length - 1
             ? h('span', { class: 'here', 'aria-current': 'location' }, i === 0 ? 'Whole heap' : tileName(n))
             : [h('button', { type: 'button', onclick: () => zoomTo(i) }, i === 0 ? 'Whole heap' : tileName(n)), h('span', { class: 'muted', 'aria-hidden': 'true' }, '›')],
@@ -754,7 +754,8 @@ export function reportPage(DATA) {
         h('span', { class: 'spacer' }),
         h('span', { class: 'muted', title: exact(node.retained) }, fmtBytes(node.retained) + ' retained'),
         stack.length > 1 && canOpen(node.id) ? h('button', { type: 'button', onclick: () => openObject(node.id) }, 'Inspect this object') : null,
-      );
+      ];
+      crumbs.replaceChildren(...parts.flat(2).filter(Boolean));
       const kids = (node.children || []).filter((c) => c.retained > 0);
       const rects = squarify(
         kids.map((c) => c.retained),

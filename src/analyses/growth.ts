@@ -1,0 +1,178 @@
+/**
+ * objgraph's counting tools for V8 heaps: show_growth (kinds whose counts rose past their peak since
+ * the last call), most_common_types, and find_backref_chain (one chain of references from the
+ * root to an object).
+ */
+import { inspect } from 'node:util';
+import { ExitCode, HeapyError } from '../errors.js';
+import { NO_DISTANCE, type HeapSnapshot } from '../snapshot/index.js';
+import { kindTable } from '../query/kinds.js';
+import { edgeStep, nodeBrief, renderPath } from '../query/paths.js';
+import { treePath } from './spt.js';
+
+/** Objects per kind among `ordinals`. */
+export function kindCounts(snap: HeapSnapshot, ordinals: Uint32Array): Map<string, number> {
+  const { kindOf, names } = kindTable(snap);
+  const n = new Float64Array(names.length);
+  for (const o of ordinals) n[kindOf[o]!]!++;
+  const out = new Map<string, number>();
+  for (let k = 0; k < names.length; k++) if (n[k]! > 0) out.set(names[k]!, (out.get(names[k]!) ?? 0) + n[k]!);
+  return out;
+}
+
+/** One row of show_growth: the kind, its count now and its rise over the previous peak. */
+export interface GrowthRow {
+  readonly kind: string;
+  readonly count: number;
+  readonly delta: number;
+}
+
+/** Rows in objgraph's layout: `'%-*s%9d %+9d'` (name padded to the longest name). */
+export function renderGrowth(rows: readonly GrowthRow[]): string {
+  if (rows.length === 0) return '';
+  const width = Math.max(...rows.map((r) => r.kind.length));
+  return rows.map((r) => `${r.kind.padEnd(width)}${String(r.count).padStart(9)} ${`+${r.delta}`.padStart(9)}`).join('\n');
+}
+
+/** The result of `h.growth()`: rows, printed as objgraph prints them. */
+export class GrowthReport {
+  readonly rows: readonly GrowthRow[];
+  constructor(rows: readonly GrowthRow[]) {
+    this.rows = rows;
+  }
+  toString(): string {
+    return renderGrowth(this.rows);
+  }
+  toJSON(): readonly GrowthRow[] {
+    return this.rows;
+  }
+  [inspect.custom](): string {
+    return this.toString() || '(no kind grew)';
+  }
+}
+
+/**
+ * Peak counts per kind, as objgraph's `peak_stats`: `update` reports the kinds whose count is
+ * above the highest count seen before (all kinds on the first call), largest rise first, and
+ * raises the peaks. Counting peaks rather than last values means a kind that shrinks and regrows
+ * to its old level is not reported again.
+ */
+export class GrowthTracker {
+  private readonly peaks = new Map<string, number>();
+
+  /** Compares `counts` with the peaks, updates them, and returns the `limit` largest rises. */
+  update(counts: ReadonlyMap<string, number>, limit = 10): GrowthReport {
+    const rows: GrowthRow[] = [];
+    for (const [kind, count] of counts) {
+      const old = this.peaks.get(kind) ?? 0;
+      if (count > old) {
+        rows.push({ kind, count, delta: count - old });
+        this.peaks.set(kind, count);
+      }
+    }
+    rows.sort((a, b) => b.delta - a.delta || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+    return new GrowthReport(limit > 0 ? rows.slice(0, limit) : rows);
+  }
+}
+
+const trackers = new WeakMap<object, GrowthTracker>();
+
+/** show_growth for a session object (an hpy() session): one tracker per session, kept weakly. */
+export function trackGrowth(session: object, snap: HeapSnapshot, ordinals: Uint32Array, limit = 10): GrowthReport {
+  let t = trackers.get(session);
+  if (!t) {
+    t = new GrowthTracker();
+    trackers.set(session, t);
+  }
+  return t.update(kindCounts(snap, ordinals), limit);
+}
+
+/** One row of most_common_types. */
+export interface KindCount {
+  readonly kind: string;
+  readonly count: number;
+}
+
+/** The result of `set.mostCommonKinds(n)`: rows in objgraph's layout `'%-*s %i'`. */
+export class KindCountList {
+  readonly rows: readonly KindCount[];
+  constructor(rows: readonly KindCount[]) {
+    this.rows = rows;
+  }
+  toString(): string {
+    if (this.rows.length === 0) return '';
+    const width = Math.max(...this.rows.map((r) => r.kind.length));
+    return this.rows.map((r) => `${r.kind.padEnd(width)} ${r.count}`).join('\n');
+  }
+  toJSON(): readonly KindCount[] {
+    return this.rows;
+  }
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** objgraph's most_common_types: the `n` most numerous kinds (ties by name). */
+export function mostCommonKinds(snap: HeapSnapshot, ordinals: Uint32Array, n = 10): KindCountList {
+  const rows = [...kindCounts(snap, ordinals)].map(([kind, count]) => ({ kind, count }));
+  rows.sort((a, b) => b.count - a.count || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+  return new KindCountList(n > 0 ? rows.slice(0, n) : rows);
+}
+
+/** One object on a back-reference chain, with the step that leads to it from the previous one. */
+export interface ChainLink {
+  readonly ordinal: number;
+  readonly id: number;
+  readonly kind: string;
+  readonly brief: string;
+  /** The step from the previous link (`.service`, `[3]`, `.get("k")`); empty for the root. */
+  readonly via: string;
+}
+
+/** The result of `set.backrefChain()`: a chain of references from the root to one object. */
+export class BackrefChain {
+  readonly links: readonly ChainLink[];
+  /** The chain as one `.sp` path. */
+  readonly path: string;
+  constructor(links: readonly ChainLink[], path: string) {
+    this.links = links;
+    this.path = path;
+  }
+  /** One line per object: the step, then the object. */
+  toString(): string {
+    return this.links.map((l, i) => (i === 0 ? 'Root' : `${'  '.repeat(Math.min(i, 20))}${l.via} -> ${l.kind} ${l.brief}`)).join('\n');
+  }
+  toJSON(): { links: readonly ChainLink[]; path: string } {
+    return { links: this.links, path: this.path };
+  }
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/**
+ * objgraph's find_backref_chain: the shortest chain of strong references from the root to an
+ * object of the set (the one nearest to the roots, or the object with V8 id `id`).
+ */
+export function backrefChain(snap: HeapSnapshot, ordinals: Uint32Array, id?: number): BackrefChain {
+  let target = -1;
+  if (id !== undefined) {
+    const o = snap.ordinalOfId(id);
+    if (o < 0 || !ordinals.includes(o)) throw new HeapyError(`backrefChain: no object @${id} in the set`, ExitCode.badInput);
+    target = o;
+  } else {
+    for (const o of ordinals) if (snap.distance[o] !== NO_DISTANCE && (target < 0 || snap.distance[o]! < snap.distance[target]!)) target = o;
+  }
+  if (target < 0) throw new HeapyError('backrefChain: no object of the set is reachable from the roots by strong references', ExitCode.badInput);
+  const edges = treePath(snap, target);
+  if (!edges) throw new HeapyError(`backrefChain: no strong path reaches @${snap.nodeId[target]}`, ExitCode.badInput);
+  const { kindOf, names } = kindTable(snap);
+  const links: ChainLink[] = [{ ordinal: snap.rootOrdinal, id: snap.nodeId[snap.rootOrdinal]!, kind: '(root)', brief: 'Root', via: '' }];
+  let from = snap.rootOrdinal;
+  for (const e of edges) {
+    const to = snap.edgeTo[e]!;
+    links.push({ ordinal: to, id: snap.nodeId[to]!, kind: names[kindOf[to]!]!, brief: nodeBrief(snap, to), via: edgeStep(snap, from, e) || '.[[table]]' });
+    from = to;
+  }
+  return new BackrefChain(links, renderPath(snap, edges));
+}
