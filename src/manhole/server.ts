@@ -225,6 +225,10 @@ function defineLazyH(target: object, hpy: HpyFactory | null, reason: string): vo
  * Starts a manhole: a REPL server inside this process, reachable over TCP on loopback and/or a
  * Unix socket, in which the given namespace and `h = hpy()` are ready.
  *
+ * Starting one loads node:repl, which loads node:domain: from then on the process cannot use
+ * `process.setUncaughtExceptionCaptureCallback`, and errors thrown asynchronously by code a client
+ * typed (timers, unhandled rejections) are reported to that client instead of crashing the app.
+ *
  * @example
  * const manhole = await startManhole({ port: 9999, namespace: { app, cache } });
  * // $ rlwrap nc localhost 9999   or   $ heapy connect 9999
@@ -239,6 +243,9 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
   }
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '' || /[\r\n]/.test(options.token))) {
     throw new HeapyError('a manhole token must be a non-empty string on one line', ExitCode.usage);
+  }
+  if (options.commandTimeoutMs !== undefined && !(Number.isFinite(options.commandTimeoutMs) && options.commandTimeoutMs >= 0)) {
+    throw new HeapyError(`bad commandTimeoutMs ${String(options.commandTimeoutMs)}`, ExitCode.usage);
   }
   const host = options.host ?? '127.0.0.1';
   if (port !== undefined && !(await isLoopbackHost(host))) {
