@@ -398,7 +398,7 @@ if (bigStrings) {
 if (targets.length) process.stdout.write(`\n${targets.join('\n')}\n`);
 
 const resultsPath = join(outDir, 'results.json');
-writeFileSync(resultsPath, JSON.stringify({
+const report = JSON.stringify({
   date: new Date().toISOString(),
   machine,
   peerVersions: PEER_VERSIONS,
@@ -408,5 +408,9 @@ writeFileSync(resultsPath, JSON.stringify({
   table: rows,
   runs: allRuns.map(({ stdoutHead, ...r }) => r),
   targets,
-}, null, 2) + '\n');
-process.stdout.write(`\nresults: ${resultsPath}\n`);
+}, null, 2) + '\n';
+writeFileSync(resultsPath, report);
+// A dated copy too, so a quick run does not overwrite the figures of an earlier full one.
+const dated = join(outDir, `results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(dated, report);
+process.stdout.write(`\nresults: ${resultsPath} (and ${dated})\n`);
