@@ -307,7 +307,7 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
     return template;
   };
 
-  const prepareContext = (repl: REPLServer, session: ManholeSession) => {
+  const prepareContext = (repl: REPLServer) => {
     const attach = () => {
       if (options.shared) {
         sharedContext ??= makeShared(repl.context);
@@ -319,7 +319,6 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
     attach();
     // `.clear` gives the REPL a fresh context: put the namespace (or the shared one) back.
     repl.on('reset', attach);
-    void session;
   };
 
   const config: SessionConfig = {

@@ -29,7 +29,7 @@ export interface SessionConfig {
   /** Makes the function that runs this session's commands (see evaluate.ts). */
   readonly createEval: (session: ManholeSession) => ManholeEval;
   /** Fills in the REPL's context (namespace, console, `h`) or swaps in the shared one. */
-  readonly prepareContext: (repl: REPLServer, session: ManholeSession) => void;
+  readonly prepareContext: (repl: REPLServer) => void;
   /** Where security events go. */
   readonly log: (message: string) => void;
   /** How long a client may take to send its token. */
@@ -344,7 +344,7 @@ export class ManholeSession {
     repl.on('exit', () => {
       if (this.state !== 'closed') this.close();
     });
-    this.config.prepareContext(repl, this);
+    this.config.prepareContext(repl);
   }
 
   private schedulePump(): void {
