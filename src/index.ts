@@ -16,3 +16,4 @@ export {
   type ProgressCallback,
   type RawSnapshot,
 } from './snapshot/index.js';
+export { startManhole, type ManholeOptions, type ManholeHandle, type ManholeAddress } from './manhole/index.js';

@@ -262,6 +262,8 @@ test('attach REPL: evaluates in the target with previews; .setref then .heap sho
     assert.equal((await s.send('let x = 5; x * 2')).trim(), '10');
     assert.equal((await s.send('let x = 6; x')).trim(), '6', 'replMode allows redeclaring let');
     assert.match(await s.send('nosuchname'), /^Uncaught ReferenceError: nosuchname is not defined/);
+    // Local input (`_`) before any .heap: a one-line error, no heapy stack frames.
+    assert.equal((await s.send('_.partition')).trim(), "Uncaught TypeError: Cannot read properties of undefined (reading 'partition')");
 
     const mem = await s.send('.mem');
     assert.match(mem, /rss\s+\d/);
@@ -369,6 +371,34 @@ test('an inspector that was already open stays open; attach by host:port and ws 
   } finally {
     stop(t);
   }
+});
+
+test('a target started with --inspect-port=0: heapy finds the random port after SIGUSR1 and closes it again', async () => {
+  const t = await startTarget('attach-service.mjs', [], [], { inspectPort: 0 });
+  try {
+    const before = listeningSocketsOf(t.pid).map((s) => s.port);
+    const r = await heapy(['heap', String(t.pid), '--json', '--top', '0']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = (JSON.parse(r.stdout) as { rows: Array<{ label: string; count: number }> }).rows;
+    assert.equal(rows.find((x) => x.label === 'Session')?.count, 20);
+    assert.match(t.stderr(), /Debugger listening on ws:\/\/127\.0\.0\.1:(\d+)\//);
+    const port = Number(/127\.0\.0\.1:(\d+)\//.exec(t.stderr())![1]);
+    assert.ok(!before.includes(port));
+    assert.ok(await portClosed(t.pid, port));
+    assert.deepEqual(listeningSocketsOf(t.pid).map((s) => s.port), before);
+  } finally {
+    stop(t);
+  }
+});
+
+test('the target exiting during an attach REPL ends heapy with connectionLost', async () => {
+  const t = await startTarget('attach-service.mjs');
+  const s = new Session([String(t.pid)]);
+  await s.ready();
+  assert.equal((await s.send('6 * 7')).trim(), '42');
+  stop(t);
+  assert.equal(await s.exited(), ExitCode.connectionLost);
+  assert.match(s.err, /^heapy: connection to pid \d+ .* lost/m);
 });
 
 test('heapy ps lists a target whose inspector is closed, without opening it', async () => {

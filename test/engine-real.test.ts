@@ -2,11 +2,12 @@
 // implementation: heap-snapshot-toolkit, which packages Chrome DevTools' own snapshot code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse } from 'heap-snapshot-toolkit';
 import { loadSnapshotFile, NO_NODE, type HeapSnapshot } from '../src/snapshot/index.js';
 import { HeapSet } from '../src/query/index.js';
-import { makeSnapshot } from './helpers/snapshots.js';
+import { makeSnapshot, testDir } from './helpers/snapshots.js';
 
 interface DevToolsAggregate {
   count: number;
@@ -108,4 +109,27 @@ test('known contents: 50 Node50 in a Map, 200 Stamps whose late fields live in p
   const node50 = all.at(all.partition.rows.findIndex((r) => r.label === 'Node50'));
   assert.ok(heapy.retainedSize[cache]! >= node50.size);
   assert.equal(node50.dominos.size, node50.domisize);
+});
+
+test('the two-thread parse gives the same graph as one thread, and reports errors in its half', async () => {
+  const file = makeSnapshot('known-heap.mjs');
+  const one = await loadSnapshotFile(file, { parallelFrom: Infinity });
+  const two = await loadSnapshotFile(file, { parallelFrom: 0 });
+  assert.deepEqual(two.edgeTo, one.edgeTo);
+  assert.deepEqual(two.edgeName, one.edgeName);
+  assert.deepEqual(two.edgeType, one.edgeType);
+  assert.deepEqual(two.retainedSize, one.retainedSize);
+  // Corrupt a byte near the end of the edges: the worker's half finds it and names the offset.
+  const text = readFileSync(file);
+  const edgesEnd = text.indexOf('"trace_function_infos"') > 0 ? text.lastIndexOf(']', text.indexOf('"trace_function_infos"')) : -1;
+  assert.ok(edgesEnd > 0);
+  const bad = Buffer.from(text);
+  const at = edgesEnd - 3;
+  bad[at] = 0x78; // 'x'
+  const badFile = join(testDir(), 'bad-tail.heapsnapshot');
+  writeFileSync(badFile, bad);
+  await assert.rejects(loadSnapshotFile(badFile, { parallelFrom: 0 }), (err: Error) => {
+    assert.match(err.message, new RegExp(`unexpected byte 'x' in "edges" \\(at byte ${at}\\)`));
+    return true;
+  });
 });

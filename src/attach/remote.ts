@@ -62,32 +62,24 @@ export async function streamSnapshot(
     if (typeof chunk !== 'string' || sinkError !== undefined) return;
     bytes += chunk.length;
     onProgress?.('transfer', bytes, 0);
-    let r: void | Promise<void>;
-    try {
-      r = sink(chunk);
-    } catch (err) {
-      sinkError = err;
-      return;
-    }
-    if (r && typeof (r as Promise<void>).then === 'function') {
-      // Keep at most a few chunks waiting on the sink; past that, stop reading the socket so the
-      // kernel's TCP window, not heapy's memory, absorbs the backlog.
-      inFlight++;
-      if (inFlight === 8) session.pause();
-      chain = chain
-        .then(() => r)
-        .then(
-          () => {
-            lastActivity = Date.now(); // a slow disk is not a silent target
-            inFlight--;
-            if (inFlight === 4) session.resume();
-          },
-          (err: unknown) => {
-            sinkError ??= err;
-            session.resume();
-          },
-        );
-    }
+    // Every chunk goes through one promise chain, so the sink sees chunks strictly in order and
+    // one at a time even when it is asynchronous (concurrent fs writes at the "current position"
+    // can land out of order: the thread pool runs them in parallel).
+    inFlight++;
+    // Past 8 waiting chunks (~800 KB), stop reading the socket: the kernel's TCP window, not
+    // heapy's memory, then absorbs the backlog, and the target waits for us.
+    if (inFlight === 8) session.pause();
+    chain = chain.then(async () => {
+      if (sinkError !== undefined) return;
+      try {
+        await sink(chunk);
+      } catch (err) {
+        sinkError = err;
+      }
+      lastActivity = Date.now(); // a slow disk is not a silent target
+      inFlight--;
+      if (inFlight === 4 || sinkError !== undefined) session.resume();
+    });
   });
   const offProgress = session.on('HeapProfiler.reportHeapSnapshotProgress', (p) => {
     lastActivity = Date.now();
@@ -133,7 +125,7 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
         // Snapshot text is ASCII (V8 escapes everything else), so latin1 is exact and cheapest.
         const buf = Buffer.from(chunk, 'latin1');
         try {
-          await fh!.write(buf, 0, buf.length, null);
+          await fh!.write(buf, 0, buf.length, written);
         } catch (err) {
           throw new HeapyError(`${partial}: write failed (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
         }

@@ -65,6 +65,8 @@ export function makeHeader(fields: Omit<MonitorHeader, 'heapy' | 'host' | 'cwd'>
 interface Tracked {
   lastHeap: HeapRecord | undefined;
   exited: boolean;
+  /** Start time from /proc/<pid>/stat, to tell a reused pid from the process that had it. */
+  startTicks: number;
 }
 
 /** Collects samples of one recording into its data file. */
@@ -90,13 +92,19 @@ export class Recorder {
     return pid === this.opts.rootPid || this.opts.includeChildren;
   }
 
-  /** Registers a process (first sight); `argv` when the caller already knows it. */
+  /**
+   * Registers a process (first sight); `argv` when the caller already knows it. A pid already seen
+   * stays the same process, even after its exit record (late probe lines of an ended process must
+   * not revive it), unless /proc shows a different start time: then the pid was reused.
+   */
   seen(pid: number, ppid?: number, argv?: string[]): void {
     const existing = this.tracked.get(pid);
     if (existing && !existing.exited) return;
-    this.tracked.set(pid, { lastHeap: undefined, exited: false });
+    const st = readStat(pid);
+    if (existing && (!st || st.startTicks === existing.startTicks)) return;
+    this.tracked.set(pid, { lastHeap: undefined, exited: false, startTicks: st?.startTicks ?? -1 });
     const cmd = (argv ?? readCmdline(pid) ?? []).join(' ');
-    this.opts.writer.add({ type: 'proc', t: this.tOf(this.now()), pid, ppid: ppid ?? readStat(pid)?.ppid ?? 0, cmd });
+    this.opts.writer.add({ type: 'proc', t: this.tOf(this.now()), pid, ppid: ppid ?? st?.ppid ?? 0, cmd });
   }
 
   /** Records V8 figures of `pid`. */

@@ -25,6 +25,7 @@ const MANY = -2;
 function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
   const N = snap.nodeCount;
   const { firstEdge, edgeTo, edgeType, edgeName, nodeType } = snap;
+  // Every edge type edgeStep prints from the edge alone must be listed in stepOf below.
   const ty = snap.types;
   const weak = ty.edgeWeak;
   const member = new Uint8Array(N);
@@ -32,7 +33,6 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
 
   const stepIds = new Map<string, number>();
   const steps: string[] = [];
-  const byEdgeKey = new Map<number, number>();
   const intern = (s: string): number => {
     let id = stepIds.get(s);
     if (id === undefined) {
@@ -64,16 +64,33 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
     const key = slots.get(String(Number(name) - 1));
     return key !== undefined && key !== to ? `.get(${nodeBrief(snap, key)})` : `.keys()[${nodeBrief(snap, to)}]`;
   };
+  // Steps that depend only on the edge's type and name, cached by name: one table for property
+  // and shortcut edges (both print as `.name`), one for context variables, maps for the numeric
+  // names of element and hidden edges.
+  const propertyIds = new Int32Array(snap.strings.length).fill(-1);
+  const contextIds = new Int32Array(snap.strings.length).fill(-1);
+  const elementIds = new Map<number, number>();
+  const hiddenIds = new Map<number, number>();
   const stepOf = (from: number, e: number): number => {
     const t = edgeType[e]!;
     // edgeStep looks at the source node only for the root, synthetic nodes and internal edges.
-    const plain = t !== ty.edgeInternal && from !== snap.rootOrdinal && nodeType[from] !== ty.synthetic;
-    if (!plain) return intern((t === ty.edgeInternal ? mapStep(from, e) : undefined) ?? edgeStep(snap, from, e));
-    const key = edgeName[e]! * 8 + t;
-    let id = byEdgeKey.get(key);
+    if (t === ty.edgeInternal) return intern(mapStep(from, e) ?? edgeStep(snap, from, e));
+    if (from === snap.rootOrdinal || nodeType[from] === ty.synthetic) return intern(edgeStep(snap, from, e));
+    const name = edgeName[e]!;
+    if (t === ty.edgeProperty || t === ty.edgeShortcut || t === ty.edgeContext) {
+      const table = t === ty.edgeContext ? contextIds : propertyIds;
+      let id = table[name]!;
+      if (id < 0) {
+        id = intern(edgeStep(snap, from, e));
+        table[name] = id;
+      }
+      return id;
+    }
+    const map = t === ty.edgeElement ? elementIds : hiddenIds;
+    let id = map.get(name);
     if (id === undefined) {
       id = intern(edgeStep(snap, from, e));
-      byEdgeKey.set(key, id);
+      map.set(name, id);
     }
     return id;
   };

@@ -1,8 +1,10 @@
 /**
  * Loading a snapshot from a file or a stream of chunks into an analysed {@link HeapSnapshot}.
  */
-import { open, stat } from 'node:fs/promises';
-import { ExitCode, HeapyError } from '../errors.js';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { ExitCode, HeapyError, SnapshotFormatError } from '../errors.js';
+import type { EdgeWorkerInput, EdgeWorkerMessage } from './edge-worker.js';
 import { HeapSnapshot } from './graph.js';
 import { SnapshotParser, type ProgressCallback } from './parser.js';
 
@@ -10,6 +12,11 @@ import { SnapshotParser, type ProgressCallback } from './parser.js';
 export interface LoadOptions {
   /** Called as loading and each analysis phase advance. */
   readonly onProgress?: ProgressCallback | undefined;
+  /**
+   * Use a second thread for the tail of the edges array on files at least this big (bytes).
+   * Default 64 MiB: below it, starting a worker costs more than it saves. Infinity disables it.
+   */
+  readonly parallelFrom?: number;
 }
 
 // 8 MiB reads: large enough that per-call overhead vanishes, small enough to stay in cache.
@@ -27,22 +34,43 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
     const code = (err as NodeJS.ErrnoException).code;
     throw new HeapyError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`}`, ExitCode.fileNotFound);
   }
-  const parser = new SnapshotParser({ source: path, totalBytes: size, onProgress: options.onProgress });
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'r');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new HeapyError(`${path}: cannot open (${code ?? String(err)})`, ExitCode.fileNotFound);
   }
+  const parallel = size >= (options.parallelFrom ?? 64 * 1024 * 1024);
+  const parser = new SnapshotParser({ source: path, totalBytes: size, onProgress: options.onProgress, sharedArrays: parallel });
+  const helper = parallel ? new EdgeHelper(path, size) : undefined;
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+    let pos = 0;
+    while (pos < size) {
+      if (helper) {
+        helper.startWhenReady(parser);
+        if (parser.inEdges) await helper.waitForPlan();
+        const plan = helper.plan;
+        if (plan && pos > plan.split) {
+          // This thread got past the meeting point before the plan came: parse it all here.
+          await helper.abandon();
+        } else if (plan && pos === plan.split + 1) {
+          const records = await helper.waitForDone();
+          parser.skipEdgeTail(plan.edgesEnd, records);
+          pos = plan.edgesEnd;
+          continue;
+        }
+      }
+      const plan = helper?.plan;
+      const want = plan && pos <= plan.split ? Math.min(CHUNK, plan.split + 1 - pos) : Math.min(CHUNK, size - pos);
+      const { bytesRead } = await fh.read(buf, 0, want, pos);
       if (bytesRead === 0) break;
       parser.write(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
+      pos += bytesRead;
     }
   } finally {
+    await helper?.abandon();
     await fh.close();
   }
   return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress });
@@ -57,4 +85,98 @@ export async function loadSnapshotStream(
   const parser = new SnapshotParser({ source, onProgress: options.onProgress });
   for await (const chunk of chunks) parser.write(chunk);
   return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress });
+}
+
+/**
+ * Runs edge-worker.ts: it finds the edges array from the header's counts, tells where the two
+ * threads' shares meet (`plan`), and decodes the tail while this thread parses the rest.
+ */
+class EdgeHelper {
+  plan: { edgesStart: number; edgesEnd: number; split: number } | undefined;
+  private worker: Worker | undefined;
+  private started = false;
+  private gaveUp = false;
+  private done: number | undefined;
+  private failure: Error | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    private readonly path: string,
+    private readonly size: number,
+  ) {}
+
+  /** Starts the worker once the parser knows the header and where the nodes begin. */
+  startWhenReady(parser: SnapshotParser): void {
+    if (this.started || this.gaveUp) return;
+    const meta = parser.header;
+    if (!meta || parser.nodesStart < 0) return;
+    this.started = true;
+    const ef = meta.edgeFields;
+    const arrays = parser.edgeArrays;
+    const input: EdgeWorkerInput = {
+      path: this.path,
+      fileSize: this.size,
+      nodesStart: parser.nodesStart,
+      nodeCount: meta.nodeCount,
+      edgeCount: meta.edgeCount,
+      nodeFieldCount: meta.nodeFields.length,
+      edgeFieldCount: ef.length,
+      typeField: ef.indexOf('type'),
+      nameField: ef.indexOf('name_or_index'),
+      toField: ef.indexOf('to_node'),
+      edgeTypeCount: meta.edgeTypes.length,
+      ...arrays,
+    };
+    const worker = new Worker(new URL('./edge-worker.js', import.meta.url), { workerData: input });
+    this.worker = worker;
+    worker.on('message', (m: EdgeWorkerMessage) => {
+      if (m.type === 'plan') this.plan = m;
+      else if (m.type === 'done') this.done = m.records;
+      else if (m.type === 'unsupported') this.gaveUp = true;
+      else this.failure = new SnapshotFormatError(this.path, m.message, m.offset);
+      this.wake();
+    });
+    worker.on('error', (err) => {
+      this.failure = err;
+      this.wake();
+    });
+    worker.on('exit', () => {
+      if (this.done === undefined && !this.failure) this.gaveUp = true;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async until(test: () => boolean): Promise<void> {
+    while (!test()) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits for the meeting point (or for the worker to give up). */
+  async waitForPlan(): Promise<void> {
+    if (!this.started || this.gaveUp) return;
+    await this.until(() => this.plan !== undefined || this.gaveUp);
+  }
+
+  /** Waits for the tail to be decoded; returns how many edges it holds. */
+  async waitForDone(): Promise<number> {
+    await this.until(() => this.done !== undefined || this.gaveUp);
+    if (this.done === undefined) throw new HeapyError(`${this.path}: the edge worker stopped early`, ExitCode.internal);
+    return this.done;
+  }
+
+  /** Stops the worker (this thread parses everything from here). */
+  async abandon(): Promise<void> {
+    this.gaveUp = true;
+    this.plan = undefined;
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
 }

@@ -337,6 +337,8 @@ export interface ParserOptions {
   /** Total input size in bytes when known: enables progress totals and early sanity checks. */
   readonly totalBytes?: number;
   readonly onProgress?: ProgressCallback | undefined;
+  /** Allocate the node and edge arrays on SharedArrayBuffers, so a worker thread can fill part of them. */
+  readonly sharedArrays?: boolean;
 }
 
 /**
@@ -347,6 +349,8 @@ export class SnapshotParser {
   private readonly source: string;
   private readonly totalBytes: number;
   private readonly onProgress: ProgressCallback | undefined;
+  private readonly sharedArrays: boolean;
+  private nodesStartOffset = -1;
   private state = S.Start;
   private base = 0; // bytes consumed before the current chunk
   private key = '';
@@ -374,16 +378,16 @@ export class SnapshotParser {
 
   private meta: SnapshotMeta | undefined;
   private types: TypeIds | undefined;
-  private nodeType = new Uint8Array(0);
-  private nodeName = new Uint32Array(0);
-  private nodeId = new Uint32Array(0);
+  private nodeType: Uint8Array = new Uint8Array(0);
+  private nodeName: Uint32Array = new Uint32Array(0);
+  private nodeId: Uint32Array = new Uint32Array(0);
   private nodeSelfSize: Uint32Array | Float64Array = new Uint32Array(0);
   private nodeTraceId: Uint32Array | null = null;
   private nodeDetachedness: Uint8Array | null = null;
-  private firstEdge = new Uint32Array(1);
-  private edgeType = new Uint8Array(0);
-  private edgeName = new Uint32Array(0);
-  private edgeTo = new Uint32Array(0);
+  private firstEdge: Uint32Array = new Uint32Array(1);
+  private edgeType: Uint8Array = new Uint8Array(0);
+  private edgeName: Uint32Array = new Uint32Array(0);
+  private edgeTo: Uint32Array = new Uint32Array(0);
   private anyTrace = false;
   private anyDetached = false;
   private nodesDone = false;
@@ -412,6 +416,7 @@ export class SnapshotParser {
     this.source = options.source;
     this.totalBytes = options.totalBytes ?? 0;
     this.onProgress = options.onProgress;
+    this.sharedArrays = options.sharedArrays ?? false;
     warmUp();
   }
 
@@ -537,6 +542,7 @@ export class SnapshotParser {
       if (!this.meta) this.fail(`"${key}" comes before "snapshot": cannot know its layout`, at);
       this.startNumbers();
       this.state = key === 'nodes' ? S.Nodes : S.Edges;
+      if (key === 'nodes') this.nodesStartOffset = this.base + i + 1;
       return i + 1;
     }
     if (key === 'strings') {
@@ -665,16 +671,18 @@ export class SnapshotParser {
       detachedness: nfl.indexOf('detachedness'),
     };
     try {
-      this.nodeType = new Uint8Array(N);
-      this.nodeName = new Uint32Array(N);
-      this.nodeId = new Uint32Array(N);
-      this.nodeSelfSize = new Uint32Array(N);
-      this.firstEdge = new Uint32Array(N + 1);
-      if (meta.nodeFields.includes('trace_node_id')) this.nodeTraceId = new Uint32Array(N);
-      if (meta.nodeFields.includes('detachedness')) this.nodeDetachedness = new Uint8Array(N);
-      this.edgeType = new Uint8Array(E);
-      this.edgeName = new Uint32Array(E);
-      this.edgeTo = new Uint32Array(E);
+      const u8 = (n: number): Uint8Array => (this.sharedArrays ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n));
+      const u32 = (n: number): Uint32Array => (this.sharedArrays ? new Uint32Array(new SharedArrayBuffer(n * 4)) : new Uint32Array(n));
+      this.nodeType = u8(N);
+      this.nodeName = u32(N);
+      this.nodeId = u32(N);
+      this.nodeSelfSize = u32(N);
+      this.firstEdge = u32(N + 1);
+      if (meta.nodeFields.includes('trace_node_id')) this.nodeTraceId = u32(N);
+      if (meta.nodeFields.includes('detachedness')) this.nodeDetachedness = u8(N);
+      this.edgeType = u8(E);
+      this.edgeName = u32(E);
+      this.edgeTo = u32(E);
     } catch (err) {
       if (err instanceof RangeError) {
         this.fail(`header announces ${N} nodes and ${E} edges: cannot allocate memory for them`, this.captureStart, ExitCode.tooLarge);
@@ -958,6 +966,45 @@ export class SnapshotParser {
     this.cur = cur;
     this.inNum = inNum;
     return i;
+  }
+
+  /** Byte offset just after `"nodes":[`, or -1 before the parser gets there. */
+  get nodesStart(): number {
+    return this.nodesStartOffset;
+  }
+
+  /** The header, once parsed. */
+  get header(): SnapshotMeta | undefined {
+    return this.meta;
+  }
+
+  /** True while the parser is inside the `edges` array. */
+  get inEdges(): boolean {
+    return this.state === S.Edges;
+  }
+
+  /** The edge arrays, for a worker that fills the tail of them (see edge-worker.ts). */
+  get edgeArrays(): { readonly edgeType: Uint8Array; readonly edgeName: Uint32Array; readonly edgeTo: Uint32Array } {
+    return { edgeType: this.edgeType, edgeName: this.edgeName, edgeTo: this.edgeTo };
+  }
+
+  /**
+   * Declares that the last `records` edges were stored by another thread, which read the input up
+   * to byte `resumeAt` (the closing bracket of "edges"). The parser must have just consumed a whole
+   * record; the next write() must start at `resumeAt`.
+   */
+  skipEdgeTail(resumeAt: number, records: number): void {
+    if (this.state !== S.Edges) this.fail('internal: skipEdgeTail outside "edges"', this.base);
+    this.flushEdges(this.base);
+    const E = this.meta!.edgeCount;
+    if (this.scan.n !== 0 || this.scan.inNum || !this.scan.afterNum) {
+      this.fail('the two halves of "edges" do not meet at a record boundary', this.base);
+    }
+    if (this.ord + records !== E) {
+      this.fail(`"edges" holds ${this.ord + records} edges but edge_count says ${E}`, resumeAt);
+    }
+    this.ord = E;
+    this.base = resumeAt;
   }
 
   /** Ends the input: checks that every section arrived whole and returns the typed arrays. */

@@ -1,0 +1,111 @@
+/**
+ * `heapy graph <file> --id N`: objgraph's show_backrefs as a DOT or SVG file (SVG rendered by
+ * Graphviz in WebAssembly, no system binary).
+ */
+import { writeFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { backrefGraph, HeapGraph } from '../../analyses/graph.js';
+import { HeapSet } from '../../query/index.js';
+import { loadSnapshotFile } from '../../snapshot/index.js';
+import type { CommandModule } from '../main.js';
+import { progressBar } from '../progress.js';
+
+const usage = `usage: heapy graph <file.heapsnapshot> (--id ID ... | --kind NAME) [-o out.svg|out.dot]
+                   [--depth N] [--max-nodes N] [--too-many N] [--limit N]
+
+Draws who refers to an object: its referrers, their referrers and so on (objgraph's show_backrefs).
+Boxes show the kind, a short preview and the retained size; edges the property name, index or Map
+key; the starting objects are yellow, roots grey octagons; past --too-many referrers the rest are
+one "+N more" box. Backing stores are folded into their owners.
+  --id ID          start from this V8 object id (repeat for several)
+  --kind NAME      start from the largest objects of a kind (by retained size), --limit of them
+  -o FILE          write SVG (.svg) or DOT (.dot); without -o, DOT goes to stdout
+  --depth N        referrer levels to follow (default 5)
+  --max-nodes N    at most N boxes (default 60)
+  --too-many N     referrers shown per object (default 8)
+  --limit N        objects to start from with --kind (default 3)`;
+
+function positive(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new HeapyError(`--${name} must be a positive whole number, not '${v}'`, ExitCode.usage);
+  return n;
+}
+
+/** `heapy graph`. */
+export const command: CommandModule = {
+  summary: 'back-reference graph of objects (objgraph show_backrefs) as SVG or DOT',
+  usage,
+  async run(argv) {
+    let values;
+    let positionals;
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          id: { type: 'string', multiple: true },
+          kind: { type: 'string' },
+          output: { type: 'string', short: 'o' },
+          depth: { type: 'string', default: '5' },
+          'max-nodes': { type: 'string', default: '60' },
+          'too-many': { type: 'string', default: '8' },
+          limit: { type: 'string', default: '3' },
+        },
+      }));
+    } catch (err) {
+      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy graph --help')`, ExitCode.usage);
+    }
+    const ids = values.id ?? [];
+    if (positionals.length !== 1 || (ids.length === 0) === (values.kind === undefined)) {
+      throw new HeapyError(`graph takes one snapshot file and either --id or --kind (see 'heapy graph --help')`, ExitCode.usage);
+    }
+    const out = values.output;
+    const format = out === undefined ? 'dot' : extname(out).toLowerCase().slice(1);
+    if (format !== 'svg' && format !== 'dot') throw new HeapyError(`-o must name a .svg or .dot file, not '${out}'`, ExitCode.usage);
+    const options = { depth: positive('depth', values.depth), maxNodes: positive('max-nodes', values['max-nodes']), tooMany: positive('too-many', values['too-many']) };
+    const limit = positive('limit', values.limit);
+    const file = positionals[0]!;
+    const bar = progressBar('loading');
+    let snap;
+    try {
+      snap = await loadSnapshotFile(file, { onProgress: bar.onProgress });
+    } finally {
+      bar.done();
+    }
+    let starts: number[];
+    let title: string;
+    if (ids.length > 0) {
+      starts = ids.map((text) => {
+        const id = Number(text.replace(/^@/, ''));
+        const ord = Number.isInteger(id) ? snap.ordinalOfId(id) : -1;
+        if (ord < 0) throw new HeapyError(`${file}: no object with id ${text}`, ExitCode.badInput);
+        return ord;
+      });
+      title = `referrers of ${ids.map((i) => `@${i.replace(/^@/, '')}`).join(', ')}`;
+    } else {
+      const all = HeapSet.all(snap);
+      const row = all.partition.rows.findIndex((r) => r.label === values.kind);
+      if (row < 0) throw new HeapyError(`${file}: no objects of kind '${values.kind}'`, ExitCode.badInput);
+      starts = Array.from(all.at(row).ordinals)
+        .sort((a, b) => snap.retainedSize[b]! - snap.retainedSize[a]! || a - b)
+        .slice(0, limit);
+      title = `referrers of the ${starts.length} largest ${values.kind}`;
+    }
+    const g = new HeapGraph(backrefGraph(snap, starts, options), title);
+    const text = format === 'svg' ? await g.svg() : g.dot;
+    if (out === undefined) {
+      process.stdout.write(text);
+      return ExitCode.ok;
+    }
+    try {
+      writeFileSync(out, text);
+    } catch (err) {
+      throw new HeapyError(`${out}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+    }
+    const n = g.data.nodes.filter((x) => x.more === undefined).length;
+    process.stderr.write(`heapy: ${n} objects, ${g.data.edges.length} edges${g.data.truncated ? ' (cut at --max-nodes)' : ''} -> ${resolve(out)}\n`);
+    return ExitCode.ok;
+  },
+};
