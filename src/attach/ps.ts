@@ -24,7 +24,8 @@ export interface NodeProcessRow {
 /** Lists attachable Node processes (own uid, or every one for root), heapy's own process excluded. */
 export async function listNodeProcesses(options: { probeTimeoutMs?: number } = {}): Promise<NodeProcessRow[]> {
   const myUid = process.getuid?.() ?? -1;
-  const probeMs = options.probeTimeoutMs ?? 500;
+  // Probes run in parallel, so this bounds the whole listing; 2 s tolerates a loaded machine.
+  const probeMs = options.probeTimeoutMs ?? 2000;
   const rows: Array<Promise<NodeProcessRow>> = [];
   for (const pid of listPids()) {
     if (pid === process.pid) continue;
