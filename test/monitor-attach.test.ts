@@ -186,12 +186,15 @@ test('alloc <pid> --watch reports the growing site in successive profiles and le
   const steps = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as GrowthStep);
   assert.ok(steps.length >= 3, `${steps.length} steps`);
   assert.ok(steps.at(-1)!.totalBytes > steps[0]!.totalBytes, 'live sampled bytes rise');
-  const last = steps.at(-1)!.growing[0];
-  assert.ok(last, 'a growing site in the last step');
-  // The retaining callback is the arrow function on line 10 of monitor-target.mjs.
-  assert.ok(last.location.url.endsWith('/test/programs/monitor-target.mjs'), last.location.url);
-  assert.equal(last.location.line, 10);
-  assert.ok(last.streak >= 2, `streak ${last.streak}`);
+  // The retaining callback is the arrow function on line 10 of monitor-target.mjs: it grows in
+  // successive profiles, and nothing else grows as many profiles in a row. (On a loaded machine a
+  // window may miss the target's timer, so not every step needs to show it.)
+  const all = steps.flatMap((s) => s.growing);
+  const mine = all.filter((g) => g.location.url.endsWith('/test/programs/monitor-target.mjs'));
+  assert.ok(mine.length >= 2, `growing in ${mine.length} steps: ${JSON.stringify(all.map((g) => g.key))}`);
+  assert.ok(mine.every((g) => g.location.line === 10 && g.functionName === '(anonymous)'));
+  const best = all.reduce((a, b) => (b.streak > a.streak ? b : a));
+  assert.ok(best.streak >= 2 && mine.includes(best), `longest streak: ${best.key} (${best.streak})`);
   assert.deepEqual(listeningSocketsOf(pid), [], 'the inspector is closed again');
   assert.equal(target.exitCode, null);
   target.kill('SIGTERM');

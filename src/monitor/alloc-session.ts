@@ -127,13 +127,20 @@ function filterStderr(child: ChildProcess): void {
  * connects, starts sampling, then lets the program run. Throws notNode when the command ends (or
  * 30 s pass) without a Node process reporting in.
  */
-export async function sampleCommand(command: string[], samplingInterval = DEFAULT_SAMPLING_INTERVAL, waitMs = 30_000): Promise<AllocTarget> {
+export async function sampleCommand(
+  command: string[],
+  samplingInterval = DEFAULT_SAMPLING_INTERVAL,
+  opts: { waitMs?: number; stdoutToStderr?: boolean } = {},
+): Promise<AllocTarget> {
+  const waitMs = opts.waitMs ?? 30_000;
   const [file, ...args] = command;
   if (!file) throw new HeapyError('no command given', ExitCode.usage);
   const dir = mkdtempSync(join(tmpdir(), 'heapy-alloc-'));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   const env = { ...process.env, NODE_OPTIONS: nodeOptionsWithProbe(process.env.NODE_OPTIONS), HEAPY_PROBE_INSPECT: dir };
-  const child = spawn(file, args, { stdio: ['inherit', 'inherit', 'pipe'], env });
+  // With stdoutToStderr (heapy's --json), the command's output goes to heapy's stderr so that
+  // heapy's stdout holds only the JSON.
+  const child = spawn(file, args, { stdio: ['inherit', opts.stdoutToStderr ? 2 : 'inherit', 'pipe'], env });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);

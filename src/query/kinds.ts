@@ -46,6 +46,7 @@ export function kindTable(snap: HeapSnapshot): KindTable {
   // loop costs one typed-array read per node instead of a Map lookup.
   const byString = new Int32Array(snap.stringTable.length).fill(-1);
   const byType = new Int32Array(snap.meta.nodeTypes.length).fill(-1);
+  const byNative = new Map<number, number>();
   for (let i = 0; i < N; i++) {
     const t = nodeType[i]!;
     if (t === types.object) {
@@ -54,6 +55,15 @@ export function kindTable(snap: HeapSnapshot): KindTable {
       if (k < 0) {
         k = intern(snap.string(s), -1);
         byString[s] = k;
+      }
+      kindOf[i] = k;
+    } else if (t === types.native) {
+      // Natives are named like objects, but DOM names are shortened and detached ones prefixed.
+      const key = nodeName[i]! * 4 + (snap.nodeDetachedness ? snap.nodeDetachedness[i]! : 0);
+      let k = byNative.get(key);
+      if (k === undefined) {
+        k = intern(snap.className(i), -1);
+        byNative.set(key, k);
       }
       kindOf[i] = k;
     } else {

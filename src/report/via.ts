@@ -25,7 +25,6 @@ const MANY = -2;
 function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
   const N = snap.nodeCount;
   const { firstEdge, edgeTo, edgeType, edgeName, nodeType } = snap;
-  // Every edge type edgeStep prints from the edge alone must be listed in stepOf below.
   const ty = snap.types;
   const weak = ty.edgeWeak;
   const member = new Uint8Array(N);
@@ -86,6 +85,7 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
       }
       return id;
     }
+    if (t !== ty.edgeElement && t !== ty.edgeHidden) return intern(edgeStep(snap, from, e));
     const map = t === ty.edgeElement ? elementIds : hiddenIds;
     let id = map.get(name);
     if (id === undefined) {

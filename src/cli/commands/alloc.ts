@@ -20,7 +20,8 @@ prints the allocation sites (functions, by file:line:column of the function)
 holding the most live sampled bytes, with their share and call path. With
 -- <command>, heapy starts the command and samples its first Node.js process
 from its first line; the window then also ends when the command exits, and a
-command still running after the window is stopped with SIGTERM.
+command still running after the window is stopped with SIGTERM. With --json the
+command's stdout goes to stderr, so that stdout holds only the JSON.
 
 options:
   -d, --duration <time>         sampling window (default 30s; with --watch: total time,
@@ -80,7 +81,7 @@ export const command: CommandModule = {
     const everyMs = parseDuration(values.every, '--every');
     const quiet = values.json;
 
-    const target: AllocTarget = commandMode ? await sampleCommand(cmd, samplingInterval) : await sampleTarget(positionals[0] as string, samplingInterval);
+    const target: AllocTarget = commandMode ? await sampleCommand(cmd, samplingInterval, { stdoutToStderr: values.json }) : await sampleTarget(positionals[0] as string, samplingInterval);
     const t0 = Date.now();
     let stopRequested!: () => void;
     const stopped = new Promise<void>((r) => (stopRequested = r));

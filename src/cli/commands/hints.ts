@@ -1,0 +1,73 @@
+/**
+ * `heapy hints <file>`: what to change in the program, read from a heap snapshot, in V8's terms,
+ * with the bytes at stake and the objects to look at.
+ */
+import { parseArgs } from 'node:util';
+import { ExitCode, HeapyError } from '../../errors.js';
+import { findHints, renderHints } from '../../analyses/hints.js';
+import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
+import type { CommandModule } from '../main.js';
+import { progressBar } from '../progress.js';
+
+const usage = `usage: heapy hints <file.heapsnapshot> [--base OLDER.heapsnapshot] [--min-bytes N] [--min-count N] [--json]
+
+Rules that read the heap and say what to change: classes in dictionary mode or with out-of-line
+fields, duplicated strings, closures whose context keeps large objects, large (or, with --base,
+growing) arrays/Maps/Sets, pending promises and suspended async calls, piled-up timers and
+listeners, detached DOM nodes. Largest bytes at stake first.
+  --base FILE      an earlier snapshot of the same process: collections that grew since come first
+  --min-bytes N    smallest bytes at stake worth a hint (default 65536)
+  --min-count N    smallest number of promises, calls, timers or entries worth a hint (default 1000)
+  --json           machine-readable output`;
+
+async function load(file: string): Promise<HeapSnapshot> {
+  const bar = progressBar(`loading ${file}`);
+  try {
+    return await loadSnapshotFile(file, { onProgress: bar.onProgress });
+  } finally {
+    bar.done();
+  }
+}
+
+function count(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new HeapyError(`--${name} must be a whole number, not '${v}'`, ExitCode.usage);
+  return n;
+}
+
+/** `heapy hints`. */
+export const command: CommandModule = {
+  summary: 'what to change: V8-specific advice with bytes at stake (dictionary mode, duplicates, closures, ...)',
+  usage,
+  async run(argv) {
+    let values;
+    let positionals;
+    try {
+      ({ values, positionals } = parseArgs({
+        args: argv,
+        allowPositionals: true,
+        options: {
+          base: { type: 'string' },
+          'min-bytes': { type: 'string' },
+          'min-count': { type: 'string' },
+          json: { type: 'boolean', default: false },
+        },
+      }));
+    } catch (err) {
+      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy hints --help')`, ExitCode.usage);
+    }
+    if (positionals.length !== 1) throw new HeapyError(`hints takes one snapshot file (see 'heapy hints --help')`, ExitCode.usage);
+    const minBytes = count('min-bytes', values['min-bytes']);
+    const minCount = count('min-count', values['min-count']);
+    const base = values.base !== undefined ? await load(values.base) : undefined;
+    const snap = await load(positionals[0]!);
+    const hints = findHints(snap, null, {
+      ...(minBytes !== undefined ? { minBytes } : {}),
+      ...(minCount !== undefined ? { minCount } : {}),
+      ...(base ? { base } : {}),
+    });
+    process.stdout.write((values.json ? JSON.stringify({ file: positionals[0], hints }, null, 2) : renderHints(hints)) + '\n');
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,50 @@
+// A snapshot written by Chromium (headless Debian chromium, a page, the DevTools protocol) loads,
+// with the page's own objects and detached DOM nodes where Chromium marks them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { loadSnapshotFile } from '../src/snapshot/index.js';
+import { HeapSet } from '../src/query/index.js';
+import { testDir } from './helpers/snapshots.js';
+
+const PAGE = `<!doctype html><title>heapy</title><body><div id=app></div><script>
+class PageWidget { constructor(i) { this.i = i; this.label = 'widget ' + i; } }
+window.widgets = Array.from({ length: 300 }, (_, i) => new PageWidget(i));
+const parent = document.createElement('section');
+for (let i = 0; i < 20; i++) parent.appendChild(document.createElement('span'));
+document.body.appendChild(parent);
+window.detachedRef = parent;
+parent.remove();
+</script></body>`;
+
+test('a Chromium heap snapshot loads, with its classes and detached DOM', async () => {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const file = join(testDir(), 'chromium.heapsnapshot');
+  try {
+    const page = await browser.newPage();
+    await page.setContent(PAGE);
+    const cdp = await page.context().newCDPSession(page);
+    const out = createWriteStream(file);
+    cdp.on('HeapProfiler.addHeapSnapshotChunk', (p: { chunk: string }) => {
+      out.write(p.chunk);
+    });
+    await cdp.send('HeapProfiler.enable');
+    await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+  } finally {
+    await browser.close();
+  }
+  const snap = await loadSnapshotFile(file);
+  assert.ok(snap.nodeCount > 10_000, `nodes: ${snap.nodeCount}`);
+  const rows = new Map(HeapSet.all(snap).partition.rows.map((r) => [r.label, r]));
+  assert.equal(rows.get('PageWidget')?.count, 300);
+  // Chromium marks the removed <section> and its children detached; heapy names them so.
+  const detached = [...rows.keys()].filter((k) => k.startsWith('Detached '));
+  assert.ok(detached.some((k) => /Detached <section>|Detached HTMLElement|Detached <span>/.test(k)), `detached kinds: ${detached.join(', ')}`);
+});
