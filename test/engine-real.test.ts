@@ -119,6 +119,10 @@ test('the two-thread parse gives the same graph as one thread, and reports error
   assert.deepEqual(two.edgeName, one.edgeName);
   assert.deepEqual(two.edgeType, one.edgeType);
   assert.deepEqual(two.retainedSize, one.retainedSize);
+  // Distances and owners come from the analysis worker in the two-thread mode.
+  assert.deepEqual(Array.from(two.distance), Array.from(one.distance));
+  assert.deepEqual(Array.from(two.owner), Array.from(one.owner));
+  assert.deepEqual(Array.from(two.dominator), Array.from(one.dominator));
   // Corrupt a byte near the end of the edges: the worker's half finds it and names the offset.
   const text = readFileSync(file);
   const edgesEnd = text.indexOf('"trace_function_infos"') > 0 ? text.lastIndexOf(']', text.indexOf('"trace_function_infos"')) : -1;

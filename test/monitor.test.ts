@@ -3,7 +3,7 @@
 // are opened in a real headless Chromium.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -337,4 +337,36 @@ test('plot helpers: nice ticks and min/max decimation keep the spike', () => {
   assert.ok(idx.length < 4 * 800 + 4, `${idx.length} points`);
   assert.ok(idx.includes(54_321), 'the spike survives decimation');
   assert.deepEqual([...idx].sort((a, b) => a - b), idx, 'time order kept');
+});
+
+test('live view in a real terminal (tmux): a status line pinned to the bottom row while the command prints above', async () => {
+  const sock = `heapy-monitor-live-${process.pid}`;
+  const tmux = (...args: string[]): string => execFileSync('tmux', ['-L', sock, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+  const out = join(dir, 'live.dat');
+  const script = "let n = 0; const t = setInterval(() => { console.log('line', ++n); if (n === 25) clearInterval(t); }, 100);";
+  const cmd = [process.execPath, bin, 'run', '-o', out, '--', process.execPath, '-e', script].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  tmux('new-session', '-d', '-s', 'live', '-x', '100', '-y', '12', `${cmd}; echo EXIT=$?; sleep 30`);
+  try {
+    let during = '';
+    for (let i = 0; i < 200; i++) {
+      during = tmux('capture-pane', '-p', '-t', 'live');
+      if (/line 1[0-9]/.test(during)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const rows = during.split('\n');
+    // 12 rows: the last one is the status, the command's lines scroll in the 11 above it.
+    assert.match(rows[11] ?? '', /^heapy \d+\.\ds {2}rss \d+\.\d MiB {2}heap \d+\.\d MiB {2}peak \d+\.\d MiB @\d+\.\ds {2}[▁▂▃▄▅▆▇█]+/, during);
+    assert.ok(rows.slice(0, 11).some((r) => /^line \d+$/.test(r)), during);
+    let done = '';
+    for (let i = 0; i < 400 && !/EXIT=/.test(done); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      done = tmux('capture-pane', '-p', '-t', 'live');
+    }
+    assert.match(done, /line 25\n/);
+    assert.match(done, /heapy: .*live\.dat: \d+\.\d s, peak RSS \d+\.\d MiB at \d+\.\d s/);
+    assert.match(done, /EXIT=0/);
+    assert.doesNotMatch(done, /^heapy \d+\.\ds {2}rss/m, 'the status line is cleared at the end');
+  } finally {
+    tmux('kill-server');
+  }
 });

@@ -121,10 +121,17 @@ class Scan {
     const lineF = lf.indexOf('line');
     for (let r = 0; r + n <= locs.length; r += n) {
       if (locs[r + of] !== closure) continue;
+      // closure -shared-> SharedFunctionInfo -script_or_debug_info-> Script, named by its URL
+      // (older V8: -script->, with the name as a string child).
       const shared = this.child(closure, 'shared');
-      const script = shared >= 0 ? this.child(shared, 'script') : -1;
-      const name = script >= 0 ? this.child(script, 'name') : -1;
-      const file = name >= 0 && s.nodeType[name] === s.types.string ? s.nodeNameString(name).replace(/^file:\/\//, '') : '<script>';
+      let script = shared >= 0 ? this.child(shared, 'script_or_debug_info') : -1;
+      if (script < 0 && shared >= 0) script = this.child(shared, 'script');
+      let file = '';
+      if (script >= 0) {
+        const name = this.child(script, 'name');
+        file = name >= 0 && s.nodeType[name] === s.types.string ? s.nodeNameString(name) : s.nodeNameString(script);
+      }
+      file = file.replace(/^file:\/\//, '') || '<script>';
       return `${file}:${locs[r + lineF]! + 1}`;
     }
     return '';
@@ -155,6 +162,19 @@ function plural(n: number, word: string): string {
   return `${formatCount(n)} ${word}${n === 1 ? '' : 's'}`;
 }
 
+/** True when most of an object's named properties hold functions (an API object, not a record). */
+function mostlyFunctions(s: HeapSnapshot, o: number): boolean {
+  let props = 0;
+  let fns = 0;
+  const closure = s.types.closure;
+  for (let e = s.firstEdge[o]!, end = s.firstEdge[o + 1]!; e < end; e++) {
+    if (s.edgeType[e] !== s.types.edgeProperty) continue;
+    props++;
+    if (s.nodeType[s.edgeTo[e]!] === closure) fns++;
+  }
+  return props > 0 && fns * 2 > props;
+}
+
 /** dictionary-properties and out-of-line-properties. */
 function propertyStores(scan: Scan, minBytes: number): Hint[] {
   const s = scan.snap;
@@ -171,6 +191,8 @@ function propertyStores(scan: Scan, minBytes: number): Hint[] {
     if (name !== dictName && name !== arrayName) continue;
     // Global objects keep their properties in a dictionary by design.
     if (!scan.inSet[o] || nodeType[o] !== objectType || distance[o] === 1) continue;
+    // Namespaces, prototypes and module exports (mostly functions) are API surface, not records.
+    if (mostlyFunctions(s, o)) continue;
     const dict = name === dictName;
     const kind = scan.kinds.kindOf[o]!;
     const key = kind * 2 + (dict ? 1 : 0);
@@ -216,6 +238,27 @@ function propertyStores(scan: Scan, minBytes: number): Hint[] {
   return out;
 }
 
+/**
+ * True when a program object holds the string (a JS object, array, Map/Set table, or a closure
+ * context), not only V8's machinery: function names, scope infos and compiled code also keep
+ * strings, one per function, which no program change would share.
+ */
+function heldAsData(s: HeapSnapshot, v: number): boolean {
+  const ty = s.types;
+  for (let k = s.firstRetainer[v]!, end = s.firstRetainer[v + 1]!; k < end; k++) {
+    if (!s.retainerIsStrong(k)) continue;
+    let r = s.retainerNode(k);
+    const o = s.owner[r]!;
+    if (o !== NO_NODE) r = o;
+    const t = s.nodeType[r];
+    if (t === ty.object) {
+      const name = s.nodeNameString(r);
+      if (!name.startsWith('system / ') || name === 'system / Context') return true;
+    }
+  }
+  return false;
+}
+
 /** duplicate-strings. */
 function duplicateStrings(scan: Scan, minBytes: number): Hint[] {
   const s = scan.snap;
@@ -225,7 +268,7 @@ function duplicateStrings(scan: Scan, minBytes: number): Hint[] {
   // the size tells apart texts longer than the 1024 characters the table keeps.
   const groups = new Map<number, { size: number; count: number; first: number; name: number }[]>();
   for (let v = 0; v < s.nodeCount; v++) {
-    if (nodeType[v] !== strType || !scan.inSet[v]) continue;
+    if (nodeType[v] !== strType || !scan.inSet[v] || !heldAsData(s, v)) continue;
     const name = nodeName[v]!;
     const size = nodeSelfSize[v]!;
     let list = groups.get(name);
@@ -458,7 +501,7 @@ function asyncWork(scan: Scan, minCount: number): Hint[] {
       const name = s.nodeNameString(fn) || '(anonymous)';
       const list = frames.get(name);
       if (list) list.push(v);
-      else frames.set(name, [v, fn]);
+      else frames.set(name, [fn, v]);
     }
   }
   if (promises.length >= minCount) {

@@ -56,19 +56,17 @@ export interface LeakCluster {
   readonly shape: string;
   /** Survivors: top objects absent from base, present in target, alive in final. */
   readonly count: number;
-  /** Top objects of the cluster that are new since target. */
+  /** Objects of the cluster's kind at its place under its holders that are new since target. */
   readonly fresh: number;
   /** Retained size of the survivors in final (sum over the top objects). */
   readonly retainedSize: number;
   /** Retained size of the same survivors in target. */
   readonly retainedSizeInTarget: number;
-  /** Retained size of the fresh top objects in final. */
-  readonly freshRetainedSize: number;
   /** New objects inside the survivors (each survivor and everything new it dominates). */
   readonly objects: number;
   /** What those objects are: the largest kinds by self size, with counts. */
   readonly contents: readonly { readonly kind: string; readonly count: number; readonly size: number }[];
-  /** Objects of this kind under the cluster's holders, in target and in final. */
+  /** Objects of this kind at the cluster's place under its holders (same first step and depth), in target and in final. */
   readonly held: { readonly target: number; readonly final: number };
   /** True when the cluster kept growing between target and final (see the module comment). */
   readonly growing: boolean;
@@ -502,8 +500,6 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
     kind: string;
     shape: string;
     survivors: number[];
-    fresh: number;
-    freshRetained: number;
     retained: number;
     holders: Set<number>;
     /** Population keys: `${holderId}|${firstStep}`. */
@@ -524,13 +520,13 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
     const key = `${kind}\u0000${shape}`;
     let acc = clusters.get(key);
     if (!acc) {
-      acc = { kind, shape, survivors: [], fresh: 0, freshRetained: 0, retained: 0, holders: new Set(), keys: new Set(), rep: -1, repHolder: -1 };
+      acc = { kind, shape, survivors: [], retained: 0, holders: new Set(), keys: new Set(), rep: -1, repHolder: -1 };
       clusters.set(key, acc);
     }
     clusterOfTop.set(v, acc);
     const holder = nearestOld(final, v, oldInFinal);
     acc.holders.add(holder);
-    acc.keys.add(`${nodeId[holder]}|${firstStepBelow(final, tokenizer, holder, v)}`);
+    acc.keys.add(`${nodeId[holder]}|${placeBelow(final, tokenizer, holder, v)}`);
     if (age[v] === SURVIVOR) {
       acc.survivors.push(v);
       acc.retained += retainedSize[v]!;
@@ -539,9 +535,6 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
         acc.rep = v;
         acc.repHolder = holder;
       }
-    } else {
-      acc.fresh++;
-      acc.freshRetained += retainedSize[v]!;
     }
   }
   // Clusters made only of fresh objects are not leaks by the three-snapshot rule.
@@ -581,8 +574,8 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
       else byKey.set(key, [c]);
     }
   }
-  const population = (snap: HeapSnapshot, isOld: (u: number) => boolean): Map<Acc, number> => {
-    const counts = new Map<Acc, number>();
+  const population = (snap: HeapSnapshot, isOld: (u: number) => boolean): Map<Acc, { held: number; fresh: number }> => {
+    const counts = new Map<Acc, { held: number; fresh: number }>();
     const kinds = snap === final ? fkinds : leakKinds(snap);
     const tok = snap === final ? tokenizer : new Tokenizer(snap);
     const { parentEdge } = pathTree(snap);
@@ -596,9 +589,16 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
       if (!wanted[ids[v]!] || parentEdge[v] === -1 || owner[v] !== NO_NODE) continue;
       const kind = kinds.labels[ids[v]!]!;
       const h = nearestOld(snap, v, isOld);
-      const list = byKey.get(`${kind}|${snap.nodeId[h]}|${firstStepBelow(snap, tok, h, v)}`);
+      const list = byKey.get(`${kind}|${snap.nodeId[h]}|${placeBelow(snap, tok, h, v)}`);
       if (!list) continue;
-      for (const c of list) counts.set(c, (counts.get(c) ?? 0) + 1);
+      const fresh = snap === final && age[v] === FRESH ? 1 : 0;
+      for (const c of list) {
+        const x = counts.get(c);
+        if (x) {
+          x.held++;
+          x.fresh += fresh;
+        } else counts.set(c, { held: 1, fresh });
+      }
     }
     return counts;
   };
@@ -620,18 +620,18 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
       .map(([kind, x]) => ({ kind, count: x.count, size: x.size }))
       .sort((a, b) => b.size - a.size || b.count - a.count)
       .slice(0, 5);
-    const held = { target: heldTarget.get(c) ?? 0, final: heldFinal.get(c) ?? 0 };
-    const growing = (c.fresh > 0 && held.final > held.target) || (ins.fresh > 0 && c.retained > retainedInTarget * RETAINED_GROWTH);
+    const inFinal = heldFinal.get(c) ?? { held: 0, fresh: 0 };
+    const held = { target: heldTarget.get(c)?.held ?? 0, final: inFinal.held };
+    const growing = (inFinal.fresh > 0 && held.final > held.target) || (ins.fresh > 0 && c.retained > retainedInTarget * RETAINED_GROWTH);
     const rep = describe(final, c.rep, fkinds);
     const holder = describe(final, c.repHolder, fkinds);
     out.push({
       kind: c.kind,
       shape: c.shape,
       count: c.survivors.length,
-      fresh: c.fresh,
+      fresh: inFinal.fresh,
       retainedSize: c.retained,
       retainedSizeInTarget: retainedInTarget,
-      freshRetainedSize: c.freshRetained,
       objects: ins.objects,
       contents,
       held,
@@ -656,16 +656,21 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
 }
 
 /**
- * The generalized first step from `holder` toward `v` on the path tree (`*` for property names),
- * looking through the holder's own backing store (a Map's table, an array's elements).
+ * Where `v` sits below `holder` on the path tree: the generalized first step (`*` for property
+ * names), looking through the holder's own backing store (a Map's table, an array's elements),
+ * and the number of steps, backing stores not counted. Objects of one kind at the same place are
+ * one population (a Map's values, not the objects inside them).
  */
-function firstStepBelow(snap: HeapSnapshot, tok: Tokenizer, holder: number, v: number): string {
+function placeBelow(snap: HeapSnapshot, tok: Tokenizer, holder: number, v: number): string {
   const { parentNode, parentEdge } = pathTree(snap);
+  const owner = snap.owner;
   // The last two edges before reaching the holder, walking up from v.
   let u = v;
   let e1 = -1;
   let e2 = -1;
+  let depth = 0;
   while (u >= 0 && u !== holder) {
+    if (owner[u] === NO_NODE) depth++;
     e2 = e1;
     e1 = parentEdge[u]!;
     u = parentNode[u]!;
@@ -674,12 +679,12 @@ function firstStepBelow(snap: HeapSnapshot, tok: Tokenizer, holder: number, v: n
   let from = holder;
   let e = e1;
   const child = snap.edgeTo[e1]!;
-  if (snap.owner[child] === holder && e2 >= 0) {
+  if (owner[child] === holder && e2 >= 0) {
     from = child;
     e = e2;
   }
   const t = tok.token(from, e);
-  return t.startsWith('\u0001') ? '*' : t;
+  return `${t.startsWith('\u0001') ? '*' : t}|${depth}`;
 }
 
 /** The report as text: one block per cluster, largest first. */

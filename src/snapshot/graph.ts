@@ -9,15 +9,11 @@ import type { ProgressCallback, RawSnapshot, TraceTree } from './parser.js';
 import type { SnapshotMeta, TypeIds } from './meta.js';
 import type { StringTable } from './strings.js';
 
-/** Marks "no node" in ordinal arrays (dominator of the root, owner of an unowned node). */
-export const NO_NODE = 0xffffffff;
-/** Distance of a node that no strong path reaches. */
-export const NO_DISTANCE = 0xffffffff;
-/**
- * Distances of nodes reached only through the system roots start here (as in DevTools), so that a
- * shortest path prefers the user's global objects over V8's internal root lists.
- */
-export const SYSTEM_DISTANCE_BASE = 100_000_000;
+import { Worker } from 'node:worker_threads';
+import { computeDistances, computeOwners, NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, type ForwardGraph } from './passes.js';
+import type { AnalysisWorkerInput } from './analysis-worker.js';
+
+export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE };
 /** Top bit of a retainer entry: the edge does not count for dominators (weak, shortcut, ...). */
 const INESSENTIAL = 0x80000000;
 /** Next bit: the edge is weak. Ordinals therefore stay below 2^30 (checked by the parser). */
@@ -28,6 +24,7 @@ const ORDINAL_MASK = 0x3fffffff;
 export interface AnalyzeOptions {
   readonly onProgress?: ProgressCallback | undefined;
 }
+
 
 /**
  * A loaded heap snapshot with its derived indexes. Construct with {@link HeapSnapshot.analyze};
@@ -80,7 +77,7 @@ export class HeapSnapshot {
     return (this.allStrings ??= this.stringTable.toArray());
   }
 
-  private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined) {
+  private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined, parallel: boolean) {
     this.meta = raw.meta;
     this.types = raw.types;
     this.nodeCount = raw.nodeCount;
@@ -116,6 +113,23 @@ export class HeapSnapshot {
       this.userReachable = new Uint8Array(0);
       return;
     }
+    // Distances and owners only read the forward graph: with shared arrays they run on the second
+    // core while this thread builds the reverse graph and the dominator tree.
+    const forward = this.forwardGraph();
+    const shared = parallel && [raw.nodeType, raw.nodeName, raw.firstEdge, raw.edgeType, raw.edgeTo].every((a) => a.buffer instanceof SharedArrayBuffer);
+    if (shared) {
+      this.distance = new Uint32Array(new SharedArrayBuffer(this.nodeCount * 4));
+      this.owner = new Uint32Array(new SharedArrayBuffer(this.nodeCount * 4));
+      const input: AnalysisWorkerInput = { graph: forward, distance: this.distance, owner: this.owner };
+      const worker = new Worker(new URL('./analysis-worker.js', import.meta.url), { workerData: input });
+      this.forwardDone = new Promise<void>((resolve, reject) => {
+        worker.once('message', (m: { ok: boolean; message?: string }) => (m.ok ? resolve() : reject(new Error(m.message))));
+        worker.once('error', reject);
+      }).finally(() => worker.terminate());
+    } else {
+      this.distance = new Uint32Array(this.nodeCount);
+      this.owner = new Uint32Array(this.nodeCount);
+    }
     progress('user roots', 0, 1);
     if (this.nodeDetachedness) this.propagateDetachedness(this.nodeDetachedness);
     this.userReachable = this.markUserReachable();
@@ -123,20 +137,58 @@ export class HeapSnapshot {
     const { firstRetainer, retainers, inessentialEdges } = this.buildRetainers();
     this.firstRetainer = firstRetainer;
     this.retainers = retainers;
-    progress('distances', 0, 1);
-    this.distance = this.computeDistances();
+    if (!shared) {
+      progress('distances', 0, 1);
+      computeDistances(forward, this.distance);
+    }
     progress('dominators', 0, 1);
     const { dominator, retainedSize } = this.computeDominators(inessentialEdges);
     this.dominator = dominator;
     this.retainedSize = retainedSize;
-    progress('owners', 0, 1);
-    this.owner = this.computeOwners();
+    if (!shared) {
+      progress('owners', 0, 1);
+      computeOwners(forward, this.owner);
+    }
     progress('done', 1, 1);
   }
 
-  /** Builds the derived indexes over a parsed snapshot. */
+  /** Resolves when the worker pass (distances, owners) has finished; already resolved without one. */
+  private forwardDone: Promise<void> = Promise.resolve();
+
+  private forwardGraph(): ForwardGraph {
+    const t = this.types;
+    return {
+      nodeCount: this.nodeCount,
+      rootOrdinal: this.rootOrdinal,
+      nodeType: this.nodeType,
+      nodeName: this.nodeName,
+      firstEdge: this.firstEdge,
+      edgeType: this.edgeType,
+      edgeTo: this.edgeTo,
+      hiddenType: t.hidden,
+      arrayType: t.array,
+      nativeType: t.native,
+      syntheticType: t.synthetic,
+      weakEdgeType: t.edgeWeak,
+      externalStringData: this.stringTable.indexOf('system / ExternalStringData'),
+    };
+  }
+
+  /** Builds the derived indexes over a parsed snapshot, on this thread. */
   static analyze(raw: RawSnapshot, options: AnalyzeOptions = {}): HeapSnapshot {
-    return new HeapSnapshot(raw, options.onProgress);
+    return new HeapSnapshot(raw, options.onProgress, false);
+  }
+
+  /**
+   * Builds the derived indexes using a second thread for the forward-only passes when the arrays
+   * are on SharedArrayBuffers (as the parser makes them for big files); else the same as analyze().
+   */
+  static async analyzeParallel(raw: RawSnapshot, options: AnalyzeOptions = {}): Promise<HeapSnapshot> {
+    const snap = new HeapSnapshot(raw, options.onProgress, true);
+    options.onProgress?.('distances, owners', 0, 1);
+    await snap.forwardDone;
+    options.onProgress?.('done', 1, 1);
+    return snap;
   }
 
   /** The string table entry at index i. */
@@ -390,46 +442,6 @@ export class HeapSnapshot {
   }
 
   /**
-   * BFS distances over non-weak edges: first from the user's roots (distance 1), then from the
-   * root for whatever is left, offset by SYSTEM_DISTANCE_BASE (DevTools does the same).
-   */
-  private computeDistances(): Uint32Array {
-    const n = this.nodeCount;
-    const distance = new Uint32Array(n).fill(NO_DISTANCE);
-    const queue = new Uint32Array(n);
-    const { firstEdge, edgeType, edgeTo } = this;
-    const { edgeWeak, synthetic } = this.types;
-    const root = this.rootOrdinal;
-    let head = 0;
-    let tail = 0;
-    for (let e = firstEdge[root]!, end = firstEdge[root + 1]!; e < end; e++) {
-      const to = edgeTo[e]!;
-      if (this.nodeType[to] !== synthetic && distance[to] === NO_DISTANCE && edgeType[e] !== edgeWeak) {
-        distance[to] = 1;
-        queue[tail++] = to;
-      }
-    }
-    const bfs = () => {
-      while (head < tail) {
-        const v = queue[head++]!;
-        const d = distance[v]! + 1;
-        for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
-          if (edgeType[e] === edgeWeak) continue;
-          const to = edgeTo[e]!;
-          if (distance[to] !== NO_DISTANCE) continue;
-          distance[to] = d;
-          queue[tail++] = to;
-        }
-      }
-    };
-    bfs();
-    distance[root] = tail > 0 ? SYSTEM_DISTANCE_BASE : 0;
-    queue[tail++] = root;
-    bfs();
-    return distance;
-  }
-
-  /**
    * Dominators by the Lengauer–Tarjan algorithm in its semi-NCA form (semidominators with path
    * compression, then immediate dominators as nearest common ancestors), iterative throughout.
    * Nodes the root does not reach are hung under the root, as DevTools does: first those whose
@@ -571,59 +583,4 @@ export class HeapSnapshot {
     return { dominator, retainedSize };
   }
 
-  /**
-   * Owners of internal stores, as DevTools computes them: hidden and array nodes (and external
-   * string data) reachable by strong edges from exactly one non-store node are owned by it, so
-   * their bytes can be shown as "properties of Foo" instead of as anonymous arrays.
-   */
-  private computeOwners(): Uint32Array {
-    const N = this.nodeCount;
-    const UNVISITED = 0xffffffff;
-    const MULTIPLE = 0xfffffffe;
-    const owners = new Uint32Array(N);
-    const { nodeType, firstEdge, edgeType, edgeTo } = this;
-    const { hidden, array, native, synthetic, edgeWeak } = this.types;
-    let stack = new Uint32Array(Math.min(N, 1 << 20));
-    let sp = 0;
-    const push = (v: number) => {
-      if (sp === stack.length) {
-        const bigger = new Uint32Array(stack.length * 2);
-        bigger.set(stack);
-        stack = bigger;
-      }
-      stack[sp++] = v;
-    };
-    const externalStringData = this.stringTable.indexOf('system / ExternalStringData');
-    for (let i = 0; i < N; i++) {
-      const t = nodeType[i];
-      if (t === hidden || t === array || (t === native && this.nodeName[i] === externalStringData)) {
-        owners[i] = UNVISITED;
-      } else {
-        owners[i] = i;
-        push(i);
-      }
-    }
-    while (sp > 0) {
-      const v = stack[--sp]!;
-      const o = owners[v]!;
-      for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
-        if (edgeType[e] === edgeWeak) continue;
-        const to = edgeTo[e]!;
-        const cur = owners[to]!;
-        if (cur === UNVISITED) {
-          owners[to] = o;
-          push(to);
-        } else if (cur !== to && cur !== o && cur !== MULTIPLE) {
-          owners[to] = MULTIPLE;
-          push(to);
-        }
-      }
-    }
-    const root = this.rootOrdinal;
-    for (let i = 0; i < N; i++) {
-      const o = owners[i]!;
-      if (o === UNVISITED || o === MULTIPLE || o === i || o === root || nodeType[o] === synthetic) owners[i] = NO_NODE;
-    }
-    return owners;
-  }
 }

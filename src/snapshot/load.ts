@@ -73,7 +73,8 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
     await helper?.abandon();
     await fh.close();
   }
-  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress });
+  const raw = parser.finish();
+  return parallel ? HeapSnapshot.analyzeParallel(raw, { onProgress: options.onProgress }) : HeapSnapshot.analyze(raw, { onProgress: options.onProgress });
 }
 
 /** Parses and analyses a snapshot arriving as chunks (an inspector stream, a socket, a file stream). */

@@ -10,9 +10,10 @@ const ROUND = Number(process.argv[3] ?? 800);
 
 class NanoTime {
   constructor(ns) {
-    this.nanoseconds = ns;
     this.scratch = ns % 1000;
-    // The bug: deleting a field (and adding fields later) sends the object to dictionary mode.
+    this.nanoseconds = ns;
+    // The bug: deleting a field other than the last one added sends the object to dictionary
+    // mode (V8 only undoes the very last addition in place), and so do fields added later.
     delete this.scratch;
   }
 }

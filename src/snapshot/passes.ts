@@ -1,0 +1,129 @@
+/**
+ * Analysis passes that only read the forward graph, as plain functions over typed arrays: they
+ * run on the main thread for small snapshots and in a worker (analysis-worker.ts) alongside the
+ * dominator computation for big ones.
+ */
+
+/** Distance of a node that no strong path reaches. */
+export const NO_DISTANCE = 0xffffffff;
+/** Marks "no node" in ordinal arrays. */
+export const NO_NODE = 0xffffffff;
+/**
+ * Distances of nodes reached only through the system roots start here (as in DevTools), so that a
+ * shortest path prefers the user's global objects over V8's internal root lists.
+ */
+export const SYSTEM_DISTANCE_BASE = 100_000_000;
+
+/** The forward graph and the type ids the passes need; arrays may live on SharedArrayBuffers. */
+export interface ForwardGraph {
+  readonly nodeCount: number;
+  readonly rootOrdinal: number;
+  readonly nodeType: Uint8Array;
+  readonly nodeName: Uint32Array;
+  readonly firstEdge: Uint32Array;
+  readonly edgeType: Uint8Array;
+  readonly edgeTo: Uint32Array;
+  readonly hiddenType: number;
+  readonly arrayType: number;
+  readonly nativeType: number;
+  readonly syntheticType: number;
+  readonly weakEdgeType: number;
+  /** String index of 'system / ExternalStringData', or -1. */
+  readonly externalStringData: number;
+}
+
+/**
+ * BFS distances over non-weak edges into `distance`: first from the user's roots (the root's
+ * non-synthetic children, distance 1), then from the root for whatever is left, offset by
+ * SYSTEM_DISTANCE_BASE (DevTools does the same).
+ */
+export function computeDistances(g: ForwardGraph, distance: Uint32Array): void {
+  const n = g.nodeCount;
+  distance.fill(NO_DISTANCE);
+  const queue = new Uint32Array(n);
+  const { firstEdge, edgeType, edgeTo, nodeType } = g;
+  const weak = g.weakEdgeType;
+  const root = g.rootOrdinal;
+  let head = 0;
+  let tail = 0;
+  for (let e = firstEdge[root]!, end = firstEdge[root + 1]!; e < end; e++) {
+    const to = edgeTo[e]!;
+    if (nodeType[to] !== g.syntheticType && distance[to] === NO_DISTANCE && edgeType[e] !== weak) {
+      distance[to] = 1;
+      queue[tail++] = to;
+    }
+  }
+  for (let round = 0; round < 2; round++) {
+    while (head < tail) {
+      const v = queue[head++]!;
+      const d = distance[v]! + 1;
+      for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
+        if (edgeType[e] === weak) continue;
+        const to = edgeTo[e]!;
+        if (distance[to] !== NO_DISTANCE) continue;
+        distance[to] = d;
+        queue[tail++] = to;
+      }
+    }
+    if (round === 0) {
+      distance[root] = tail > 0 ? SYSTEM_DISTANCE_BASE : 0;
+      queue[tail++] = root;
+    }
+  }
+}
+
+/**
+ * Owners of internal stores into `owners`, as DevTools computes them: hidden and array nodes (and
+ * external string data) reachable by strong edges from exactly one non-store node are owned by it,
+ * so their bytes can be shown as "properties of Foo" instead of as anonymous arrays. NO_NODE for
+ * nodes without an owner.
+ */
+export function computeOwners(g: ForwardGraph, owners: Uint32Array): void {
+  const N = g.nodeCount;
+  const UNVISITED = 0xffffffff;
+  const MULTIPLE = 0xfffffffe;
+  const { nodeType, nodeName, firstEdge, edgeType, edgeTo } = g;
+  const { hiddenType: hidden, arrayType: array, nativeType: native, syntheticType: synthetic, weakEdgeType: weak } = g;
+  const externalStringData = g.externalStringData;
+  // Each node is pushed at most twice (unvisited → owned, owned → multiple): 2N bounds the stack.
+  let stack = new Uint32Array(Math.max(16, Math.min(2 * N, 1 << 20)));
+  let sp = 0;
+  const push = (v: number) => {
+    if (sp === stack.length) {
+      const bigger = new Uint32Array(stack.length * 2);
+      bigger.set(stack);
+      stack = bigger;
+    }
+    stack[sp++] = v;
+  };
+  for (let i = 0; i < N; i++) {
+    const t = nodeType[i];
+    if (t === hidden || t === array || (t === native && nodeName[i] === externalStringData)) {
+      owners[i] = UNVISITED;
+    } else {
+      owners[i] = i;
+      push(i);
+    }
+  }
+  while (sp > 0) {
+    const v = stack[--sp]!;
+    const o = owners[v]!;
+    for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
+      if (edgeType[e] === weak) continue;
+      const to = edgeTo[e]!;
+      const cur = owners[to]!;
+      if (cur === UNVISITED) {
+        owners[to] = o;
+        push(to);
+      } else if (cur !== to && cur !== o && cur !== MULTIPLE) {
+        owners[to] = MULTIPLE;
+        push(to);
+      }
+    }
+  }
+  const root = g.rootOrdinal;
+  for (let i = 0; i < N; i++) {
+    const o = owners[i]!;
+    if (o === UNVISITED || o === MULTIPLE || o === i || o === root || nodeType[o] === synthetic) owners[i] = NO_NODE;
+  }
+}
