@@ -11,6 +11,11 @@ import { nodeBrief, renderPath, shortestPathEdges, edgeStep } from './paths.js';
 import { dumpStat } from './stat.js';
 import { referencePattern, renderReferencePattern, type RefPatRow } from './refpat.js';
 import { byKind, byLocation, byModule, byProducer, byReferrers, bySize, byType, byUnity, byVia, combine, relationByName } from './relations.js';
+import type { StatSet } from './stat.js';
+import { diffSets, HeapDiff } from '../analyses/diff.js';
+import { backrefChain, mostCommonKinds, type BackrefChain, type KindCountList } from '../analyses/growth.js';
+import { backrefGraph, HeapGraph, type GraphOptions } from '../analyses/graph.js';
+import { findHints, HintList, type HintOptions } from '../analyses/hints.js';
 
 /** One object of a set, for reading (created on demand; never in hot paths). */
 export interface NodeView {
@@ -559,6 +564,33 @@ export class HeapSet {
       }
     }
     return names;
+  }
+
+  // Leak-hunting tools; each is a thin call into src/analyses/.
+
+  /** guppy's diff: this set minus `other` (a set of this or another snapshot of the process, or a StatSet). */
+  diff(other: HeapSet | StatSet): HeapDiff {
+    return new HeapDiff(diffSets(this, other));
+  }
+
+  /** objgraph's most_common_types: the `n` most numerous kinds. */
+  mostCommonKinds(n = 10): KindCountList {
+    return mostCommonKinds(this.snapshot, this.ordinals, n);
+  }
+
+  /** objgraph's find_backref_chain: references from the root to the object nearest the roots (or to `@id`). */
+  backrefChain(id?: number): BackrefChain {
+    return backrefChain(this.snapshot, this.ordinals, id);
+  }
+
+  /** objgraph's show_backrefs: who refers to these objects, as DOT (`.dot`) and SVG (`await .svg()`). */
+  graph(options: GraphOptions = {}): HeapGraph {
+    return new HeapGraph(backrefGraph(this.snapshot, this.ordinals, options));
+  }
+
+  /** V8-specific advice about these objects: what to change, the bytes at stake, objects to look at. */
+  hints(options: HintOptions = {}): HintList {
+    return new HintList(findHints(this.snapshot, this.ordinals, options));
   }
 }
 

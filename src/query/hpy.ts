@@ -9,6 +9,7 @@ import { InProcessInspector } from '../capture/inprocess.js';
 import { HeapSnapshot, loadSnapshotFile, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
 import { HeapSet, idMark, type IdMark } from './heapset.js';
 import { loadStat, StatSet } from './stat.js';
+import { trackGrowth, type GrowthReport } from '../analyses/growth.js';
 
 /** Options of {@link hpy}. */
 export interface HpyOptions {
@@ -129,6 +130,15 @@ export class Hpy {
       throw err;
     }
     return file;
+  }
+
+  /**
+   * objgraph's show_growth: snapshots the heap (as heap() does) and lists the kinds whose counts
+   * rose above their peak since the last call, largest rise first (every kind on the first call).
+   */
+  async growth(limit = 10): Promise<GrowthReport> {
+    const set = await this.heap();
+    return trackGrowth(this, set.snapshot, set.ordinals, limit);
   }
 
   /** Reads a partition saved with `set.dump(file)` (guppy's `load`). */
