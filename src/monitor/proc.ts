@@ -90,35 +90,62 @@ export function isNodeProcess(pid: number): boolean {
 }
 
 /**
- * All descendants of `root` (children, their children, ...), found by reading every /proc/<pid>/stat
- * once and following ppid links. On a machine with 300 processes this is about 300 small reads,
- * well under a millisecond each time.
+ * Finds the descendants of one process tick after tick. The first call reads every
+ * /proc/<pid>/stat; later calls read only the stat of pids not seen before (a process's parent
+ * changes only when the parent dies, and then it moves to init or a subreaper, never into the
+ * tree), plus one readdir of /proc. Measured here with 107 processes on a loaded 2-core machine:
+ * a full scan takes about 22 ms, which at 10 Hz would be a fifth of a core.
  */
-export function listDescendants(root: number): number[] {
-  let names: string[];
-  try {
-    names = readdirSync('/proc');
-  } catch {
-    return [];
+export class DescendantTracker {
+  private readonly root: number;
+  private readonly ppidOf = new Map<number, number>();
+
+  constructor(root: number) {
+    this.root = root;
   }
-  const children = new Map<number, number[]>();
-  for (const name of names) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    const st = readStat(Number(name));
-    if (!st) continue;
-    const list = children.get(st.ppid);
-    if (list) list.push(st.pid);
-    else children.set(st.ppid, [st.pid]);
-  }
-  const out: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const p = queue.shift() as number;
-    for (const child of children.get(p) ?? []) {
-      out.push(child);
-      queue.push(child);
+
+  /** All current descendants (children, their children, ...), in breadth-first order. */
+  list(): number[] {
+    let names: string[];
+    try {
+      names = readdirSync('/proc');
+    } catch {
+      return [];
     }
+    const alive = new Set<number>();
+    for (const name of names) {
+      const c = name.charCodeAt(0);
+      if (c < 48 || c > 57) continue;
+      const pid = Number(name);
+      alive.add(pid);
+      if (!this.ppidOf.has(pid)) {
+        const st = readStat(pid);
+        if (st) this.ppidOf.set(pid, st.ppid);
+      }
+    }
+    const children = new Map<number, number[]>();
+    for (const [pid, ppid] of this.ppidOf) {
+      if (!alive.has(pid)) {
+        this.ppidOf.delete(pid);
+        continue;
+      }
+      const list = children.get(ppid);
+      if (list) list.push(pid);
+      else children.set(ppid, [pid]);
+    }
+    const out: number[] = [];
+    const queue = [this.root];
+    for (let i = 0; i < queue.length; i++) {
+      for (const child of children.get(queue[i] as number) ?? []) {
+        out.push(child);
+        queue.push(child);
+      }
+    }
+    return out;
   }
-  return out;
+}
+
+/** All descendants of `root`, from one full scan of /proc (see {@link DescendantTracker} for repeated use). */
+export function listDescendants(root: number): number[] {
+  return new DescendantTracker(root).list();
 }

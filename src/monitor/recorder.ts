@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { MonitorWriter, roundT, type HeapRecord, type MonitorHeader } from './format.js';
-import { listDescendants, readCmdline, readRss, readStat } from './proc.js';
+import { DescendantTracker, readCmdline, readRss, readStat } from './proc.js';
 
 /** What the live terminal view shows after each tick. */
 export interface LiveState {
@@ -76,6 +76,7 @@ export class Recorder {
   private readonly tracked = new Map<number, Tracked>();
   private readonly live: LiveState = { t: 0, processes: 0, rss: 0, peakRss: 0, peakT: 0, heapUsed: undefined, history: [] };
   private ended = false;
+  private descendants: DescendantTracker | undefined;
 
   constructor(opts: RecorderOptions) {
     this.opts = opts;
@@ -152,7 +153,7 @@ export class Recorder {
     if (this.ended) return this.live;
     const t = this.tOf(this.now());
     const pids = [this.opts.rootPid];
-    if (this.opts.includeChildren) pids.push(...listDescendants(this.opts.rootPid));
+    if (this.opts.includeChildren) pids.push(...(this.descendants ??= new DescendantTracker(this.opts.rootPid)).list());
     let sum = 0;
     let count = 0;
     const present = new Set<number>();
