@@ -5,6 +5,7 @@
 
 /** Exit codes of the `heapy` command, one per failure a user can cause. */
 export const ExitCode = {
+  /** Success. */
   ok: 0,
   /** An unexpected internal error (a bug in heapy); rerun with --debug for the stack. */
   internal: 1,

@@ -17,3 +17,4 @@ export {
   type RawSnapshot,
 } from './snapshot/index.js';
 export { startManhole, type ManholeOptions, type ManholeHandle, type ManholeAddress } from './manhole/index.js';
+export { mark } from './monitor/mark.js';

@@ -52,8 +52,10 @@ export interface LeakObject {
 export interface LeakCluster {
   /** The kind of the objects (closures as `Function name`, all string types as `(string)`). */
   readonly kind: string;
-  /** The generalized path: `Root.global.service.cache.get(*)`. */
+  /** The generalized path: `Root.global.service.cache.get(*)` (of the most objects, see otherShapes). */
   readonly shape: string;
+  /** Other path shapes by which objects of the same population are reached (merged into this cluster). */
+  readonly otherShapes: number;
   /** Survivors: top objects absent from base, present in target, alive in final. */
   readonly count: number;
   /** Objects of the cluster's kind at its place under its holders that are new since target. */
@@ -506,6 +508,7 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
     keys: Set<string>;
     rep: number;
     repHolder: number;
+    otherShapes: number;
   }
   const clusters = new Map<string, Acc>();
   const clusterOfTop = new Map<number, Acc>();
@@ -520,7 +523,7 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
     const key = `${kind}\u0000${shape}`;
     let acc = clusters.get(key);
     if (!acc) {
-      acc = { kind, shape, survivors: [], retained: 0, holders: new Set(), keys: new Set(), rep: -1, repHolder: -1 };
+      acc = { kind, shape, survivors: [], retained: 0, holders: new Set(), keys: new Set(), rep: -1, repHolder: -1, otherShapes: 0 };
       clusters.set(key, acc);
     }
     clusterOfTop.set(v, acc);
@@ -537,8 +540,25 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
       }
     }
   }
-  // Clusters made only of fresh objects are not leaks by the three-snapshot rule.
-  const candidates = [...clusters.values()].filter((c) => c.survivors.length > 0);
+  // Clusters made only of fresh objects are not leaks by the three-snapshot rule. Clusters of one
+  // kind at the same places under the same holders are one population whose shortest paths
+  // happen to differ (a closure reached through its context in one, through a hidden slot in
+  // another): merge them, keeping the shape of the larger.
+  const merged = new Map<string, Acc>();
+  for (const c of [...clusters.values()].filter((x) => x.survivors.length > 0).sort((a, b) => b.survivors.length - a.survivors.length)) {
+    const key = `${c.kind}\u0000${[...c.keys].sort().join('\u0000')}`;
+    const into = merged.get(key);
+    if (!into) {
+      merged.set(key, c);
+      continue;
+    }
+    into.otherShapes++;
+    for (const v of c.survivors) clusterOfTop.set(v, into);
+    into.survivors.push(...c.survivors);
+    into.retained += c.retained;
+    for (const h of c.holders) into.holders.add(h);
+  }
+  const candidates = [...merged.values()];
 
   // New objects inside survivors, and fresh objects inside them (growth of a survivor's insides).
   const inside = new Map<Acc, { objects: number; fresh: number; kinds: Map<string, { count: number; size: number }> }>();
@@ -628,6 +648,7 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
     out.push({
       kind: c.kind,
       shape: c.shape,
+      otherShapes: c.otherShapes,
       count: c.survivors.length,
       fresh: inFinal.fresh,
       retainedSize: c.retained,
@@ -710,7 +731,7 @@ export function renderLeaks(r: LeakReport): string {
     lines.push('');
     const fresh = c.fresh > 0 ? ` (+${formatCount(c.fresh)} since target)` : '';
     lines.push(`#${i + 1} ${c.kind}: ${formatCount(c.count)} leaked${fresh}, retaining ${formatBytes(c.retainedSize)}${c.growing ? '' : '  [settled: stopped growing after target]'}`);
-    lines.push(`   path:     ${c.shape}`);
+    lines.push(`   path:     ${c.shape}${c.otherShapes > 0 ? `  (and ${c.otherShapes} similar path${c.otherShapes === 1 ? '' : 's'})` : ''}`);
     const others = c.holders > 1 ? ` (1 of ${formatCount(c.holders)} holders)` : '';
     lines.push(`   holder:   ${c.holder.kind === '(root)' ? 'Root' : `${c.holder.kind} @${c.holder.id}`}${others} at ${c.holder.path}`);
     lines.push(`   example:  ${c.representative.path}  ${c.representative.brief}`);

@@ -47,8 +47,11 @@ async function help(): Promise<string> {
 
 /** Entry point: returns the exit code instead of exiting, so tests can call it. */
 export async function main(argv: string[]): Promise<number> {
-  const debug = argv.includes('--debug');
-  const args = argv.filter((a) => a !== '--debug');
+  // Options after `--` belong to a command heapy runs (heapy run -- node --help), not to heapy.
+  const dashdash = argv.indexOf('--');
+  const own = dashdash < 0 ? argv : argv.slice(0, dashdash);
+  const debug = own.includes('--debug');
+  const args = [...own.filter((a) => a !== '--debug'), ...(dashdash < 0 ? [] : argv.slice(dashdash))];
   const name = args[0];
   try {
     if (!name || name === 'help' || name === '--help' || name === '-h') {
@@ -66,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`heapy: unknown command '${name}' (see 'heapy help')\n`);
       return ExitCode.usage;
     }
-    if (args.includes('--help') || args.includes('-h')) {
+    if (own.includes('--help') || own.includes('-h')) {
       process.stdout.write(cmd.usage + '\n');
       return ExitCode.ok;
     }

@@ -44,7 +44,21 @@ export interface ManholeOptions {
 }
 
 /** An address a manhole listens on. */
-export type ManholeAddress = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+export type ManholeAddress =
+  | {
+      /** A TCP listener. */
+      kind: 'tcp';
+      /** The bound host (127.0.0.1 unless remote access was allowed). */
+      host: string;
+      /** The bound port. */
+      port: number;
+    }
+  | {
+      /** A Unix socket listener. */
+      kind: 'unix';
+      /** The socket file (mode 0600). */
+      path: string;
+    };
 
 /** A running manhole, as returned by {@link startManhole}. */
 export interface ManholeHandle {

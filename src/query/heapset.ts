@@ -19,17 +19,24 @@ import { findHints, HintList, type HintOptions } from '../analyses/hints.js';
 
 /** One object of a set, for reading (created on demand; never in hot paths). */
 export interface NodeView {
+  /** Node ordinal in the snapshot. */
   readonly ordinal: number;
+  /** V8 object id (stable across snapshots of one process). */
   readonly id: number;
+  /** V8 node type. */
   readonly type: string;
+  /** Raw name: constructor name, string value, function name. */
   readonly name: string;
+  /** heapy's kind (class, or "properties of X"). */
   readonly kind: string;
+  /** Own size in bytes. */
   readonly selfSize: number;
+  /** Bytes freed if this object were freed. */
   readonly retainedSize: number;
   /** Distance from the user's roots, or -1 when only weak edges reach it. */
   readonly distance: number;
   /** Outgoing edges: type, name (property name or index) and target ordinal. */
-  readonly edges: readonly { readonly type: string; readonly name: string; readonly to: number }[];
+  readonly edges: readonly NodeEdge[];
 }
 
 /** A reference point for {@link HeapSet.allocatedAfter}: the largest JS and native ids seen. */
@@ -50,6 +57,16 @@ export function idMark(snap: HeapSnapshot): IdMark {
     } else if (id > native) native = id;
   }
   return { js, native };
+}
+
+/** An outgoing edge of a {@link NodeView}. */
+export interface NodeEdge {
+  /** V8 edge type (property, element, context, internal, ...). */
+  readonly type: string;
+  /** Property name, or the index for elements. */
+  readonly name: string;
+  /** Target node ordinal. */
+  readonly to: number;
 }
 
 /** A relation that gives one row per object (guppy's byid). */
@@ -113,6 +130,7 @@ export class PathList {
   get all(): string {
     return this.toString(Infinity);
   }
+  /** REPL display. */
   [inspect.custom](): string {
     return this.toString();
   }
@@ -128,6 +146,7 @@ export class RefPattern {
   toString(): string {
     return renderReferencePattern(this.rows);
   }
+  /** REPL display: the same text as toString(). */
   [inspect.custom](): string {
     return this.toString();
   }
@@ -135,7 +154,9 @@ export class RefPattern {
 
 /** The next page of a partition table (`_.more`). */
 export class MoreRows {
+  /** The set whose table this pages through. */
   readonly set: HeapSet;
+  /** First row of this page. */
   readonly start: number;
   constructor(set: HeapSet, start: number) {
     this.set = set;
@@ -145,9 +166,11 @@ export class MoreRows {
   get more(): MoreRows {
     return new MoreRows(this.set, this.start + 10);
   }
+  /** The page as text. */
   toString(): string {
     return this.set.render({ start: this.start, limit: 10 });
   }
+  /** REPL display. */
   [inspect.custom](): string {
     return this.toString();
   }
@@ -289,10 +312,12 @@ export class HeapSet {
     return p.rows.length === 1 ? p.rows[0]!.label : '<mixed>';
   }
 
+  /** guppy's partition table, 10 rows. */
   toString(): string {
     return this.render();
   }
 
+  /** REPL display: the partition table. */
   [inspect.custom](): string {
     return this.render();
   }

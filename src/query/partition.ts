@@ -24,17 +24,25 @@ export interface Relation {
 
 /** One row of a partition: a class of the relation with its totals. */
 export interface PartitionRow {
+  /** The class key (what the relation computed for the row's objects). */
   readonly key: number;
+  /** The label printed in the table's last column. */
   readonly label: string;
+  /** Number of objects in the row. */
   readonly count: number;
+  /** Sum of their self sizes in bytes. */
   readonly size: number;
 }
 
 /** A partition of a set: rows largest size first, with the set's totals. */
 export interface Partition {
+  /** The header of the label column. */
   readonly header: string;
+  /** Objects in the set. */
   readonly count: number;
+  /** Total self size of the set in bytes. */
   readonly size: number;
+  /** The rows, largest size first. */
   readonly rows: readonly PartitionRow[];
 }
 

@@ -33,6 +33,7 @@ export class StatSet {
   get all(): string {
     return renderPartition(this.partition, { limit: Infinity });
   }
+  /** REPL display: the table. */
   [inspect.custom](): string {
     return this.toString();
   }

@@ -66,17 +66,17 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
   // Steps that depend only on the edge's type and name, cached by name: one table for property
   // and shortcut edges (both print as `.name`), one for context variables, maps for the numeric
   // names of element and hidden edges.
-  const propertyIds = new Int32Array(snap.strings.length).fill(-1);
-  const contextIds = new Int32Array(snap.strings.length).fill(-1);
+  const propertyIds = new Int32Array(snap.stringTable.length).fill(-1);
+  const contextIds = new Int32Array(snap.stringTable.length).fill(-1);
   const elementIds = new Map<number, number>();
   const hiddenIds = new Map<number, number>();
   // Internal edges print as `.[[name]]` except a closure's `context`, a collection's `table` and
   // the numbered slots of owned stores (Map and Set entries): only those need the source node.
-  const contextName = snap.strings.indexOf('context');
-  const tableName = snap.strings.indexOf('table');
-  const internalIds = new Int32Array(snap.strings.length).fill(-1);
-  const closureIds = new Int32Array(snap.strings.length).fill(-1);
-  const numeric = new Int8Array(snap.strings.length).fill(-1);
+  const contextName = snap.stringTable.indexOf('context');
+  const tableName = snap.stringTable.indexOf('table');
+  const internalIds = new Int32Array(snap.stringTable.length).fill(-1);
+  const closureIds = new Int32Array(snap.stringTable.length).fill(-1);
+  const numeric = new Int8Array(snap.stringTable.length).fill(-1);
   const owner = snap.owner;
   const internalStep = (from: number, e: number): number => {
     const name = edgeName[e]!;
@@ -93,7 +93,7 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
     if (owner[from] !== NO_NODE) {
       let isNumber = numeric[name]!;
       if (isNumber < 0) {
-        isNumber = /^\d+$/.test(snap.strings[name] ?? '') ? 1 : 0;
+        isNumber = /^\d+$/.test(snap.string(name)) ? 1 : 0;
         numeric[name] = isNumber;
       }
       if (isNumber === 1) return intern(mapStep(from, e) ?? edgeStep(snap, from, e));
@@ -108,8 +108,8 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
   const stepOf = (from: number, e: number): number => {
     const t = edgeType[e]!;
     // edgeStep looks at the source node only for the root, synthetic nodes and internal edges.
-    if (t === ty.edgeInternal) return internalStep(from, e);
     if (from === snap.rootOrdinal || nodeType[from] === ty.synthetic) return intern(edgeStep(snap, from, e));
+    if (t === ty.edgeInternal) return internalStep(from, e);
     const name = edgeName[e]!;
     if (t === ty.edgeProperty || t === ty.edgeShortcut || t === ty.edgeContext) {
       const table = t === ty.edgeContext ? contextIds : propertyIds;

@@ -31,25 +31,43 @@ export interface AnalyzeOptions {
  * every derived array is complete on return.
  */
 export class HeapSnapshot {
+  /** The header's field layout and type names. */
   readonly meta: SnapshotMeta;
+  /** Type ids looked up once. */
   readonly types: TypeIds;
+  /** Number of nodes. */
   readonly nodeCount: number;
+  /** Number of edges. */
   readonly edgeCount: number;
+  /** Ordinal of the synthetic root node. */
   readonly rootOrdinal: number;
+  /** Node type id per node. */
   readonly nodeType: Uint8Array;
+  /** Name string index per node. */
   readonly nodeName: Uint32Array;
+  /** V8 object id per node. */
   readonly nodeId: Uint32Array;
+  /** Self size in bytes per node. */
   readonly nodeSelfSize: Uint32Array | Float64Array;
+  /** Allocation trace node id per node, or null without allocation tracking. */
   readonly nodeTraceId: Uint32Array | null;
+  /** Embedder attached (1) / detached (2) state per node, or null. */
   readonly nodeDetachedness: Uint8Array | null;
+  /** First-edge prefix sums (length nodeCount + 1). */
   readonly firstEdge: Uint32Array;
+  /** Edge type id per edge. */
   readonly edgeType: Uint8Array;
+  /** Name string index, or element index, per edge. */
   readonly edgeName: Uint32Array;
+  /** Target node ordinal per edge. */
   readonly edgeTo: Uint32Array;
   /** The string table, decoded on demand. */
   readonly stringTable: StringTable;
+  /** Flat trace function infos, or null. */
   readonly traceFunctionInfos: Float64Array | null;
+  /** The allocation trace tree, or null. */
   readonly traceTree: TraceTree | null;
+  /** Flat source locations (object ordinal, script id, line, column), or null. */
   readonly locations: Uint32Array | null;
 
   /** Retainer prefix sums: node i is retained by entries firstRetainer[i] .. firstRetainer[i+1]-1. */

@@ -28,12 +28,19 @@ export interface TraceTree {
 
 /** Everything a snapshot file holds, in typed arrays; node and edge references are ordinals. */
 export interface RawSnapshot {
+  /** The header's field layout and type names. */
   readonly meta: SnapshotMeta;
+  /** Type ids looked up once. */
   readonly types: TypeIds;
+  /** Number of nodes. */
   readonly nodeCount: number;
+  /** Number of edges. */
   readonly edgeCount: number;
+  /** Node type id per node. */
   readonly nodeType: Uint8Array;
+  /** Name string index per node. */
   readonly nodeName: Uint32Array;
+  /** V8 object id per node. */
   readonly nodeId: Uint32Array;
   /** Self sizes; a Float64Array only if some size does not fit 32 bits. */
   readonly nodeSelfSize: Uint32Array | Float64Array;
@@ -43,14 +50,17 @@ export interface RawSnapshot {
   readonly nodeDetachedness: Uint8Array | null;
   /** First-edge prefix sums: node i owns edges firstEdge[i] .. firstEdge[i+1]-1. Length nodeCount+1. */
   readonly firstEdge: Uint32Array;
+  /** Edge type id per edge. */
   readonly edgeType: Uint8Array;
   /** String index, or the element/hidden index for element and hidden edges. */
   readonly edgeName: Uint32Array;
   /** Target node ordinal. */
   readonly edgeTo: Uint32Array;
+  /** The string table. */
   readonly strings: StringTable;
   /** Flat `trace_function_infos` numbers, or null when absent/empty. */
   readonly traceFunctionInfos: Float64Array | null;
+  /** The allocation trace tree, or null. */
   readonly traceTree: TraceTree | null;
   /** Flat `locations` numbers (object_index is converted to an ordinal), or null. */
   readonly locations: Uint32Array | null;
@@ -328,6 +338,16 @@ function warmUp(): void {
     plainStringEnd(Buffer.from('a\\b"'), 0, 4);
     plainStringEnd(Buffer.from('ab'), 0, 2);
   }
+}
+
+/** The edge arrays a worker may fill. */
+export interface EdgeArrays {
+  /** Edge type ids. */
+  readonly edgeType: Uint8Array;
+  /** Name string index or element index. */
+  readonly edgeName: Uint32Array;
+  /** Target ordinals. */
+  readonly edgeTo: Uint32Array;
 }
 
 /** Options of {@link SnapshotParser}. */
@@ -984,7 +1004,7 @@ export class SnapshotParser {
   }
 
   /** The edge arrays, for a worker that fills the tail of them (see edge-worker.ts). */
-  get edgeArrays(): { readonly edgeType: Uint8Array; readonly edgeName: Uint32Array; readonly edgeTo: Uint32Array } {
+  get edgeArrays(): EdgeArrays {
     return { edgeType: this.edgeType, edgeName: this.edgeName, edgeTo: this.edgeTo };
   }
 
