@@ -475,17 +475,17 @@ test('errors: no such pid, not node, refused WebSocket, bad usage', async () => 
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
   children.add(sleeper);
   const r2 = await heapy(['attach', String(sleeper.pid)]);
-  assert.equal(r2.code, ExitCode.notNode);
+  assert.equal(r2.code, ExitCode.notNode, r2.stderr);
   assert.match(r2.stderr, /^heapy: pid \d+ is not a Node\.js process \(.*sleep\)\n$/);
   assert.equal(sleeper.exitCode, null, 'heapy must not signal a non-node process');
   sleeper.kill();
 
   const closed = await freePort();
   const r3 = await heapy(['attach', `ws://127.0.0.1:${closed}/abc`]);
-  assert.equal(r3.code, ExitCode.wsRefused);
+  assert.equal(r3.code, ExitCode.wsRefused, r3.stderr);
   assert.match(r3.stderr, /connection refused/);
   const r4 = await heapy(['heap', `127.0.0.1:${closed}`]);
-  assert.equal(r4.code, ExitCode.wsRefused);
+  assert.equal(r4.code, ExitCode.wsRefused, r4.stderr);
 
   const r5 = await heapy(['snapshot']);
   assert.equal(r5.code, ExitCode.usage);
