@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import { ExitCode, HeapyError } from '../errors.js';
-import { NO_DISTANCE, type HeapSnapshot } from '../snapshot/index.js';
+import { NO_DISTANCE, NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
 import { edgeStep, nodeBrief, renderPath } from '../query/paths.js';
 import { treePath } from './spt.js';
@@ -125,7 +125,7 @@ export interface ChainLink {
   readonly id: number;
   readonly kind: string;
   readonly brief: string;
-  /** The step from the previous link (`.service`, `[3]`, `.get("k")`); empty for the root. */
+  /** The step(s) from the previous link (`.service`, `[3]`, `.get("k")`); empty for the root. */
   readonly via: string;
 }
 
@@ -169,10 +169,16 @@ export function backrefChain(snap: HeapSnapshot, ordinals: Uint32Array, id?: num
   const { kindOf, names } = kindTable(snap);
   const links: ChainLink[] = [{ ordinal: snap.rootOrdinal, id: snap.nodeId[snap.rootOrdinal]!, kind: '(root)', brief: 'Root', via: '' }];
   let from = snap.rootOrdinal;
+  let via = '';
   for (const e of edges) {
     const to = snap.edgeTo[e]!;
-    links.push({ ordinal: to, id: snap.nodeId[to]!, kind: names[kindOf[to]!]!, brief: nodeBrief(snap, to), via: edgeStep(snap, from, e) || '.[[table]]' });
+    via += edgeStep(snap, from, e);
     from = to;
+    // A backing store (a Map's table, an array's elements) is part of its owner: its step joins
+    // the next object's, so the chain reads Map -.get("k")-> value.
+    if (snap.owner[to] !== NO_NODE && to !== target) continue;
+    links.push({ ordinal: to, id: snap.nodeId[to]!, kind: names[kindOf[to]!]!, brief: nodeBrief(snap, to), via });
+    via = '';
   }
   return new BackrefChain(links, renderPath(snap, edges));
 }

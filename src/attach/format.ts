@@ -84,7 +84,8 @@ function formatFunction(source: string, className?: string): string {
   if (cls) return `[class ${cls[1]}]`;
   if (source.startsWith('class')) return '[class (anonymous)]';
   const fn = /^(async\s+)?function\s*(\*?)\s*([\w$]*)/.exec(source);
-  const prefix = className && className !== 'Function' ? className.replace(/Function$/, 'Function') : 'Function';
+  // className is "Function", "AsyncFunction", "GeneratorFunction"...: V8 knows better than the source.
+  const prefix = className ?? 'Function';
   if (fn) return `[${fn[1] ? 'AsyncFunction' : fn[2] ? 'GeneratorFunction' : prefix}${fn[3] ? `: ${fn[3]}` : ' (anonymous)'}]`;
   const method = /^(async\s+)?([\w$]+)\s*\(/.exec(source);
   if (method) return `[${method[1] ? 'AsyncFunction' : 'Function'}: ${method[2]}]`;

@@ -298,6 +298,42 @@ function topKindsOrdinals(snap: HeapSnapshot, all: HeapSet, n: number, budget: n
   return { ords, share: all.size === 0 ? 1 : size / all.size, kinds: taken };
 }
 
+/** The relation a report uses for `name` (`via` is the linear-time one), or undefined. */
+export function reportRelation(name: string): Relation | undefined {
+  return REPORT_RELATIONS.find(([n]) => n === name)?.[1];
+}
+
+/**
+ * Which objects each relation partitions: the whole reachable heap, or on huge heaps, for the
+ * costly relations, the objects of the largest kinds. Shared by the report and `heapy serve`, so
+ * that a row index means the same row in both.
+ */
+export class RelationScope {
+  private readonly snap: HeapSnapshot;
+  private readonly all: HeapSet;
+  private readonly options: ReportOptions;
+  private scoped: { ords: Uint32Array; share: number; kinds: number } | undefined;
+
+  constructor(snap: HeapSnapshot, all: HeapSet, options: ReportOptions = {}) {
+    this.snap = snap;
+    this.all = all;
+    this.options = options;
+  }
+
+  /** The ordinals `name` partitions and, when not the whole heap, a sentence saying which. */
+  ordinalsFor(name: string): { ords: Uint32Array; scope: string | null } {
+    const snap = this.snap;
+    if (!EXPENSIVE.has(name) || snap.nodeCount <= (this.options.fullRelationNodes ?? 5_000_000)) return { ords: this.all.ordinals, scope: null };
+    const s = (this.scoped ??= topKindsOrdinals(snap, this.all, this.options.scopedKinds ?? 30, this.options.scopedObjects ?? 2_000_000));
+    return {
+      ords: s.ords,
+      scope:
+        `the ${s.ords.length.toLocaleString('en-US')} objects of the ${s.kinds} largest kinds ` +
+        `(${Math.round(s.share * 100)} % of the bytes), since the heap has ${snap.nodeCount.toLocaleString('en-US')} nodes`,
+    };
+  }
+}
+
 /**
  * Builds the report data of the last snapshot in `snaps` (the others only feed the diff and leak
  * sections that callers add). Pure: snapshots in, data out.
@@ -320,9 +356,6 @@ export function buildReport(snaps: readonly ReportSnapshot[], options: ReportOpt
   const otherRows = options.otherRows ?? 40;
   const otherSamples = options.otherSamples ?? 5;
   const neighbours = options.neighbours ?? 8;
-  const fullNodes = options.fullRelationNodes ?? 5_000_000;
-  const scopedKinds = options.scopedKinds ?? 30;
-  const scopedObjects = options.scopedObjects ?? 2_000_000;
 
   const all = HeapSet.all(snap);
   const infos = snaps.map((s) => (s === last ? snapshotInfo(s.source, s.snapshot, all) : snapshotInfo(s.source, s.snapshot)));
@@ -337,19 +370,11 @@ export function buildReport(snaps: readonly ReportSnapshot[], options: ReportOpt
   const kindRet = time('kind retained', () => kindRetained(snap));
   const detailOrds = new Map<number, number>(); // ordinal -> neighbours wanted
   const partitions: Record<string, PartitionData> = {};
-  let scoped: { ords: Uint32Array; share: number; kinds: number } | undefined;
+  const scopes = new RelationScope(snap, all, options);
   chosen.forEach(([name, relation], i) => {
     progress(`by ${name}`, i, chosen.length);
     const t0 = performance.now();
-    let ords = all.ordinals;
-    let scope: string | null = null;
-    if (EXPENSIVE.has(name) && snap.nodeCount > fullNodes) {
-      scoped ??= topKindsOrdinals(snap, all, scopedKinds, scopedObjects);
-      ords = scoped.ords;
-      scope =
-        `the ${scoped.ords.length.toLocaleString('en-US')} objects of the ${scoped.kinds} largest kinds ` +
-        `(${Math.round(scoped.share * 100)} % of the bytes), since the heap has ${snap.nodeCount.toLocaleString('en-US')} nodes`;
-    }
+    const { ords, scope } = scopes.ordinalsFor(name);
     const { partition: p, keys } = partition(snap, ords, relation);
     const isKind = name === 'kind';
     const sampleRows = isKind ? kindRows : otherRows;

@@ -473,10 +473,13 @@ export class HeapSnapshot {
     const dfnum = new Uint32Array(N);
     const vertex = new Uint32Array(N + 1);
     const parent = new Uint32Array(N + 1);
-    const semi = new Uint32Array(N + 1);
-    // During the DFS `ancestor` holds each open vertex's next edge; it is cleared before linking.
-    const ancestor = new Uint32Array(N + 1);
     const label = new Uint32Array(N + 1);
+    // `semi` and `ancestor` share one buffer that becomes the Float64 retained sizes once the
+    // immediate dominators are known: 118 MB less at the peak for 14.8 M nodes.
+    const scratch = new ArrayBuffer(8 * (N + 1));
+    const semi = new Uint32Array(scratch, 0, N + 1);
+    // During the DFS `ancestor` holds each open vertex's next edge; it is cleared before linking.
+    const ancestor = new Uint32Array(scratch, 4 * (N + 1), N + 1);
     let n = 0;
 
     const dfs = (start: number, startParent: number) => {
@@ -586,7 +589,7 @@ export class HeapSnapshot {
       idom[w] = d;
     }
     const selfSize = this.nodeSelfSize;
-    const retainedSize = new Float64Array(N);
+    const retainedSize = new Float64Array(scratch, 0, N);
     for (let i = 0; i < N; i++) retainedSize[i] = selfSize[i]!;
     // Children have larger DFS numbers than their dominators: accumulate from the last one.
     for (let w = n; w >= 2; w--) {

@@ -87,26 +87,28 @@ const NONE = 0xffffffff;
 
 /** Growable array of doubles for the small optional sections. */
 class Growable {
-  data = new Float64Array(1024);
+  data: Float64Array | Uint32Array;
   length = 0;
+  /** `u32` for sections whose numbers fit 32 bits (locations): half the memory of doubles. */
+  constructor(u32 = false) {
+    this.data = u32 ? new Uint32Array(1024) : new Float64Array(1024);
+  }
+  private grow(min: number): void {
+    const size = Math.max(this.data.length * 2, min);
+    const next = this.data instanceof Uint32Array ? new Uint32Array(size) : new Float64Array(size);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
   push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (this.length === this.data.length) this.grow(this.length + 1);
     this.data[this.length++] = v;
   }
   append(values: Float64Array): void {
-    if (this.length + values.length > this.data.length) {
-      const next = new Float64Array(Math.max(this.data.length * 2, this.length + values.length));
-      next.set(this.data.subarray(0, this.length));
-      this.data = next;
-    }
+    if (this.length + values.length > this.data.length) this.grow(this.length + values.length);
     this.data.set(values, this.length);
     this.length += values.length;
   }
-  result(): Float64Array {
+  result(): Float64Array | Uint32Array {
     return this.data.subarray(0, this.length);
   }
 }
@@ -424,7 +426,7 @@ export class SnapshotParser {
   // Optional sections.
   private numbersTarget: Growable | null = null;
   private numbersKey = '';
-  private optional = new Map<string, Float64Array>();
+  private optional = new Map<string, Float64Array | Uint32Array>();
   private nestedDepth = 0;
   private traceIds = new Growable();
   private traceFn = new Growable();
@@ -574,7 +576,7 @@ export class SnapshotParser {
     if (key === 'trace_function_infos' || key === 'samples' || key === 'locations') {
       expectArray();
       this.startNumbers();
-      this.numbersTarget = new Growable();
+      this.numbersTarget = new Growable(key === 'locations');
       this.numbersKey = key;
       this.state = S.Numbers;
       return i + 1;
@@ -698,7 +700,6 @@ export class SnapshotParser {
       this.nodeId = u32(N);
       this.nodeSelfSize = u32(N);
       this.firstEdge = u32(N + 1);
-      if (meta.nodeFields.includes('trace_node_id')) this.nodeTraceId = u32(N);
       if (meta.nodeFields.includes('detachedness')) this.nodeDetachedness = u8(N);
       this.edgeType = u8(E);
       this.edgeName = u32(E);
@@ -789,7 +790,18 @@ export class SnapshotParser {
       bad = storeNodes(scratch, records, nf, o, this.meta!.nodeTypes.length, ord, this.nodeType, this.nodeName, this.nodeId, this.nodeSelfSize, this.firstEdge);
     }
     if (bad !== -1) this.fail(`node ${bad} has a type, name or id out of range`, at);
-    if (this.nodeTraceId && o.trace >= 0 && storeField(scratch, records, nf, o.trace, ord, this.nodeTraceId)) this.anyTrace = true;
+    if (o.trace >= 0) {
+      // Trace ids are all 0 unless allocation tracking was on: allocate only when one is not.
+      if (!this.nodeTraceId) {
+        for (let k = o.trace, r = 0; r < records; r++, k += nf) {
+          if (scratch[k] !== 0) {
+            this.nodeTraceId = new Uint32Array(this.meta!.nodeCount);
+            break;
+          }
+        }
+      }
+      if (this.nodeTraceId && storeField(scratch, records, nf, o.trace, ord, this.nodeTraceId)) this.anyTrace = true;
+    }
     if (this.nodeDetachedness && o.detachedness >= 0 && storeField(scratch, records, nf, o.detachedness, ord, this.nodeDetachedness)) {
       this.anyDetached = true;
     }
@@ -1069,6 +1081,7 @@ export class SnapshotParser {
     const tfi = this.optional.get('trace_function_infos');
     let locations: Uint32Array | null = null;
     const loc = this.optional.get('locations');
+    this.optional.delete('locations');
     const lf = meta.locationFields.length;
     if (loc && loc.length > 0 && lf > 0) {
       const nf = meta.nodeFields.length;
@@ -1083,6 +1096,7 @@ export class SnapshotParser {
         locations[k] = v;
       }
     }
+    this.scratch = new Float64Array(0);
     return {
       meta,
       types: this.types,
@@ -1099,7 +1113,7 @@ export class SnapshotParser {
       edgeName,
       edgeTo: this.edgeTo,
       strings,
-      traceFunctionInfos: tfi && tfi.length > 0 ? tfi : null,
+      traceFunctionInfos: tfi && tfi.length > 0 ? Float64Array.from(tfi) : null,
       traceTree,
       locations,
     };
