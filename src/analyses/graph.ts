@@ -23,6 +23,8 @@ export interface GraphOptions {
   readonly maxNodes?: number;
   /** Referrers shown per object before the rest become one "+N more" box (default 8, objgraph's too_many is 10). */
   readonly tooMany?: number;
+  /** At most this many starting objects, the largest by retained size (default 5). */
+  readonly maxStarts?: number;
 }
 
 /** A box of the graph. */
@@ -158,6 +160,12 @@ export function backrefGraph(snap: HeapSnapshot, starts: ArrayLike<number>, opti
   const maxDepth = options.depth ?? 5;
   const maxNodes = options.maxNodes ?? 60;
   const tooMany = options.tooMany ?? 8;
+  const maxStarts = options.maxStarts ?? 5;
+  if (starts.length > maxStarts) {
+    starts = Array.from(starts)
+      .sort((a, b) => snap.retainedSize[b]! - snap.retainedSize[a]! || a - b)
+      .slice(0, maxStarts);
+  }
   const { kindOf, names } = kindTable(snap);
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
@@ -186,7 +194,6 @@ export function backrefGraph(snap: HeapSnapshot, starts: ArrayLike<number>, opti
     addNode(v, 0, true);
     frontier.push(v);
   }
-  if (starts.length > nodes.length) truncated = true;
   for (let depth = 1; depth <= maxDepth && frontier.length > 0; depth++) {
     const next: number[] = [];
     for (const v of frontier) {

@@ -93,7 +93,7 @@ export const command: CommandModule = {
         .slice(0, limit);
       title = `referrers of the ${starts.length} largest ${values.kind}`;
     }
-    const g = new HeapGraph(backrefGraph(snap, starts, options), title);
+    const g = new HeapGraph(backrefGraph(snap, starts, { ...options, maxStarts: starts.length }), title);
     const text = format === 'svg' ? await g.svg() : g.dot;
     if (out === undefined) {
       process.stdout.write(text);
