@@ -41,16 +41,24 @@ if (!existsSync(bin)) {
 
 const work = mkdtempSync(join(tmpdir(), 'heapy-attach-bench-'));
 
-// Runs `node <args>` with a wrapper that reports this child's own peak RSS (getrusage) on exit.
+// A wrapper file, not `node -e`: heapy's parser starts worker threads, which inherit execArgv
+// and fail on `--input-type`/`-e`.
+const wrapperPath = join(work, 'rss-wrapper.mjs');
+writeFileSync(
+  wrapperPath,
+  `import { writeSync } from 'node:fs';
+const [script, ...rest] = process.argv.slice(2);
+process.argv = [process.argv[0], script, ...rest];
+process.on('exit', (code) => writeSync(2, ${JSON.stringify(TAG)} + JSON.stringify({ maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), code }) + '\\n'));
+await import(script);
+`,
+);
+
+// Runs `node <args>`; with wrap, through the wrapper that reports the child's own peak RSS
+// (getrusage maxRSS) when it exits.
 function timed(label, args, { wrap = true, nodeFlags = [] } = {}) {
-  const wrapper = `
-    const { writeSync } = await import('node:fs');
-    const [script, ...rest] = JSON.parse(process.env.ATTACH_BENCH_ARGS);
-    process.argv = [process.argv[0], script, ...rest];
-    process.on('exit', (code) => writeSync(2, ${JSON.stringify(TAG)} + JSON.stringify({ maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), code }) + '\\n'));
-    await import(script);`;
-  const argv = wrap ? [...nodeFlags, '--input-type=module', '-e', wrapper] : [...nodeFlags, ...args];
-  const env = { ...process.env, ATTACH_BENCH_ARGS: JSON.stringify(args), HEAPY_ATTACH_HISTORY: '' };
+  const argv = wrap ? [...nodeFlags, wrapperPath, ...args] : [...nodeFlags, ...args];
+  const env = { ...process.env, HEAPY_ATTACH_HISTORY: '' };
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -74,6 +82,17 @@ async function freePort() {
   const { port } = s.address();
   await new Promise((r) => s.close(r));
   return port;
+}
+
+// Writing 5 to clear_refs resets the peak RSS (VmHWM) of a process (Linux >= 4.0), so each phase's
+// cost to the target can be read on its own.
+function resetPeak(pid) {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function procStatus(pid, key) {
@@ -106,7 +125,6 @@ async function selfWrite(pid, file) {
   const h = await openInspector(pid);
   const c = await CdpClient.connect(h.wsUrl);
   try {
-    const hwmBefore = procStatus(pid, 'VmHWM');
     const r = await c.send(
       'Runtime.evaluate',
       {
@@ -116,7 +134,7 @@ async function selfWrite(pid, file) {
       },
       { timeoutMs: 0 },
     );
-    return { wallS: r.result.value / 1000, targetRssMB: procStatus(pid, 'VmRSS'), targetHwmMB: procStatus(pid, 'VmHWM'), hwmBefore };
+    return { wallS: r.result.value / 1000, targetHwmMB: procStatus(pid, 'VmHWM') };
   } finally {
     await h.close(c);
   }
@@ -136,26 +154,29 @@ const median = (xs) => {
 const results = { machine: { cpus: cpus().length, memGB: Math.round(totalmem() / 2 ** 30), node: process.version }, mb, runs: [] };
 const target = await startTarget();
 console.error(`target pid ${target.pid}: ${target.entries} cache entries, heapUsed ${Math.round(target.heapUsed / 2 ** 20)} MB, RSS ${procStatus(target.pid, 'VmRSS')} MB`);
-results.target = { pid: target.pid, heapUsedMB: Math.round(target.heapUsed / 2 ** 20) };
+results.target = { pid: target.pid, heapUsedMB: Math.round(target.heapUsed / 2 ** 20), rssMB: procStatus(target.pid, 'VmRSS') };
 const peer = peerScript();
 try {
   for (let i = 0; i < runs; i++) {
     const run = {};
+    resetPeak(target.pid);
     const live = await timed('heapy heap <pid>', [bin, 'heap', String(target.pid), '--json']);
     const liveJson = JSON.parse(live.stdout);
-    run.heapyLive = { wallS: live.wallS, maxRssMB: live.maxRssMB, nodes: liveJson.nodes };
-    console.error(`run ${i + 1}: heapy heap <pid> (stream + analyse): ${live.wallS.toFixed(1)} s, ${live.maxRssMB} MB peak RSS, ${liveJson.nodes} nodes`);
+    run.heapyLive = { wallS: live.wallS, maxRssMB: live.maxRssMB, nodes: liveJson.nodes, targetPeakMB: procStatus(target.pid, 'VmHWM') };
+    console.error(`run ${i + 1}: heapy heap <pid> (stream + analyse): ${live.wallS.toFixed(1)} s, ${live.maxRssMB} MB peak RSS, ${liveJson.nodes} nodes; target peak RSS ${run.heapyLive.targetPeakMB} MB`);
 
     const streamed = join(work, `streamed-${i}.heapsnapshot`);
+    resetPeak(target.pid);
     const toFile = await timed('heapy snapshot <pid>', [bin, 'snapshot', String(target.pid), '-o', streamed]);
-    run.heapyToFile = { wallS: toFile.wallS, maxRssMB: toFile.maxRssMB, fileMB: Math.round(statSync(streamed).size / 2 ** 20) };
+    run.heapyToFile = { wallS: toFile.wallS, maxRssMB: toFile.maxRssMB, fileMB: Math.round(statSync(streamed).size / 2 ** 20), targetPeakMB: procStatus(target.pid, 'VmHWM') };
     console.error(`run ${i + 1}: heapy snapshot <pid> (stream to file): ${toFile.wallS.toFixed(1)} s, ${toFile.maxRssMB} MB peak RSS, ${run.heapyToFile.fileMB} MB file`);
     rmSync(streamed, { force: true });
 
     const own = join(work, `own-${i}.heapsnapshot`);
+    resetPeak(target.pid);
     const self = await selfWrite(target.pid, own);
-    run.targetSelfWrite = { wallS: self.wallS, fileMB: Math.round(statSync(own).size / 2 ** 20), targetHwmMB: self.targetHwmMB, targetHwmBeforeMB: self.hwmBefore };
-    console.error(`run ${i + 1}: target v8.writeHeapSnapshot: ${self.wallS.toFixed(1)} s, ${run.targetSelfWrite.fileMB} MB file, target peak RSS ${self.hwmBefore} -> ${self.targetHwmMB} MB`);
+    run.targetSelfWrite = { wallS: self.wallS, fileMB: Math.round(statSync(own).size / 2 ** 20), targetHwmMB: self.targetHwmMB };
+    console.error(`run ${i + 1}: target v8.writeHeapSnapshot: ${self.wallS.toFixed(1)} s, ${run.targetSelfWrite.fileMB} MB file, target peak RSS ${self.targetHwmMB} MB`);
 
     const load = await timed('heapy summary <file>', [bin, 'summary', own, '--json']);
     run.heapyFile = { wallS: load.wallS, maxRssMB: load.maxRssMB };
@@ -188,12 +209,14 @@ const rows = [
   ['heap-snapshot-toolkit loading that file', 'peerDevtools'],
 ];
 console.log(`\nattach bench: live heap ${results.target.heapUsedMB} MB (heapUsed), median of ${runs} run(s), ${results.machine.cpus} CPUs, Node ${results.machine.node}`);
-console.log('| what | wall (s) | peak RSS (MB) |');
-console.log('|---|---|---|');
+console.log(`| what | wall (s) | heapy/peer peak RSS (MB) | target peak RSS (MB; ${results.target.rssMB} before) |`);
+console.log('|---|---|---|---|');
 for (const [name, key] of rows) {
   const xs = results.runs.map((r) => r[key]).filter(Boolean);
   if (!xs.length) continue;
-  const rss = key === 'targetSelfWrite' ? `target: ${median(xs.map((x) => x.targetHwmMB))}` : String(median(xs.map((x) => x.maxRssMB)));
-  console.log(`| ${name} | ${median(xs.map((x) => x.wallS)).toFixed(1)} | ${rss} |`);
+  const rss = key === 'targetSelfWrite' ? '-' : String(median(xs.map((x) => x.maxRssMB)));
+  const tgt = xs[0].targetPeakMB ?? xs[0].targetHwmMB;
+  const tcell = tgt === undefined ? '-' : String(median(xs.map((x) => x.targetPeakMB ?? x.targetHwmMB)));
+  console.log(`| ${name} | ${median(xs.map((x) => x.wallS)).toFixed(1)} | ${rss} | ${tcell} |`);
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2) + '\n');
