@@ -365,18 +365,81 @@ function collapse(tokens: string[]): string[] {
 }
 
 /**
- * The nearest ancestor on the shortest-path tree (the node itself left out) that is old and not
- * a backing store; the root when none.
+ * Where each node hangs from old state, memoized along the shortest-path tree: its holder (the
+ * nearest ancestor, itself left out, that is old and not a backing store; the root when none) and
+ * its place below the holder: the generalized first step (`*` for property names), looking
+ * through the holder's own backing store (a Map's table, an array's elements), and the number of
+ * steps, backing stores not counted. Objects of one kind at one place under one holder are one
+ * population (a Map's values, not the objects inside them). Every node is worked out once, from
+ * its parent's answer, so asking for all nodes costs O(N).
  */
-function nearestOld(snap: HeapSnapshot, v: number, isOld: (u: number) => boolean): number {
-  const { parentNode } = pathTree(snap);
-  const owner = snap.owner;
-  let u = parentNode[v]!;
-  while (u >= 0) {
-    if (isOld(u) && owner[u] === NO_NODE) return u;
-    u = parentNode[u]!;
+class Placement {
+  private readonly snap: HeapSnapshot;
+  private readonly tok: Tokenizer;
+  private readonly isOld: (u: number) => boolean;
+  private readonly holderOf: Int32Array;
+  private readonly depthOf: Int32Array;
+  private readonly stepOf: (string | undefined)[];
+  constructor(snap: HeapSnapshot, tok: Tokenizer, isOld: (u: number) => boolean) {
+    this.snap = snap;
+    this.tok = tok;
+    this.isOld = isOld;
+    this.holderOf = new Int32Array(snap.nodeCount).fill(-2);
+    this.depthOf = new Int32Array(snap.nodeCount);
+    this.stepOf = new Array<string | undefined>(snap.nodeCount);
   }
-  return snap.rootOrdinal;
+
+  /** The holder of v (see the class comment). */
+  holder(v: number): number {
+    this.solve(v);
+    return this.holderOf[v]!;
+  }
+
+  /** `${firstStep}|${depth}` of v below its holder. */
+  place(v: number): string {
+    this.solve(v);
+    return `${this.stepOf[v] ?? '?'}|${this.depthOf[v]}`;
+  }
+
+  private solve(v: number): void {
+    const { holderOf } = this;
+    if (holderOf[v] !== -2) return;
+    const { parentNode, parentEdge } = pathTree(this.snap);
+    const owner = this.snap.owner;
+    const root = this.snap.rootOrdinal;
+    // Climb to the first node already solved (or the root), then solve downwards.
+    const chain: number[] = [];
+    let u = v;
+    while (u >= 0 && holderOf[u] === -2) {
+      chain.push(u);
+      u = parentNode[u]!;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const x = chain[i]!;
+      const p = parentNode[x]!;
+      if (p < 0) {
+        holderOf[x] = root;
+        continue;
+      }
+      const counted = owner[x] === NO_NODE ? 1 : 0;
+      if (this.isOld(p) && owner[p] === NO_NODE) {
+        holderOf[x] = p;
+        this.depthOf[x] = counted;
+        this.stepOf[x] = this.step(p, parentEdge[x]!);
+        continue;
+      }
+      const h = holderOf[p]!;
+      holderOf[x] = h;
+      this.depthOf[x] = this.depthOf[p]! + counted;
+      // A child of the holder's own store: the step out of the store is the one that tells.
+      this.stepOf[x] = owner[p] === h && parentNode[p] === h ? this.step(p, parentEdge[x]!) : this.stepOf[p];
+    }
+  }
+
+  private step(from: number, e: number): string {
+    const t = this.tok.token(from, e);
+    return t.startsWith('\u0001') ? '*' : t;
+  }
 }
 
 function describe(snap: HeapSnapshot, ord: number, kinds: LeakKinds): LeakObject {
@@ -464,36 +527,65 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
   progress('paths', 0, tops.length);
   const tree = pathTree(final);
   const tokenizer = new Tokenizer(final);
-  const rawTokens: (string[] | null)[] = [];
-  const trie = newTrie();
+  // Tops with the same raw path share one token list (a leak's thousands of `items[i]` all read
+  // `items[*]`): keep each distinct list once, with its count, so the trie and the rendering work
+  // per distinct path rather than per object.
+  const rawIndex = new Map<string, number>();
+  const rawLists: string[][] = [];
+  const rawCount: number[] = [];
+  const rawOf = new Int32Array(tops.length).fill(-1);
+  // Token keys of path prefixes, memoized per node: tops share their parents' prefixes.
+  const SEP = '\u0004';
+  const prefix = new Map<number, { key: string; last: string }>([[final.rootOrdinal, { key: '', last: '' }]]);
+  const append = (p: { key: string; last: string }, t: string) => (t === '' || t === p.last ? p : { key: p.key === '' ? t : p.key + SEP + t, last: t });
+  const prefixOf = (u: number): { key: string; last: string } | undefined => {
+    const chain: number[] = [];
+    let x = u;
+    while (!prefix.has(x)) {
+      if (tree.parentEdge[x] === -1) return undefined;
+      chain.push(x);
+      x = tree.parentNode[x]!;
+    }
+    let acc = prefix.get(x)!;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const y = chain[i]!;
+      acc = append(acc, tokenizer.token(tree.parentNode[y]!, tree.parentEdge[y]!));
+      prefix.set(y, acc);
+    }
+    return acc;
+  };
   for (let i = 0; i < tops.length; i++) {
     const v = tops[i]!;
-    const edges = tree.parentEdge[v] === -1 ? null : treePath(final, v);
-    if (!edges) {
-      rawTokens.push(null);
-      continue;
+    if (tree.parentEdge[v] === -1) continue;
+    const parent = prefixOf(tree.parentNode[v]!);
+    if (!parent) continue;
+    const own = append(parent, tokenizer.token(tree.parentNode[v]!, tree.parentEdge[v]!));
+    const key = (own.key === '' ? '' : own.key + SEP) + '\u0003' + fkinds.of(v);
+    let r = rawIndex.get(key);
+    if (r === undefined) {
+      r = rawLists.length;
+      rawIndex.set(key, r);
+      rawLists.push(key.split(SEP));
+      rawCount.push(0);
     }
-    let from = final.rootOrdinal;
-    const toks: string[] = [];
-    for (const e of edges) {
-      toks.push(tokenizer.token(from, e));
-      from = final.edgeTo[e]!;
-    }
-    const c = collapse(toks);
-    c.push('\u0003' + fkinds.of(v));
-    rawTokens.push(c);
+    rawCount[r]!++;
+    rawOf[i] = r;
+  }
+  const trie = newTrie();
+  rawLists.forEach((c, r) => {
+    const n = rawCount[r]!;
     let node = trie;
-    node.count++;
+    node.count += n;
     for (const t of c) {
       let next = node.children.get(t);
       if (!next) {
         next = newTrie();
         node.children.set(t, next);
       }
-      next.count++;
+      next.count += n;
       node = next;
     }
-  }
+  });
   generalizeTrie(trie);
 
   // Clusters.
@@ -513,13 +605,15 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
   const clusters = new Map<string, Acc>();
   const clusterOfTop = new Map<number, Acc>();
   const oldInFinal = (u: number) => age[u] === OLD;
+  const placeFinal = new Placement(final, tokenizer, oldInFinal);
+  const shapeOfRaw = rawLists.map((raw) => renderTokens(collapse(generalize(trie, raw).slice(0, -1))));
   for (let i = 0; i < tops.length; i++) {
-    const raw = rawTokens[i];
-    if (!raw) continue;
+    const r = rawOf[i]!;
+    if (r < 0) continue;
+    const raw = rawLists[r]!;
     const v = tops[i]!;
-    const g = generalize(trie, raw);
     const kind = raw[raw.length - 1]!.slice(1);
-    const shape = renderTokens(collapse(g.slice(0, -1)));
+    const shape = shapeOfRaw[r]!;
     const key = `${kind}\u0000${shape}`;
     let acc = clusters.get(key);
     if (!acc) {
@@ -527,9 +621,9 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
       clusters.set(key, acc);
     }
     clusterOfTop.set(v, acc);
-    const holder = nearestOld(final, v, oldInFinal);
+    const holder = placeFinal.holder(v);
     acc.holders.add(holder);
-    acc.keys.add(`${nodeId[holder]}|${placeBelow(final, tokenizer, holder, v)}`);
+    acc.keys.add(`${nodeId[holder]}|${placeFinal.place(v)}`);
     if (age[v] === SURVIVOR) {
       acc.survivors.push(v);
       acc.retained += retainedSize[v]!;
@@ -554,7 +648,7 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
     }
     into.otherShapes++;
     for (const v of c.survivors) clusterOfTop.set(v, into);
-    into.survivors.push(...c.survivors);
+    for (const v of c.survivors) into.survivors.push(v);
     into.retained += c.retained;
     for (const h of c.holders) into.holders.add(h);
   }
@@ -594,10 +688,9 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
       else byKey.set(key, [c]);
     }
   }
-  const population = (snap: HeapSnapshot, isOld: (u: number) => boolean): Map<Acc, { held: number; fresh: number }> => {
+  const population = (snap: HeapSnapshot, placement: Placement): Map<Acc, { held: number; fresh: number }> => {
     const counts = new Map<Acc, { held: number; fresh: number }>();
     const kinds = snap === final ? fkinds : leakKinds(snap);
-    const tok = snap === final ? tokenizer : new Tokenizer(snap);
     const { parentEdge } = pathTree(snap);
     const wanted = new Uint8Array(kinds.labels.length);
     kinds.labels.forEach((l, i) => {
@@ -608,8 +701,8 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
     for (let v = 0; v < snap.nodeCount; v++) {
       if (!wanted[ids[v]!] || parentEdge[v] === -1 || owner[v] !== NO_NODE) continue;
       const kind = kinds.labels[ids[v]!]!;
-      const h = nearestOld(snap, v, isOld);
-      const list = byKey.get(`${kind}|${snap.nodeId[h]}|${placeBelow(snap, tok, h, v)}`);
+      const h = placement.holder(v);
+      const list = byKey.get(`${kind}|${snap.nodeId[h]}|${placement.place(v)}`);
       if (!list) continue;
       const fresh = snap === final && age[v] === FRESH ? 1 : 0;
       for (const c of list) {
@@ -625,8 +718,8 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
   const targetOld = new Uint8Array(target.nodeCount);
   for (let v = 0; v < target.nodeCount; v++) targetOld[v] = base.ordinalOfId(target.nodeId[v]!) >= 0 ? 1 : 0;
   targetOld[target.rootOrdinal] = 1;
-  const heldTarget = population(target, (u) => targetOld[u] === 1);
-  const heldFinal = population(final, oldInFinal);
+  const heldTarget = population(target, new Placement(target, new Tokenizer(target), (u) => targetOld[u] === 1));
+  const heldFinal = population(final, placeFinal);
 
   const out: LeakCluster[] = [];
   for (const c of candidates) {
@@ -674,38 +767,6 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
     clusters: shown.slice(0, limit),
     settled: out.length - out.filter((c) => c.growing).length,
   };
-}
-
-/**
- * Where `v` sits below `holder` on the path tree: the generalized first step (`*` for property
- * names), looking through the holder's own backing store (a Map's table, an array's elements),
- * and the number of steps, backing stores not counted. Objects of one kind at the same place are
- * one population (a Map's values, not the objects inside them).
- */
-function placeBelow(snap: HeapSnapshot, tok: Tokenizer, holder: number, v: number): string {
-  const { parentNode, parentEdge } = pathTree(snap);
-  const owner = snap.owner;
-  // The last two edges before reaching the holder, walking up from v.
-  let u = v;
-  let e1 = -1;
-  let e2 = -1;
-  let depth = 0;
-  while (u >= 0 && u !== holder) {
-    if (owner[u] === NO_NODE) depth++;
-    e2 = e1;
-    e1 = parentEdge[u]!;
-    u = parentNode[u]!;
-  }
-  if (u !== holder || e1 < 0) return '?';
-  let from = holder;
-  let e = e1;
-  const child = snap.edgeTo[e1]!;
-  if (owner[child] === holder && e2 >= 0) {
-    from = child;
-    e = e2;
-  }
-  const t = tok.token(from, e);
-  return `${t.startsWith('\u0001') ? '*' : t}|${depth}`;
 }
 
 /** The report as text: one block per cluster, largest first. */

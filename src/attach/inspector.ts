@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { ExitCode, HeapyError } from '../errors.js';
 import { CdpClient, WorkerSession, formatMs, type CdpSession } from './cdp.js';
 import {
+  catchesSignal,
   commandText,
   inspectAddress,
   isNodeProcess,
@@ -62,6 +63,7 @@ export interface OpenOptions {
 // machine and a target deep in a long GC.
 const DEFAULT_TIMEOUT_MS = 5_000;
 const POLL_MS = 10;
+const SIGUSR1 = 10; // on Linux
 
 /** Checks the pid and returns what /proc says about it; throws noSuchProcess / permissionDenied / notNode. */
 export function checkTargetPid(pid: number): ProcInfo {
@@ -113,6 +115,20 @@ export async function openInspector(pid: number, options: OpenOptions = {}): Pro
   }
   if (wantPort !== 0) checkPortFree(pid, expected.host, wantPort);
 
+  // SIGUSR1 kills a process that has no handler for it: a Node process still starting up (seen
+  // here when signalling 0.3 s after spawn on a loaded machine), or a Node built without the
+  // inspector. Wait for the handler, and never signal without one.
+  const waitUntil = Date.now() + timeoutMs;
+  while (!catchesSignal(pid, SIGUSR1)) {
+    if (readProc(pid) === null) throw new HeapyError(`no process with pid ${pid}`, ExitCode.noSuchProcess);
+    if (Date.now() > waitUntil) {
+      throw new HeapyError(
+        `pid ${pid} has no SIGUSR1 handler after ${formatMs(timeoutMs)} (a Node without inspector support, or still starting); not signalling it, since that would terminate it`,
+        ExitCode.targetTimeout,
+      );
+    }
+    await sleep(POLL_MS);
+  }
   const known = new Set(before.map((s) => s.inode));
   try {
     process.kill(pid, 'SIGUSR1');

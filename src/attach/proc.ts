@@ -65,6 +65,20 @@ export function readProc(pid: number): ProcInfo | null {
   };
 }
 
+/**
+ * True when the process has a handler installed for signal `signo` (the SigCgt mask in
+ * /proc/<pid>/status). A Node process installs its SIGUSR1 handler early during startup; before
+ * that, SIGUSR1's default action terminates it.
+ */
+export function catchesSignal(pid: number, signo: number): boolean {
+  try {
+    const m = /^SigCgt:\s+([0-9a-f]+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m !== null && ((BigInt(`0x${m[1]}`) >> BigInt(signo - 1)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
 /** All pids currently in /proc, ascending. */
 export function listPids(): number[] {
   const pids: number[] = [];

@@ -41,12 +41,24 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
     }
     return id;
   };
+  // The numeric value of each edge name that is a slot number ("17" -> 17), else -1; -2 = not
+  // looked at yet. Decoding a name costs a UTF-8 slice, so each is decoded once.
+  const slotNumber = new Float64Array(snap.stringTable.length).fill(-2);
+  const slotOf = (name: number): number => {
+    let n = slotNumber[name]!;
+    if (n === -2) {
+      const text = snap.string(name);
+      n = /^\d+$/.test(text) ? Number(text) : -1;
+      slotNumber[name] = n;
+    }
+    return n;
+  };
   // A Map's backing table names its slots by index, the key in slot i-1 and the value in slot i.
   // edgeStep finds the key slot by scanning the table's edges, which is quadratic over a whole
   // table; here the slots of the current table are indexed once.
   let tableOf = -1;
   let isMapTable = false;
-  const slots = new Map<string, number>();
+  const slots = new Map<number, number>();
   const mapStep = (from: number, e: number): string | undefined => {
     if (tableOf !== from) {
       tableOf = from;
@@ -54,13 +66,15 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
       const oc = o === NO_NODE ? '' : snap.className(o);
       isMapTable = oc === 'Map' || oc === 'WeakMap';
       slots.clear();
-      if (isMapTable) for (let k = firstEdge[from]!, end = firstEdge[from + 1]!; k < end; k++) slots.set(snap.edgeNameString(k), edgeTo[k]!);
+      if (isMapTable) {
+        for (let k = firstEdge[from]!, end = firstEdge[from + 1]!; k < end; k++) {
+          if (edgeType[k] === ty.edgeInternal) slots.set(slotOf(edgeName[k]!), edgeTo[k]!);
+        }
+      }
     }
     if (!isMapTable) return undefined;
-    const name = snap.edgeNameString(e);
-    if (!/^\d+$/.test(name)) return undefined;
     const to = edgeTo[e]!;
-    const key = slots.get(String(Number(name) - 1));
+    const key = slots.get(slotOf(edgeName[e]!) - 1);
     return key !== undefined && key !== to ? `.get(${nodeBrief(snap, key)})` : `.keys()[${nodeBrief(snap, to)}]`;
   };
   // Steps that depend only on the edge's type and name, cached by name: one table for property
@@ -76,7 +90,6 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
   const tableName = snap.stringTable.indexOf('table');
   const internalIds = new Int32Array(snap.stringTable.length).fill(-1);
   const closureIds = new Int32Array(snap.stringTable.length).fill(-1);
-  const numeric = new Int8Array(snap.stringTable.length).fill(-1);
   const owner = snap.owner;
   const internalStep = (from: number, e: number): number => {
     const name = edgeName[e]!;
@@ -90,14 +103,7 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
       return id;
     }
     if (name === tableName) return intern(edgeStep(snap, from, e));
-    if (owner[from] !== NO_NODE) {
-      let isNumber = numeric[name]!;
-      if (isNumber < 0) {
-        isNumber = /^\d+$/.test(snap.string(name)) ? 1 : 0;
-        numeric[name] = isNumber;
-      }
-      if (isNumber === 1) return intern(mapStep(from, e) ?? edgeStep(snap, from, e));
-    }
+    if (owner[from] !== NO_NODE && slotOf(name) >= 0) return intern(mapStep(from, e) ?? edgeStep(snap, from, e));
     let id = internalIds[name]!;
     if (id < 0) {
       id = intern(edgeStep(snap, from, e));

@@ -1,21 +1,19 @@
 /**
- * Runs the forward-only passes (distances, owners) on the second core while the main thread builds
+ * Runs the owners pass on the second core while the main thread builds
  * the reverse graph and the dominator tree. Reads and writes SharedArrayBuffers only.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { computeDistances, computeOwners, type ForwardGraph } from './passes.js';
+import { computeOwners, type ForwardGraph } from './passes.js';
 
 /** What the main thread passes in. */
 export interface AnalysisWorkerInput {
   readonly graph: ForwardGraph;
-  readonly distance: Uint32Array;
   readonly owner: Uint32Array;
 }
 
 if (parentPort) {
   const input = workerData as AnalysisWorkerInput;
   try {
-    computeDistances(input.graph, input.distance);
     computeOwners(input.graph, input.owner);
     parentPort.postMessage({ ok: true });
   } catch (err) {

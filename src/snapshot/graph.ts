@@ -10,7 +10,7 @@ import type { SnapshotMeta, TypeIds } from './meta.js';
 import type { StringTable } from './strings.js';
 
 import { Worker } from 'node:worker_threads';
-import { computeDistances, computeOwners, NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, type ForwardGraph } from './passes.js';
+import { computeDistances, computeOwners, userReachable, NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, type ForwardGraph } from './passes.js';
 import type { AnalysisWorkerInput } from './analysis-worker.js';
 
 export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE };
@@ -131,34 +131,32 @@ export class HeapSnapshot {
       this.userReachable = new Uint8Array(0);
       return;
     }
-    // Distances and owners only read the forward graph: with shared arrays they run on the second
-    // core while this thread builds the reverse graph and the dominator tree.
+    // Owners only read the forward graph: with shared arrays they are found on the second core
+    // while this thread computes distances, the reverse graph and the dominator tree.
     const forward = this.forwardGraph();
     const shared = parallel && [raw.nodeType, raw.nodeName, raw.firstEdge, raw.edgeType, raw.edgeTo].every((a) => a.buffer instanceof SharedArrayBuffer);
     if (shared) {
-      this.distance = new Uint32Array(new SharedArrayBuffer(this.nodeCount * 4));
       this.owner = new Uint32Array(new SharedArrayBuffer(this.nodeCount * 4));
-      const input: AnalysisWorkerInput = { graph: forward, distance: this.distance, owner: this.owner };
+      const input: AnalysisWorkerInput = { graph: forward, owner: this.owner };
       const worker = new Worker(new URL('./analysis-worker.js', import.meta.url), { workerData: input });
       this.forwardDone = new Promise<void>((resolve, reject) => {
         worker.once('message', (m: { ok: boolean; message?: string }) => (m.ok ? resolve() : reject(new Error(m.message))));
         worker.once('error', reject);
       }).finally(() => worker.terminate());
     } else {
-      this.distance = new Uint32Array(this.nodeCount);
       this.owner = new Uint32Array(this.nodeCount);
     }
     progress('user roots', 0, 1);
     if (this.nodeDetachedness) this.propagateDetachedness(this.nodeDetachedness);
-    this.userReachable = this.markUserReachable();
+    progress('distances', 0, 1);
+    this.distance = new Uint32Array(this.nodeCount);
+    computeDistances(forward, this.distance);
+    // The first BFS round is exactly what the user's roots reach (DevTools' page-owned objects).
+    this.userReachable = userReachable(this.distance);
     progress('retainers', 0, 1);
     const { firstRetainer, retainers, inessentialEdges } = this.buildRetainers();
     this.firstRetainer = firstRetainer;
     this.retainers = retainers;
-    if (!shared) {
-      progress('distances', 0, 1);
-      computeDistances(forward, this.distance);
-    }
     progress('dominators', 0, 1);
     const { dominator, retainedSize } = this.computeDominators(inessentialEdges);
     this.dominator = dominator;
@@ -189,6 +187,7 @@ export class HeapSnapshot {
       syntheticType: t.synthetic,
       weakEdgeType: t.edgeWeak,
       externalStringData: this.stringTable.indexOf('system / ExternalStringData'),
+      domTreesRoot: this.stringTable.indexOf('(Document DOM trees)'),
     };
   }
 
@@ -203,7 +202,7 @@ export class HeapSnapshot {
    */
   static async analyzeParallel(raw: RawSnapshot, options: AnalyzeOptions = {}): Promise<HeapSnapshot> {
     const snap = new HeapSnapshot(raw, options.onProgress, true);
-    options.onProgress?.('distances, owners', 0, 1);
+    options.onProgress?.('owners', 0, 1);
     await snap.forwardDone;
     options.onProgress?.('done', 1, 1);
     return snap;
@@ -360,43 +359,6 @@ export class HeapSnapshot {
       const v = detached.pop()!;
       if (state[v] !== 1) spread(v, 2);
     }
-  }
-
-  /**
-   * Marks what the user's roots reach: the root's shortcut children (the global objects) and
-   * Chromium's `(Document DOM trees)`, following non-weak edges.
-   */
-  private markUserReachable(): Uint8Array {
-    const n = this.nodeCount;
-    const flags = new Uint8Array(n);
-    const stack = new Uint32Array(n);
-    let top = 0;
-    const { firstEdge, edgeType, edgeTo } = this;
-    const { edgeShortcut, edgeElement, edgeWeak, synthetic } = this.types;
-    const root = this.rootOrdinal;
-    for (let e = firstEdge[root]!, end = firstEdge[root + 1]!; e < end; e++) {
-      const t = edgeType[e];
-      const to = edgeTo[e]!;
-      if (t === edgeElement) {
-        if (!(this.nodeType[to] === synthetic && this.nodeNameString(to) === '(Document DOM trees)')) continue;
-      } else if (t !== edgeShortcut) {
-        continue;
-      }
-      if (flags[to]) continue;
-      flags[to] = 1;
-      stack[top++] = to;
-    }
-    while (top > 0) {
-      const v = stack[--top]!;
-      for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
-        if (edgeType[e] === edgeWeak) continue;
-        const to = edgeTo[e]!;
-        if (flags[to]) continue;
-        flags[to] = 1;
-        stack[top++] = to;
-      }
-    }
-    return flags;
   }
 
   /**

@@ -30,12 +30,15 @@ export interface ForwardGraph {
   readonly weakEdgeType: number;
   /** String index of 'system / ExternalStringData', or -1. */
   readonly externalStringData: number;
+  /** String index of Chromium's '(Document DOM trees)' root, or -1. */
+  readonly domTreesRoot: number;
 }
 
 /**
  * BFS distances over non-weak edges into `distance`: first from the user's roots (the root's
- * non-synthetic children, distance 1), then from the root for whatever is left, offset by
- * SYSTEM_DISTANCE_BASE (DevTools does the same).
+ * non-synthetic children, the global objects, and Chromium's DOM trees; distance 1), then from the
+ * root for whatever is left, offset by SYSTEM_DISTANCE_BASE (DevTools does the same). What the
+ * first round reaches is what DevTools calls page-owned: see userReachable().
  */
 export function computeDistances(g: ForwardGraph, distance: Uint32Array): void {
   const n = g.nodeCount;
@@ -48,7 +51,8 @@ export function computeDistances(g: ForwardGraph, distance: Uint32Array): void {
   let tail = 0;
   for (let e = firstEdge[root]!, end = firstEdge[root + 1]!; e < end; e++) {
     const to = edgeTo[e]!;
-    if (nodeType[to] !== g.syntheticType && distance[to] === NO_DISTANCE && edgeType[e] !== weak) {
+    const userRoot = nodeType[to] !== g.syntheticType || (g.domTreesRoot >= 0 && g.nodeName[to] === g.domTreesRoot);
+    if (userRoot && distance[to] === NO_DISTANCE && edgeType[e] !== weak) {
       distance[to] = 1;
       queue[tail++] = to;
     }
@@ -126,4 +130,12 @@ export function computeOwners(g: ForwardGraph, owners: Uint32Array): void {
     const o = owners[i]!;
     if (o === UNVISITED || o === MULTIPLE || o === i || o === root || nodeType[o] === synthetic) owners[i] = NO_NODE;
   }
+}
+
+/** 1 for the nodes the first round of computeDistances reached: those the user's roots reach. */
+export function userReachable(distance: Uint32Array): Uint8Array {
+  const n = distance.length;
+  const flags = new Uint8Array(n);
+  for (let i = 0; i < n; i++) flags[i] = distance[i]! < SYSTEM_DISTANCE_BASE ? 1 : 0;
+  return flags;
 }
