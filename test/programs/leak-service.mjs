@@ -69,19 +69,23 @@ const server = http.createServer((req, res) => {
     res.end(String(err));
   });
 });
+// Keep idle keep-alive sockets open: a snapshot blocks the process for a second or more on a busy
+// machine, longer than the default 5 s timeout allows between two requests on one socket.
+server.keepAliveTimeout = 0;
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const { port } = server.address();
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
 let userSeq = 0;
-function request() {
+function request(retries = 2) {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify({ user: `u${userSeq++ % 500}`, items: [1, 2, 3].map((n) => ({ n, name: `item-${n}` })) });
     const req = http.request({ port, host: '127.0.0.1', method: 'POST', path: '/api/orders', agent, headers: { 'content-type': 'application/json' } }, (res) => {
       res.resume();
       res.on('end', resolve);
     });
-    req.on('error', reject);
+    // A reused socket the server closed meanwhile: send again on a fresh one.
+    req.on('error', (err) => (retries > 0 && err.code === 'ECONNRESET' ? request(retries - 1).then(resolve, reject) : reject(err)));
     req.end(payload);
   });
 }
