@@ -242,7 +242,8 @@ test('heapy leaks and heapy hints on the files: text, JSON, usage and file error
   const dir = await dirs.queue;
   const files = ['base', 'target', 'final'].map((n) => join(dir, `${n}.heapsnapshot`));
   // The runs are independent: start them together.
-  const [text, json, hints, fewFiles, badTop, missing, badMin] = await Promise.all([
+  const other = await dirs.listeners;
+  const [text, json, hints, fewFiles, badTop, missing, badMin, reversed, mixed] = await Promise.all([
     run([bin, 'leaks', ...files]),
     run([bin, 'leaks', ...files, '--json']),
     run([bin, 'hints', files[2]!, '--base', files[0]!, '--json']),
@@ -250,6 +251,8 @@ test('heapy leaks and heapy hints on the files: text, JSON, usage and file error
     run([bin, 'leaks', ...files, '--top', 'x']),
     run([bin, 'leaks', join(dir, 'nope.heapsnapshot'), files[1]!, files[2]!]),
     run([bin, 'hints', files[2]!, '--min-bytes', '-1']),
+    run([bin, 'leaks', files[2]!, files[1]!, files[0]!]),
+    run([bin, 'leaks', join(other, 'base.heapsnapshot'), files[1]!, join(other, 'final.heapsnapshot')]),
   ]);
   assert.equal(text.code, ExitCode.ok, text.stderr);
   assert.match(text.stdout, /#1 TradeMessage: 1,000 leaked \(\+1,000 since target\), retaining /);
@@ -270,4 +273,9 @@ test('heapy leaks and heapy hints on the files: text, JSON, usage and file error
   assert.equal(missing.code, ExitCode.fileNotFound);
   assert.match(missing.stderr, /^heapy: .*nope\.heapsnapshot/);
   assert.equal(badMin.code, ExitCode.usage);
+  // Ids only compare within one process, in the order the snapshots were taken.
+  assert.equal(reversed.code, ExitCode.badInput);
+  assert.match(reversed.stderr, /^heapy: the snapshots are out of order/);
+  assert.equal(mixed.code, ExitCode.badInput);
+  assert.match(mixed.stderr, /^heapy: (the snapshots are out of order|.* not snapshots of one process)/);
 });

@@ -21,6 +21,7 @@
  * Internal V8 objects (code, shapes, feedback, `system / ...` nodes) never form clusters of their
  * own; they count inside the user objects that dominate them.
  */
+import { ExitCode, HeapyError } from '../errors.js';
 import { NO_DISTANCE, NO_NODE, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
 import { edgeStep, nodeBrief, renderPath } from '../query/paths.js';
@@ -125,6 +126,46 @@ function ages(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot): Ui
   }
   age[final.rootOrdinal] = OLD;
   return age;
+}
+
+/** The largest JS object id (odd; native ids are even and come from another counter). */
+function maxId(snap: HeapSnapshot): number {
+  let m = 0;
+  const ids = snap.nodeId;
+  for (let i = 0; i < ids.length; i++) if ((ids[i]! & 1) === 1 && ids[i]! > m) m = ids[i]!;
+  return m;
+}
+
+/**
+ * Refuses snapshots that cannot be compared by id: out of order (V8 ids only grow, so a later
+ * snapshot has the larger largest id), or not of one process (objects with the same id have
+ * different types or names: checked on up to 2,000 ids, evenly spread).
+ */
+function checkSequence(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot): void {
+  const [b, t, f] = [maxId(base), maxId(target), maxId(final)];
+  if (b > t || t > f) {
+    throw new HeapyError(`the snapshots are out of order: give base, target and final as taken (largest object ids ${b}, ${t}, ${f})`, ExitCode.badInput);
+  }
+  for (const [earlier, name] of [
+    [base, 'base'],
+    [target, 'target'],
+  ] as const) {
+    let same = 0;
+    let checked = 0;
+    const step = Math.max(1, Math.floor(final.nodeCount / 2000));
+    for (let v = 0; v < final.nodeCount; v += step) {
+      const o = earlier.ordinalOfId(final.nodeId[v]!);
+      if (o < 0) continue;
+      checked++;
+      if (earlier.nodeType[o] === final.nodeType[v] && earlier.nodeNameString(o) === final.nodeNameString(v)) same++;
+    }
+    if (checked >= 50 && same < checked * 0.8) {
+      throw new HeapyError(
+        `${name} and final are not snapshots of one process: of ${checked} objects with the same id, ${checked - same} differ in type or name`,
+        ExitCode.badInput,
+      );
+    }
+  }
 }
 
 /** Per snapshot: the leak kind of each node, as an index into `labels`. */
@@ -458,6 +499,7 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
   const progress = options.onProgress ?? (() => {});
   const limit = options.limit ?? 20;
   progress('matching ids', 0, 1);
+  checkSequence(base, target, final);
   const age = ages(base, target, final);
   const N = final.nodeCount;
   const { dominator, owner, retainedSize, nodeId } = final;
