@@ -175,6 +175,18 @@ function mostlyFunctions(s: HeapSnapshot, o: number): boolean {
   return props > 0 && fns * 2 > props;
 }
 
+/** True when a function refers to the object as its `prototype` (V8 keeps many prototypes in dictionary mode). */
+function isPrototype(s: HeapSnapshot, o: number): boolean {
+  for (let k = s.firstRetainer[o]!, end = s.firstRetainer[o + 1]!; k < end; k++) {
+    const r = s.retainerNode(k);
+    if (s.nodeType[r] !== s.types.closure) continue;
+    for (let e = s.firstEdge[r]!, ee = s.firstEdge[r + 1]!; e < ee; e++) {
+      if (s.edgeTo[e] === o && s.edgeType[e] === s.types.edgeProperty && s.edgeNameString(e) === 'prototype') return true;
+    }
+  }
+  return false;
+}
+
 /** dictionary-properties and out-of-line-properties. */
 function propertyStores(scan: Scan, minBytes: number): Hint[] {
   const s = scan.snap;
@@ -192,7 +204,7 @@ function propertyStores(scan: Scan, minBytes: number): Hint[] {
     // Global objects keep their properties in a dictionary by design.
     if (!scan.inSet[o] || nodeType[o] !== objectType || distance[o] === 1) continue;
     // Namespaces, prototypes and module exports (mostly functions) are API surface, not records.
-    if (mostlyFunctions(s, o)) continue;
+    if (mostlyFunctions(s, o) || isPrototype(s, o)) continue;
     const dict = name === dictName;
     const kind = scan.kinds.kindOf[o]!;
     const key = kind * 2 + (dict ? 1 : 0);

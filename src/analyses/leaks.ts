@@ -827,9 +827,10 @@ export function renderLeaks(r: LeakReport): string {
     );
     return lines.join('\n');
   }
-  lines.push(
-    `${growing} growing cluster${growing === 1 ? '' : 's'}${r.settled > 0 && growing === r.clusters.length ? ` (${r.settled} settled, not shown)` : ''}, largest retained size first:`,
-  );
+  const settledShown = r.clusters.length - growing;
+  const settledNote =
+    settledShown > 0 ? `, ${settledShown} that stopped growing` : r.settled > 0 ? ` (${r.settled} that stopped growing not shown; --all shows them)` : '';
+  lines.push(`${growing} growing cluster${growing === 1 ? '' : 's'}${settledNote}, largest retained size first:`);
   r.clusters.forEach((c, i) => {
     lines.push('');
     const fresh = c.fresh > 0 ? ` (+${formatCount(c.fresh)} since target)` : '';
