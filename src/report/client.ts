@@ -770,12 +770,12 @@ export function reportPage(DATA) {
         const r = rects[i];
         if (!r || r.w < 1 || r.h < 1) return;
         const other = c.id === 0;
-        const fill = other ? '#d5d8dc' : colorOf(c.kind);
+        const fill = other && !c.kind ? '#d5d8dc' : colorOf(c.kind);
         const share = fmtPct(c.retained, root.retained);
         const name = tileName(c);
         const tip = name + (c.preview ? ' ' + c.preview : '') + (other ? '' : ' @' + c.id) + '\n' + fmtBytes(c.retained) + ' retained (' + exact(c.retained) + '), ' + share + ' % of the heap';
         const g = h('g', { class: 'tile', tabindex: '0', role: 'button', 'aria-label': name + ', ' + fmtBytes(c.retained) + ' retained, ' + share + ' percent' + (c.children || c.more ? ', has contents' : '') }, h('svgtitle', null, tip));
-        g.append(h('rect', { class: 'box', x: r.x, y: r.y, width: r.w, height: r.h, fill, rx: 3 }));
+        g.append(h('rect', { class: 'box' + (other ? ' group' : ''), x: r.x, y: r.y, width: r.w, height: r.h, fill, rx: 3 }));
         if (c.children && r.w > 60 && r.h > 56) {
           const inner = c.children.filter((x) => x.retained > 0);
           const sub = squarify(
@@ -788,7 +788,11 @@ export function reportPage(DATA) {
           );
           inner.forEach((x, k) => {
             const s = sub[k];
-            if (s && s.w > 2 && s.h > 2) g.append(h('rect', { class: 'inner', x: s.x, y: s.y, width: s.w, height: s.h, fill: x.id === 0 ? '#ffffff' : colorOf(x.kind), rx: 2 }));
+            if (!s || s.w <= 2 || s.h <= 2) return;
+            g.append(h('rect', { class: 'inner', x: s.x, y: s.y, width: s.w, height: s.h, fill: x.id === 0 && !x.kind ? '#ffffff' : colorOf(x.kind), rx: 2 }));
+            // Inner tiles big enough for a word get one: the level below reads without zooming.
+            if (s.w > 64 && s.h > 22) g.append(h('text', { class: 't3', x: s.x + 4, y: s.y + 14 }, fit(tileName(x), s.w, 11)));
+            if (s.w > 64 && s.h > 38) g.append(h('text', { class: 't3 dim', x: s.x + 4, y: s.y + 28 }, fit(fmtBytes(x.retained), s.w, 11)));
           });
         }
         if (r.w > 40 && r.h > 18) {
@@ -842,16 +846,19 @@ export function reportPage(DATA) {
       sizeBtn.textContent = actual ? 'Fit to width' : 'Actual size';
     });
     const buttons = graphs.map((g, i) =>
-      h('button', { type: 'button', 'aria-pressed': i === 0 ? 'true' : 'false', onclick: () => show(i) }, g.title),
+      h('button', { type: 'button', 'aria-pressed': i === 0 ? 'true' : 'false', title: g.reason, onclick: () => show(i) }, g.title),
     );
     group.append(...buttons);
+    const caption = h('span', { class: 'muted', style: { fontSize: '13px' } });
     function show(i) {
       buttons.forEach((b, j) => b.setAttribute('aria-pressed', i === j ? 'true' : 'false'));
       const svg = sanitizeSvg(graphs[i].svg);
+      if (svg) svg.setAttribute('aria-label', 'Back-reference graph of ' + graphs[i].title);
+      caption.textContent = graphs[i].title + ' is ' + graphs[i].reason + '.';
       view.replaceChildren(svg || h('p', { class: 'error' }, 'This graph could not be read.'));
     }
     show(0);
-    const card = h('div', { class: 'card' }, h('div', { class: 'toolbar' }, group, sizeBtn), view);
+    const card = h('div', { class: 'card' }, h('div', { class: 'toolbar' }, group, sizeBtn, caption), view);
     return block('graph', 'Who holds it', 'Back-reference graphs of the largest holders: each box is an object, each arrow a reference, followed back towards the roots.', card);
   }
 
@@ -878,7 +885,11 @@ export function reportPage(DATA) {
             'div',
             null,
             h('h3', null, hint.title),
-            h('p', null, hint.detail),
+            h('p', null, hint.advice),
+            hint.details && hint.details.length > 0 ? h('ul', { class: 'details' }, hint.details.map((d) => h('li', null, d))) : null,
+            hint.objects && hint.objects.length > 0 && objects.get(String(hint.objects[0]))
+              ? h('div', { style: { marginBottom: '6px' } }, pathView(objects.get(String(hint.objects[0]))))
+              : null,
             hint.objects && hint.objects.length > 0
               ? h(
                   'div',
@@ -952,13 +963,30 @@ export function reportPage(DATA) {
     const card = h('div', { class: 'card' });
     if (l.clusters.length === 0) card.append(h('p', { class: 'cluster' }, 'No objects created between the first two snapshots are still alive in the last one in a group worth reporting.'));
     for (const c of l.clusters) {
+      const holder = c.holder
+        ? canOpen(c.holder)
+          ? h('button', { type: 'button', class: 'link', onclick: () => openObject(c.holder) }, c.holderKind + ' @' + c.holder)
+          : h('span', null, c.holderKind + ' @' + c.holder)
+        : null;
       card.append(
         h(
           'article',
           { class: 'cluster' },
-          h('h3', null, fmtCount(c.count) + ' ' + c.kind + ' objects, ', bytes(c.retained), ' retained'),
-          c.holder ? h('p', { style: { margin: '2px 0 6px' } }, 'Held by ', canOpen(c.holder) ? h('button', { type: 'button', class: 'link', onclick: () => openObject(c.holder) }, c.holderKind + ' @' + c.holder) : c.holderKind + ' @' + c.holder) : null,
-          h('pre', { class: 'pathtext' }, c.path),
+          h(
+            'div',
+            { class: 'cluster-head' },
+            h('h3', null, fmtCount(c.count) + ' × ' + c.kind),
+            h('span', { class: 'badge' + (c.growing ? ' grow' : '') }, c.growing ? 'still growing' : 'stopped growing'),
+          ),
+          figures([
+            ['Retained', bytes(c.retained)],
+            ['New since the second snapshot', h('span', null, fmtCount(c.fresh))],
+          ]),
+          holder ? h('p', { style: { margin: '2px 0 6px' } }, 'Held by ', holder, c.via ? [' through ', h('code', null, c.via)] : null) : null,
+          h('pre', { class: 'pathtext', title: 'One of them: ' + c.path }, c.shape),
+          c.contents && c.contents.length > 0
+            ? h('p', { class: 'muted', style: { margin: '6px 0', fontSize: '13px' } }, 'Keeps alive: ' + c.contents.map((x) => fmtCount(x.count) + ' ' + x.kind + ' (' + fmtBytes(x.size) + ')').join(', '))
+            : null,
           c.samples.length > 0
             ? h(
                 'div',
@@ -969,6 +997,7 @@ export function reportPage(DATA) {
         ),
       );
     }
+    card.prepend(h('div', { class: 'toolbar muted' }, fmtCount(l.newInTarget) + ' objects were created between ' + l.base + ' and ' + l.target + '; ' + fmtCount(l.survivors) + ' of them are still alive in ' + l.final + '.'));
     return block('leaks', 'Leak suspects', 'Objects created between ' + l.base + ' and ' + l.target + ' that are still alive in ' + l.final + ', grouped by kind and retainer path.', card);
   }
 
@@ -980,7 +1009,8 @@ export function reportPage(DATA) {
     const pow = Math.pow(10, Math.floor(Math.log10(raw)));
     const step = [1, 2, 2.5, 5, 10].map((m) => m * pow).find((s) => s >= raw) || 10 * pow;
     const out = [];
-    for (let v = 0; v <= hi + step * 1e-9; v += step) out.push(v);
+    // Up to the first tick at or above `hi`, so the top of the data is inside the axis.
+    for (let v = 0; out.length === 0 || out[out.length - 1] < hi - step * 1e-9; v += step) out.push(Math.round(v / step) * step);
     return out;
   }
   function byteTicks(hi) {
@@ -1002,7 +1032,8 @@ export function reportPage(DATA) {
     const Y = (v) => H - m.b - (v / ymax) * (H - m.t - m.b);
     const svg = h('svg', { class: 'chart', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Memory over time: ' + tl.series.map((s) => s.label + ' peaks at ' + fmtBytes(s.peak)).join('; ') });
     const grid = h('g', { class: 'grid axis' });
-    for (const v of yt) grid.append(h('line', { x1: m.l, x2: W - m.r, y1: Y(v), y2: Y(v) }), h('text', { x: m.l - 8, y: Y(v) + 4, 'text-anchor': 'end' }, fmtBytes(v)));
+    const axisBytes = (v) => fmtBytes(v).replace(/\.0+ /, ' ').replace(/(\.\d*?)0+ /, '$1 ');
+    for (const v of yt) grid.append(h('line', { x1: m.l, x2: W - m.r, y1: Y(v), y2: Y(v) }), h('text', { x: m.l - 8, y: Y(v) + 4, 'text-anchor': 'end' }, axisBytes(v)));
     for (const t of xt) if (t <= t1) grid.append(h('text', { x: X(t), y: H - m.b + 18, 'text-anchor': 'middle' }, (t >= 100 ? t.toFixed(0) : String(Math.round(t * 100) / 100)) + ' s'));
     svg.append(grid);
     const gcs = h('g', null);
@@ -1014,8 +1045,14 @@ export function reportPage(DATA) {
       svg.append(h('path', { d, fill: 'none', stroke: LINE_COLORS[i % LINE_COLORS.length], 'stroke-width': 1.8, 'stroke-linejoin': 'round' }));
       svg.append(h('circle', { cx: X(s.peakT), cy: Y(s.peak), r: 3.5, fill: LINE_COLORS[i % LINE_COLORS.length] }, h('svgtitle', null, s.label + ' peak ' + fmtBytes(s.peak) + ' at ' + s.peakT + ' s')));
     });
+    // Labels of marks close together go on successive lines instead of over each other.
+    let lastX = -Infinity;
+    let line = 0;
     for (const mk of tl.marks) {
-      svg.append(h('g', { class: 'mark' }, h('line', { x1: X(mk.t), x2: X(mk.t), y1: m.t, y2: H - m.b }), h('text', { x: X(mk.t) + 4, y: m.t - 6 }, mk.label)));
+      const x = X(mk.t);
+      line = x - lastX < 90 ? line + 1 : 0;
+      lastX = x;
+      svg.append(h('g', { class: 'mark' }, h('line', { x1: x, x2: x, y1: m.t, y2: H - m.b }), h('text', { x: x + 4, y: m.t + 10 + line * 14 }, mk.label)));
     }
     const cursor = h('line', { class: 'cursor', y1: m.t, y2: H - m.b, x1: -10, x2: -10 });
     svg.append(cursor);

@@ -8,7 +8,7 @@
 import { basename } from 'node:path';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { HeapSet, kindTable, partition, relations, type Relation } from '../query/index.js';
-import { objectDetail, type ObjectDetail } from './objects.js';
+import { incomingIndex, objectDetail, type ObjectDetail } from './objects.js';
 import { kindRetained, retainedTree, type TreeNode } from './tree.js';
 import { fastVia } from './via.js';
 
@@ -69,9 +69,14 @@ export interface PartitionData {
 
 /** A rendered back-reference graph of one object. */
 export interface GraphSection {
+  /** V8 id of the starting object. */
   readonly id: number;
   readonly title: string;
-  /** SVG markup. */
+  /** Why this object was chosen ("largest ReportWidget", "leak: 5,000 LeakedOrder"). */
+  readonly reason: string;
+  /** Boxes drawn (objects and "+N more" boxes). */
+  readonly nodes: number;
+  /** SVG markup (from Graphviz; the page strips scripts and event attributes before showing it). */
   readonly svg: string;
 }
 
@@ -79,10 +84,15 @@ export interface GraphSection {
 export interface HintSection {
   readonly rule: string;
   readonly title: string;
-  readonly detail: string;
+  /** What to change. */
+  readonly advice: string;
+  /** Examples and breakdowns, one per line. */
+  readonly details: readonly string[];
   /** Bytes a fix would free or save. */
   readonly bytes: number;
-  /** V8 ids of objects to look at. */
+  /** Objects involved. */
+  readonly count: number;
+  /** V8 ids of objects to look at (their details are in {@link ReportData.objects}). */
   readonly objects: readonly number[];
 }
 
@@ -108,13 +118,25 @@ export interface DiffSection {
 /** One cluster of leaked objects: same kind, same retainer path shape. */
 export interface LeakCluster {
   readonly kind: string;
+  /** Survivors: created between base and target, alive in final. */
   readonly count: number;
+  /** New since target at the same place (non-zero: still growing). */
+  readonly fresh: number;
+  readonly growing: boolean;
+  /** Retained size of the survivors in the final snapshot. */
   readonly retained: number;
-  /** A representative shortest path in `.sp` syntax. */
+  /** The generalized path (`Root.global.cache.get(*)`). */
+  readonly shape: string;
+  /** One survivor's exact shortest path in `.sp` syntax. */
   readonly path: string;
-  /** The object that holds the cluster (V8 id in the final snapshot), if known. */
+  /** The object to look at (V8 id in the final snapshot) and its kind and path. */
   readonly holder: number | null;
   readonly holderKind: string;
+  readonly holderPath: string;
+  /** The step(s) from the holder to the objects. */
+  readonly via: string;
+  /** What the survivors keep alive: the largest kinds. */
+  readonly contents: ReadonlyArray<{ readonly kind: string; readonly count: number; readonly size: number }>;
   /** A few V8 ids of members. */
   readonly samples: readonly number[];
 }
@@ -124,6 +146,9 @@ export interface LeakSection {
   readonly base: string;
   readonly target: string;
   readonly final: string;
+  /** Objects new in target, and of those still alive in final. */
+  readonly newInTarget: number;
+  readonly survivors: number;
   readonly clusters: readonly LeakCluster[];
 }
 
@@ -196,8 +221,8 @@ export interface ReportOptions {
   /** Edges and retainers embedded per kind instance (default 8). */
   readonly neighbours?: number;
   /**
-   * Above this many nodes, the relations that cost most per object (referrers, via, module,
-   * location) partition only the objects of the largest kinds: at most `scopedKinds` kinds and
+   * Above this many nodes, the relations that cost most per object (referrers, via) partition
+   * only the objects of the largest kinds: at most `scopedKinds` kinds and
    * `scopedObjects` objects (defaults 5,000,000 nodes, 30 kinds, 2,000,000 objects). Measured on a
    * 1 GB snapshot (13 M nodes, 40 M edges): via over the whole heap took 78 s, referrers 12 s.
    */
@@ -225,8 +250,8 @@ const REPORT_RELATIONS: ReadonlyArray<[string, Relation]> = [
   ['producer', relations.producer!],
 ];
 
-/** Relations that cost the most per object (referrer scans, string labels): scoped on huge heaps. */
-const EXPENSIVE = new Set(['referrers', 'via', 'module', 'location']);
+/** Relations that read every object's incoming edges and build a label from them: scoped on huge heaps. */
+const EXPENSIVE = new Set(['referrers', 'via']);
 
 /** Labels longer than this are cut (a `referrers` label can list hundreds of kinds). */
 const LABEL_CHARS = 240;
@@ -420,7 +445,11 @@ export function buildReport(snaps: readonly ReportSnapshot[], options: ReportOpt
   progress('objects', 0, 1);
   const objects: Record<string, ObjectDetail> = {};
   time('objects', () => {
-    for (const [o, n] of detailOrds) objects[String(snap.nodeId[o]!)] = objectDetail(snap, o, n);
+    const index = incomingIndex(
+      snap,
+      [...detailOrds].filter(([, n]) => n > 0).map(([o]) => o),
+    );
+    for (const [o, n] of detailOrds) objects[String(snap.nodeId[o]!)] = objectDetail(snap, o, n, index);
   });
   progress('done', 1, 1);
   return {
@@ -440,9 +469,8 @@ export function buildReport(snaps: readonly ReportSnapshot[], options: ReportOpt
 /** Adds the details of objects (by ordinal in the report's last snapshot) that sections refer to. */
 export function withObjects(report: ReportData, snap: HeapSnapshot, ords: Iterable<number>, neighbours = 8): ReportData {
   const objects: Record<string, ObjectDetail> = { ...report.objects };
-  for (const o of ords) {
-    const key = String(snap.nodeId[o]!);
-    if (!objects[key]) objects[key] = objectDetail(snap, o, neighbours);
-  }
+  const fresh = [...ords].filter((o) => !objects[String(snap.nodeId[o]!)]);
+  const index = neighbours > 0 ? incomingIndex(snap, fresh) : undefined;
+  for (const o of fresh) objects[String(snap.nodeId[o]!)] = objectDetail(snap, o, neighbours, index);
   return { ...report, objects };
 }

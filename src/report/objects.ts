@@ -124,41 +124,107 @@ export function lastStep(snap: HeapSnapshot, ord: number): string {
   return '';
 }
 
-/** Sorts candidate ordinals by retained size, largest first, and keeps one page. */
-function page(snap: HeapSnapshot, items: Array<{ e: number; from: number; other: number }>, offset: number, limit: number): EdgePage {
+/**
+ * Positions 0..n-1 of the `k` largest scores, largest first (ties by position). A bounded sorted
+ * list instead of sorting all n: an array of a million elements must not be sorted to show 8.
+ */
+function topPositions(n: number, score: (i: number) => number, k: number): number[] {
+  if (k >= n / 4) {
+    const all = Array.from({ length: n }, (_, i) => i);
+    return all.sort((a, b) => score(b) - score(a) || a - b).slice(0, k);
+  }
+  const top: number[] = [];
+  const scores: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = score(i);
+    if (top.length >= k && s <= scores[scores.length - 1]!) continue;
+    let at = top.length;
+    while (at > 0 && scores[at - 1]! < s) at--;
+    top.splice(at, 0, i);
+    scores.splice(at, 0, s);
+    if (top.length > k) {
+      top.length = k;
+      scores.length = k;
+    }
+  }
+  return top;
+}
+
+/** One page of edges given as parallel lists of sources and edge indexes; `other` picks the object shown. */
+function page(snap: HeapSnapshot, from: ArrayLike<number>, edges: ArrayLike<number>, total: number, outgoing: boolean, offset: number, limit: number): EdgePage {
   const r = snap.retainedSize;
-  items.sort((a, b) => r[b.other]! - r[a.other]! || a.e - b.e);
-  const out = items.slice(offset, offset + limit).map(({ e, from, other }) => ({
-    step: edgeStep(snap, from, e),
-    type: snap.edgeTypeName(e),
-    object: objectRef(snap, other),
+  const other = (i: number) => (outgoing ? snap.edgeTo[edges[i]!]! : from[i]!);
+  const picked = topPositions(edges.length, (i) => r[other(i)]!, offset + limit).slice(offset);
+  const items = picked.map((i) => ({
+    step: edgeStep(snap, from[i]!, edges[i]!),
+    type: snap.edgeTypeName(edges[i]!),
+    object: objectRef(snap, other(i)),
   }));
-  return { total: items.length, offset, items: out };
+  return { total, offset, items };
 }
 
 /** Outgoing edges of `ord`, largest target first. */
 export function outgoingEdges(snap: HeapSnapshot, ord: number, offset = 0, limit = 50): EdgePage {
-  const items: Array<{ e: number; from: number; other: number }> = [];
-  for (let e = snap.firstEdge[ord]!, end = snap.firstEdge[ord + 1]!; e < end; e++) items.push({ e, from: ord, other: snap.edgeTo[e]! });
-  return page(snap, items, offset, limit);
+  const first = snap.firstEdge[ord]!;
+  const n = snap.firstEdge[ord + 1]! - first;
+  const edges = new Uint32Array(n);
+  for (let i = 0; i < n; i++) edges[i] = first + i;
+  return page(snap, new Uint32Array(n).fill(ord), edges, n, true, offset, limit);
+}
+
+/** Incoming edges of some objects, gathered in one pass over all edges. */
+export interface IncomingIndex {
+  /** Per target ordinal: sources and edge indexes (at most `cap` each), and the true count. */
+  get(ord: number): { from: number[]; edges: number[]; total: number } | undefined;
+}
+
+/**
+ * The incoming edges of every object in `ords`, in one O(E) pass. Looking them up per object scans
+ * each retainer's edges, which costs a million steps per object held by a million-element array.
+ */
+export function incomingIndex(snap: HeapSnapshot, ords: Iterable<number>, cap = 5000): IncomingIndex {
+  const want = new Map<number, { from: number[]; edges: number[]; total: number }>();
+  for (const o of ords) want.set(o, { from: [], edges: [], total: 0 });
+  const mark = new Uint8Array(snap.nodeCount);
+  for (const o of want.keys()) mark[o] = 1;
+  const { firstEdge, edgeTo } = snap;
+  for (let v = 0, n = snap.nodeCount; v < n; v++) {
+    for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
+      const t = edgeTo[e]!;
+      if (mark[t] === 0) continue;
+      const entry = want.get(t)!;
+      entry.total++;
+      if (entry.edges.length < cap) {
+        entry.from.push(v);
+        entry.edges.push(e);
+      }
+    }
+  }
+  return want;
 }
 
 /** Edges into `ord` (its retainers), largest retainer first. */
-export function incomingEdges(snap: HeapSnapshot, ord: number, offset = 0, limit = 50): EdgePage {
-  const items: Array<{ e: number; from: number; other: number }> = [];
+export function incomingEdges(snap: HeapSnapshot, ord: number, offset = 0, limit = 50, index?: IncomingIndex): EdgePage {
+  const known = index?.get(ord);
+  if (known) return page(snap, known.from, known.edges, known.total, false, offset, limit);
+  const from: number[] = [];
+  const edges: number[] = [];
   for (let k = snap.firstRetainer[ord]!, end = snap.firstRetainer[ord + 1]!; k < end; k++) {
     const u = snap.retainerNode(k);
     // A retainer entry names the node, not the edge: take every edge of u that reaches ord once.
-    if (items.length > 0 && items[items.length - 1]!.from === u) continue;
+    if (from.length > 0 && from[from.length - 1] === u) continue;
     for (let e = snap.firstEdge[u]!, ee = snap.firstEdge[u + 1]!; e < ee; e++) {
-      if (snap.edgeTo[e] === ord) items.push({ e, from: u, other: u });
+      if (snap.edgeTo[e] === ord) {
+        from.push(u);
+        edges.push(e);
+      }
     }
   }
-  return page(snap, items, offset, limit);
+  return page(snap, from, edges, edges.length, false, offset, limit);
 }
 
 /** All that the page shows about one object, with the first `neighbours` edges each way. */
-export function objectDetail(snap: HeapSnapshot, ord: number, neighbours = 12): ObjectDetail {
+export function objectDetail(snap: HeapSnapshot, ord: number, neighbours = 12, index?: IncomingIndex): ObjectDetail {
   const { text, hops } = pathHops(snap, ord);
   const d = snap.distance[ord]!;
   const dom = snap.dominator[ord]!;
@@ -171,5 +237,5 @@ export function objectDetail(snap: HeapSnapshot, ord: number, neighbours = 12): 
     dominator: dom === NO_NODE || dom === snap.rootOrdinal ? null : objectRef(snap, dom),
   };
   if (neighbours <= 0) return detail;
-  return { ...detail, edges: outgoingEdges(snap, ord, 0, neighbours), retainers: incomingEdges(snap, ord, 0, neighbours) };
+  return { ...detail, edges: outgoingEdges(snap, ord, 0, neighbours), retainers: incomingEdges(snap, ord, 0, neighbours, index) };
 }

@@ -160,6 +160,9 @@ svg.treemap .tile:focus { outline: none; }
 svg.treemap text { fill: #1c2127; pointer-events: none; }
 svg.treemap text.t1 { font-size: 13px; font-weight: 650; }
 svg.treemap text.t2 { font-size: 12px; }
+svg.treemap text.t3 { font-size: 11px; }
+svg.treemap text.dim { fill: #3d4550; }
+svg.treemap rect.group { stroke-dasharray: 5 3; }
 svg.treemap rect.inner { stroke: rgba(255,255,255,.75); stroke-width: 1; fill-opacity: .5; pointer-events: none; }
 .legend-note { padding: 8px 14px; font-size: 13px; color: var(--muted); border-top: 1px solid var(--border); }
 
@@ -177,6 +180,10 @@ svg.treemap rect.inner { stroke: rgba(255,255,255,.75); stroke-width: 1; fill-op
 .delta-up { color: var(--grow); font-weight: 600; }
 .delta-down { color: var(--shrink); font-weight: 600; }
 .cluster { padding: 16px 18px; border-bottom: 1px solid var(--border); }
+.cluster-head { display: flex; gap: 12px; align-items: baseline; flex-wrap: wrap; }
+.badge { font-size: 12px; font-weight: 600; border-radius: 999px; padding: 1px 9px; background: var(--surface-2); color: var(--muted); }
+.badge.grow { background: color-mix(in srgb, var(--grow) 14%, transparent); color: var(--grow); }
+ul.details { margin: 0 0 8px; padding-left: 18px; color: var(--muted); font-size: 13.5px; }
 .cluster:last-child { border-bottom: 0; }
 
 /* Graph */

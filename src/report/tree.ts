@@ -77,9 +77,12 @@ export function kindRetained(snap: HeapSnapshot): Float64Array {
   return out;
 }
 
+/** Kind groups shown for the children too small to show one by one. */
+const GROUPS = 6;
+
 /** One tile of the retained-size tree. */
 export interface TreeNode {
-  /** V8 id of the object, or 0 for an aggregate ("other") tile. */
+  /** V8 id of the object, or 0 for an aggregate tile (many small objects, of one kind when `kind` is set). */
   readonly id: number;
   readonly kind: string;
   /** The edge name by which the object is reached (`.cache`, `[3]`), or a description for aggregates. */
@@ -139,6 +142,7 @@ export function retainedTree(snap: HeapSnapshot, options: TreeOptions = {}): Tre
   const total = snap.retainedSize[snap.rootOrdinal]! || snap.totalSize;
   const minSize = total * (options.minFraction ?? 0.0005);
   const r = snap.retainedSize;
+  const { kindOf, names } = kindTable(snap);
   interface Mutable {
     id: number;
     kind: string;
@@ -175,10 +179,31 @@ export function retainedTree(snap: HeapSnapshot, options: TreeOptions = {}): Tre
         made++;
       }
       if (i < kids.length) {
-        let size = 0;
-        for (let j = i; j < kids.length; j++) size += r[kids[j]!]!;
-        children.push({ id: 0, kind: '', label: `${kids.length - i} smaller objects`, preview: '', retained: size, self: 0, count: kids.length - i });
-        made++;
+        // The rest, grouped by kind: "70,461 Session" says more than "70,461 smaller objects".
+        const groups = new Map<number, { count: number; size: number }>();
+        for (let j = i; j < kids.length; j++) {
+          const k = kindOf[kids[j]!]!;
+          const g = groups.get(k) ?? { count: 0, size: 0 };
+          g.count++;
+          g.size += r[kids[j]!]!;
+          groups.set(k, g);
+        }
+        const sorted = [...groups].sort((a, b) => b[1].size - a[1].size);
+        let restCount = 0;
+        let restSize = 0;
+        sorted.forEach(([k, g], n) => {
+          if (n < GROUPS && g.size >= minSize) {
+            children.push({ id: 0, kind: names[k] ?? '', label: `${g.count.toLocaleString('en-US')} × ${names[k] ?? ''}`, preview: '', retained: g.size, self: 0, count: g.count });
+            made++;
+          } else {
+            restCount += g.count;
+            restSize += g.size;
+          }
+        });
+        if (restCount > 0) {
+          children.push({ id: 0, kind: '', label: `${restCount.toLocaleString('en-US')} smaller objects`, preview: '', retained: restSize, self: 0, count: restCount });
+          made++;
+        }
       }
       node.children = children;
     }

@@ -97,7 +97,7 @@ export const command: CommandModule = {
     const bar = progressBar('report');
     let html: string;
     try {
-      const data = assembleReport(
+      const data = await assembleReport(
         { snapshots, monitors },
         {
           ...(values.title !== undefined ? { title: values.title } : {}),

@@ -66,7 +66,7 @@ export const command: CommandModule = {
     const rbar = progressBar('report');
     let data;
     try {
-      data = assembleReport({ snapshots: [{ source: file, snapshot }] }, rbar.onProgress ? { onProgress: rbar.onProgress } : {});
+      data = await assembleReport({ snapshots: [{ source: file, snapshot }] }, rbar.onProgress ? { onProgress: rbar.onProgress } : {});
     } finally {
       rbar.done();
     }

@@ -1,0 +1,127 @@
+/**
+ * The report sections that come from the analyses (src/analyses/): the diff of two snapshots, the
+ * leak clusters of three, the hints, and back-reference graphs rendered to SVG. Each turns the
+ * analysis' result into the report's plain data, cut to what a page shows.
+ */
+import { basename } from 'node:path';
+import { backrefGraph, diffSets, dotToSvg, findHints, findLeaks, toDot } from '../analyses/index.js';
+import { HeapSet, kindTable } from '../query/index.js';
+import type { HeapSnapshot } from '../snapshot/index.js';
+import type { DiffSection, GraphSection, HintSection, LeakSection, ReportSnapshot } from './model.js';
+
+/** Rows of the diff kept in the page. */
+const DIFF_ROWS = 300;
+
+/** The change from `before` to `after`, by kind, with objects matched by V8 id. */
+export function diffSection(before: ReportSnapshot, after: ReportSnapshot): DiffSection {
+  // diffSets computes A - B: the later snapshot minus the earlier one.
+  const d = diffSets(HeapSet.all(after.snapshot), HeapSet.all(before.snapshot));
+  return {
+    from: basename(before.source),
+    to: basename(after.source),
+    header: d.header,
+    before: d.b,
+    after: d.a,
+    rows: d.rows.slice(0, DIFF_ROWS).map((r) => ({ label: r.label, count: r.count, size: r.size })),
+    byId:
+      d.byId === null
+        ? null
+        : d.byId.slice(0, DIFF_ROWS).map((r) => ({ kind: r.kind, added: r.added, deleted: r.deleted, addedSize: r.addedSize, deletedSize: r.deletedSize })),
+  };
+}
+
+/** Leak clusters of three snapshots, and the final-snapshot ordinals the page should describe. */
+export function leakSection(base: ReportSnapshot, target: ReportSnapshot, final: ReportSnapshot): { section: LeakSection; ordinals: number[] } {
+  const r = findLeaks(base.snapshot, target.snapshot, final.snapshot, { limit: 20 });
+  const ordinals: number[] = [];
+  const clusters = r.clusters.map((c) => {
+    ordinals.push(c.holder.ordinal, c.representative.ordinal);
+    return {
+      kind: c.kind,
+      count: c.count,
+      fresh: c.fresh,
+      growing: c.growing,
+      retained: c.retainedSize,
+      shape: c.shape,
+      path: c.representative.path,
+      holder: c.holder.id,
+      holderKind: c.holder.kind,
+      holderPath: c.holder.path,
+      via: c.via,
+      contents: c.contents.slice(0, 5).map((x) => ({ kind: x.kind, count: x.count, size: x.size })),
+      samples: c.sampleIds.slice(0, 8),
+    };
+  });
+  return {
+    section: {
+      base: basename(base.source),
+      target: basename(target.source),
+      final: basename(final.source),
+      newInTarget: r.newInTarget,
+      survivors: r.survivors,
+      clusters,
+    },
+    ordinals,
+  };
+}
+
+/** The hints of `snap` (collections that grew since `base` first), and the ordinals they point at. */
+export function hintsSection(snap: HeapSnapshot, base?: HeapSnapshot): { hints: HintSection[]; ordinals: number[] } {
+  const found = findHints(snap, null, base ? { base } : {});
+  const ordinals: number[] = [];
+  const hints = found.map((h) => {
+    for (const o of h.objects) {
+      const ord = snap.ordinalOfId(o.id);
+      if (ord >= 0) ordinals.push(ord);
+    }
+    return {
+      rule: h.rule,
+      title: h.title,
+      advice: h.advice,
+      details: h.details.slice(0, 8),
+      bytes: h.bytes,
+      count: h.count,
+      objects: h.objects.map((o) => o.id),
+    };
+  });
+  return { hints, ordinals };
+}
+
+/**
+ * The objects worth a back-reference graph: the representatives of the first leak clusters, then
+ * the largest instance of each of the kinds that retain the most (V8's internal kinds, written in
+ * parentheses or as `system / ...`, left out).
+ */
+export function graphStarts(snap: HeapSnapshot, kindRows: ReadonlyArray<{ label: string; retained?: number; samples: readonly number[] }>, leakOrdinals: readonly number[], max = 3): Array<{ ord: number; reason: string }> {
+  const out: Array<{ ord: number; reason: string }> = [];
+  const seen = new Set<number>();
+  for (const ord of leakOrdinals) {
+    if (out.length >= max || seen.has(ord)) continue;
+    seen.add(ord);
+    out.push({ ord, reason: 'a leak suspect' });
+  }
+  const rows = kindRows
+    .filter((r) => r.samples.length > 0 && !r.label.startsWith('(') && !r.label.startsWith('system / ') && r.label !== 'Object' && !/^(properties|elements|table|internals) of /.test(r.label))
+    .sort((a, b) => (b.retained ?? 0) - (a.retained ?? 0));
+  for (const r of rows) {
+    if (out.length >= max) break;
+    const ord = snap.ordinalOfId(r.samples[0]!);
+    if (ord < 0 || seen.has(ord)) continue;
+    seen.add(ord);
+    out.push({ ord, reason: `the largest ${r.label}` });
+  }
+  return out;
+}
+
+/** Back-reference graphs of `starts`, rendered to SVG by Graphviz in WebAssembly. */
+export async function graphSections(snap: HeapSnapshot, starts: ReadonlyArray<{ ord: number; reason: string }>): Promise<GraphSection[]> {
+  const kinds = kindTable(snap);
+  const out: GraphSection[] = [];
+  for (const { ord, reason } of starts) {
+    const data = backrefGraph(snap, [ord], { depth: 6, maxNodes: 40 });
+    const title = `${kinds.names[kinds.kindOf[ord]!] ?? ''} @${snap.nodeId[ord]!}`;
+    const svg = await dotToSvg(toDot(data, `Who holds ${title} (${reason})`));
+    out.push({ id: snap.nodeId[ord]!, title, reason, nodes: data.nodes.length, svg });
+  }
+  return out;
+}
