@@ -412,6 +412,22 @@ test('the target exiting during an attach REPL ends heapy with connectionLost', 
   assert.match(s.err, /^heapy: connection to pid \d+ .* lost/m);
 });
 
+test('attaching to a Node process that is still starting waits for its SIGUSR1 handler instead of killing it', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [`--inspect-port=${port}`, join(programs, 'attach-service.mjs')], { stdio: ['ignore', 'pipe', 'pipe'], cwd: work });
+  children.add(child);
+  try {
+    // No wait for the ready line: heapy runs while node is still booting.
+    const r = await heapy(['heap', String(child.pid), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(child.exitCode, null);
+    assert.equal(child.signalCode, null, 'SIGUSR1 killed the starting process');
+    assert.ok(await portClosed(child.pid!, port));
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
 test('heapy ps lists a target whose inspector is closed, without opening it', async () => {
   const t = await sharedTarget();
   const opened = (t.stderr().match(/Debugger listening/g) ?? []).length;
