@@ -4,6 +4,8 @@
  * through what heapy finds, then detaches and stops the service.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../query/index.js';
@@ -25,6 +27,45 @@ function say(text = ''): void {
 function heading(text: string): void {
   say();
   say(`== ${text} ${'='.repeat(Math.max(0, WIDTH - text.length - 4))}`);
+}
+
+/** Wraps prose to the terminal width, keeping a hanging indent. */
+function wrap(text: string, indent = ''): string {
+  const out: string[] = [];
+  for (const para of text.split('\n')) {
+    let line = '';
+    const lead = /^\s*/.exec(para)![0];
+    for (const word of para.trim().split(/\s+/)) {
+      if (line && line.length + 1 + word.length > WIDTH) {
+        out.push(line);
+        line = lead + indent + word;
+      } else {
+        line = line ? `${line} ${word}` : lead + word;
+      }
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
+/** Breaks a long path line before a `.` or `[` so that it fits, continuing with an indent. */
+function wrapPath(line: string): string {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > WIDTH) {
+    let cut = -1;
+    for (let i = WIDTH - 1; i > 8; i--) {
+      if (rest[i] === '.' || rest[i] === '[') {
+        cut = i;
+        break;
+      }
+    }
+    if (cut < 0) break;
+    out.push(rest.slice(0, cut));
+    rest = '      ' + rest.slice(cut);
+  }
+  out.push(rest);
+  return out.join('\n');
 }
 
 /** Shortens table rows to the terminal width (the kind column is last). */
@@ -70,17 +111,17 @@ export const command: CommandModule = {
     const { attachTarget } = await import('../../attach/connect.js');
     const { takeSnapshot } = await import('../../attach/remote.js');
 
-    say('heapy demo: a market-data service with a memory problem, examined live.');
+    say(wrap('heapy demo: a market-data service with a memory problem, examined live.'));
     const { child, pid } = await startService();
-    say(`Started examples/market-data/service.mjs as pid ${pid}; it knows nothing about heapy.`);
+    say(wrap(`Started examples/market-data/service.mjs as pid ${pid}; it knows nothing about heapy.`));
     say(`Letting it run for ${waitS} s...`);
     await new Promise((r) => setTimeout(r, waitS * 1000));
     let attachment: Awaited<ReturnType<typeof attachTarget>> | undefined;
     try {
       say(`$ heapy attach ${pid}      (SIGUSR1 opens its inspector on 127.0.0.1)`);
       attachment = await attachTarget(String(pid));
-      const snap = await takeSnapshot(attachment.session, { gc: true });
-      const heap = HeapSet.all(snap);
+      const first = await takeSnapshot(attachment.session, { gc: true });
+      const heap = HeapSet.all(first);
 
       heading('the heap by kind: heap = .heap');
       say(fit(String(heap)));
@@ -92,30 +133,61 @@ export const command: CommandModule = {
         const objects = rowOf(heap, 'NanoTime');
         if (objects >= 0) {
           say();
+          say(`heap[${objects}].bySize: the NanoTime objects themselves`);
           say(fit(String(heap.at(objects).bySize)));
         }
+        const hint = heap.hints().hints.find((h) => /properties/.test(h.rule) && h.title.includes('NanoTime'));
         say();
-        say('Fields added after construction do not fit in the object: V8 keeps them in a');
-        say('separate property store, one per instance (the V8 form of a per-instance __dict__).');
-        say('Fix: assign every field in the constructor (and never `delete` one).');
+        say('heap.hints() says:');
+        if (hint) {
+          say(wrap(`  ${hint.title}`, '  '));
+          say(wrap(`  fix: ${hint.advice}`, '       '));
+        } else {
+          say(wrap('  Fields added after construction live in a separate property store; assign every field in the constructor.'));
+        }
       }
 
       const trades = rowOf(heap, 'TradeMessage');
       if (trades >= 0) {
         const t = heap.at(trades);
-        heading(`TradeMessage keeps growing: trades = heap[${trades}]; trades.byReferrers`);
+        heading(`TradeMessage keeps growing: trades = heap[${trades}]`);
+        say('trades.byReferrers');
         say(fit(String(t.byReferrers)));
         say();
         say('trades.byId.at(0).sp');
-        say(String(t.byId.at(0).sp));
-        say();
-        say('The messages sit in the publisher queue, waiting for a flush that never comes.');
+        say(wrapPath(String(t.byId.at(0).sp)));
+        say(wrap('The messages sit in the publisher queue, waiting for a flush that never comes.'));
       }
+
+      const gap = 2;
+      heading(`what changed in ${gap} s: later.diff(heap)`);
+      await new Promise((r) => setTimeout(r, gap * 1000));
+      const second = await takeSnapshot(attachment.session, { gc: true });
+      const later = HeapSet.all(second);
+      const diff = String(later.diff(heap)).split('\n');
+      // The summary and the first rows of the table fit a screen; the rest is in the report.
+      const cut = diff.findIndex((l, i) => i > 0 && l.startsWith(' Index')) + 9;
+      say(fit(diff.slice(0, cut > 8 ? cut : 16).join('\n')));
+
+      heading('a report to look at');
+      const { assembleReport } = await import('../../report/build.js');
+      const { renderReportHtml } = await import('../../report/html.js');
+      const { writeFileAtomic } = await import('../../report/files.js');
+      const data = await assembleReport({
+        snapshots: [
+          { source: `pid ${pid} at ${waitS} s`, snapshot: first },
+          { source: `pid ${pid} at ${waitS + gap} s`, snapshot: second },
+        ],
+      });
+      const out = join(tmpdir(), `heapy-demo-${pid}.html`);
+      writeFileAtomic(out, renderReportHtml(data));
+      say(wrapPath(`Wrote ${out}`));
+      say('Open it in a browser: tables by every relation, a treemap, paths, the diff.');
     } finally {
       if (attachment) {
         await attachment.detach();
         say();
-        say(`Detached from pid ${pid} (heapy closed the inspector it opened).`);
+        say(wrap(`Detached from pid ${pid} (heapy closed the inspector it opened).`));
       }
       child.kill('SIGTERM');
     }
