@@ -11,6 +11,7 @@
 //   node bench/run.mjs --sizes medium,large --runs 5 --tools heapy,devtools
 //   node bench/run.mjs --no-big-strings     skip the >512 MiB strings snapshot
 //   node bench/run.mjs --heapy driver       time bench/heapy-driver.mjs instead of the CLI
+//   node bench/run.mjs --timeout 60         per-run limit in seconds (default by input size)
 //
 // Snapshots are generated once into bench/out/ (git-ignored) and reused while their generator
 // and parameters are unchanged. Peers are installed into bench/peers/ on first run. Results go to
@@ -18,7 +19,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync, rmSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RESULT_TAG } from './driver-common.mjs';
@@ -50,6 +51,7 @@ const { values: opts } = parseArgs({
     runs: { type: 'string' },
     tools: { type: 'string', default: 'heapy,devtools,memlab' },
     heapy: { type: 'string', default: 'auto' },
+    timeout: { type: 'string' },
     'big-strings': { type: 'boolean', default: true },
     'no-big-strings': { type: 'boolean', default: false },
     'big-strings-only': { type: 'boolean', default: false },
@@ -205,15 +207,35 @@ function failureReason(stderr, result, code, signal, timedOut, timeoutS) {
   return (errLine ?? lines.pop() ?? `exit code ${code}`).slice(0, 200);
 }
 
+let currentChild = null;
+function killGroup(child) {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}
+// Children run in their own process groups, so Ctrl-C on the bench must end them explicitly.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (currentChild) killGroup(currentChild);
+    process.exit(130);
+  });
+}
+
 /** Runs one tool on one file in a fresh child process; resolves to its wall time, peak RSS and result. */
 function runOnce(toolName, file, timeoutS) {
   const { flags, script } = TOOLS[toolName].argv(file);
   const rssFile = join(tmpdir(), `heapy-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const nodeArgv = [process.execPath, ...flags, ...script];
-  const [cmd, ...args] = gnuTime ? [gnuTime, '-f', '%M', '-o', rssFile, ...nodeArgv] : nodeArgv;
+  // %M peak RSS in kB, %U and %S user and system CPU seconds of the child.
+  const [cmd, ...args] = gnuTime ? [gnuTime, '-f', '%M %U %S', '-o', rssFile, ...nodeArgv] : nodeArgv;
   return new Promise((resolvePromise) => {
     const t0 = performance.now();
-    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group, so a timeout kills node too and not only GNU time above it (an
+    // orphaned node would hold the pipes open and the run would never end).
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    currentChild = child;
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => {
@@ -227,10 +249,11 @@ function runOnce(toolName, file, timeoutS) {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGKILL');
+      killGroup(child);
     }, timeoutS * 1000);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      currentChild = null;
       const wallS = (performance.now() - t0) / 1000;
       const resultLines = stdout.split('\n').filter((l) => l.startsWith(RESULT_TAG));
       let result = null;
@@ -240,10 +263,12 @@ function runOnce(toolName, file, timeoutS) {
         result = null;
       }
       let maxRssMB = result?.maxRssMB ?? null;
+      let cpuS = null;
       if (gnuTime && existsSync(rssFile)) {
         // GNU time writes "Command terminated by signal N" first when the child was killed.
-        const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        const [kb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
         if (Number.isFinite(kb) && kb > 0) maxRssMB = Math.round(kb / 1024);
+        if (Number.isFinite(user) && Number.isFinite(sys)) cpuS = user + sys;
         rmSync(rssFile, { force: true });
       }
       // GNU time exits with the child's status; a child killed by a signal shows as 128+N there.
@@ -253,6 +278,10 @@ function runOnce(toolName, file, timeoutS) {
       resolvePromise({
         ok,
         wallS,
+        cpuS,
+        // The 1-minute load average at the end of the run: above 2 on this machine, other work
+        // was competing for the cores and wall times are inflated.
+        load1: Math.round(loadavg()[0] * 10) / 10,
         maxRssMB,
         result,
         objects: partition ? Number(partition[1].replace(/,/g, '')) : undefined,
@@ -282,6 +311,8 @@ function summarize(runs) {
     failedRuns: runs.length - ok.length,
     wallS: median(ok.map((r) => r.wallS)),
     minWallS: Math.min(...ok.map((r) => r.wallS)),
+    // CPU seconds suffer less than wall time when other work shares the 2 cores.
+    cpuS: ok.every((r) => r.cpuS != null) ? median(ok.map((r) => r.cpuS)) : null,
     maxRssMB: ok.every((r) => r.maxRssMB !== null) ? Math.max(...ok.map((r) => r.maxRssMB)) : null,
     nodeCount: ok[0].result?.nodeCount,
     objects: ok[0].objects,
@@ -290,11 +321,12 @@ function summarize(runs) {
 }
 
 function printTable(rows) {
-  const header = ['input', 'file MB', 'tool', 'wall s (median)', 'min s', 'peak RSS MB', 'heapy/tool time', 'heapy/tool RSS'];
+  const header = ['input', 'file MB', 'tool', 'wall s (median)', 'min s', 'cpu s', 'peak RSS MB', 'heapy/tool time', 'heapy/tool RSS'];
   const body = rows.map((r) => [
     r.input, r.fileMB, r.tool,
     r.fails ? `fails: ${r.fails}` : fmtS(r.wallS),
     r.fails ? '' : fmtS(r.minWallS),
+    r.fails || r.cpuS == null ? '' : fmtS(r.cpuS),
     r.fails || r.maxRssMB == null ? '' : String(r.maxRssMB),
     fmtRatio(r.timeRatio), fmtRatio(r.rssRatio),
   ]);
@@ -334,7 +366,7 @@ async function measure(inputName, input, runs, timeoutS, toolsHere) {
       const r = await runOnce(t, input.path, timeoutS);
       perTool[t].push(r);
       allRuns.push({ input: inputName, tool: t, run: i + 1, ...r });
-      log(`${inputName} ${t} run ${i + 1}/${runs}: ${r.ok ? `${fmtS(r.wallS)} s, ${r.maxRssMB} MB` : `fails: ${r.reason}`}`);
+      log(`${inputName} ${t} run ${i + 1}/${runs}: ${r.ok ? `${fmtS(r.wallS)} s${r.cpuS != null ? ` (cpu ${fmtS(r.cpuS)} s)` : ''}, ${r.maxRssMB} MB` : `fails: ${r.reason}`}`);
     }
   }
   const sums = Object.fromEntries(toolsHere.map((t) => [t, summarize(perTool[t])]));
@@ -356,7 +388,7 @@ for (const size of sizeNames) {
   const input = serviceSnapshot(size);
   inputs[size] = input;
   const runs = opts.runs ? Number(opts.runs) : SIZES[size].runs;
-  await measure(size, input, runs, SIZES[size].timeoutS, toolNames);
+  await measure(size, input, runs, opts.timeout ? Number(opts.timeout) : SIZES[size].timeoutS, toolNames);
 }
 
 let bigStrings = null;
@@ -367,7 +399,7 @@ if (doBigStrings) {
   // 300 s: memlab's reader re-flattens its growing string on every 4 MB chunk, so its time grows
   // with the square of the strings section (measured 38 s at 75 MB, 168 s at 150 MB of strings);
   // at 572 MiB it would run for most of an hour before V8's string limit stops it.
-  bigStrings = await measure('big-strings', input, 1, BIG_STRINGS_TIMEOUT_S, toolNames);
+  bigStrings = await measure('big-strings', input, 1, opts.timeout ? Number(opts.timeout) : BIG_STRINGS_TIMEOUT_S, toolNames);
 }
 
 // Issue 5 will add a figure here: streaming a ~200 MB heap from a live process (inspector
@@ -377,7 +409,8 @@ if (doBigStrings) {
 process.stdout.write('\n');
 printTable(rows);
 process.stdout.write(`\n${machine.cpus} cores (${machine.cpuModel}), ${machine.memGiB} GiB, Node ${machine.node}; peak RSS by ${machine.rssBy}. ` +
-  `Peers run with ${PEER_NODE_FLAGS.join(' ')}; heapy with Node's defaults. Ratios below 1 favour heapy.\n`);
+  `Peers run with ${PEER_NODE_FLAGS.join(' ')}; heapy with Node's defaults. Ratios below 1 favour heapy.\n` +
+  (allRuns.length ? `1-minute load average at the end of the runs: ${Math.min(...allRuns.map((r) => r.load1))} to ${Math.max(...allRuns.map((r) => r.load1))} (2 = both cores busy).\n` : ''));
 
 // The issue's targets, checked where the input was measured.
 const targets = [];
