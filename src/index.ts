@@ -18,3 +18,4 @@ export {
 } from './snapshot/index.js';
 export { startManhole, type ManholeOptions, type ManholeHandle, type ManholeAddress } from './manhole/index.js';
 export { mark } from './monitor/mark.js';
+export * from './analyses/index.js';

@@ -18,7 +18,23 @@ export interface HpyOptions {
 }
 
 // Classes whose instances hold heapy's data: what they dominate is left out of h.heap().
-const OWN_CLASSES = new Set(['Hpy', 'HeapSnapshot', 'HeapSet', 'SnapshotParser', 'InProcessInspector', 'StatSet', 'PathList']);
+const OWN_CLASSES = new Set([
+  'Hpy',
+  'HeapSnapshot',
+  'HeapSet',
+  'SnapshotParser',
+  'InProcessInspector',
+  'StatSet',
+  'PathList',
+  'RefPattern',
+  'GrowthTracker',
+  'GrowthReport',
+  'HeapDiff',
+  'HeapGraph',
+  'HintList',
+  'KindCountList',
+  'BackrefChain',
+]);
 
 /** A heapy session over this process (or over snapshot files with load()). */
 export class Hpy {

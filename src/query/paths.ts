@@ -74,6 +74,8 @@ export function edgeStep(snap: HeapSnapshot, from: number, e: number): string {
         if (ownerClass === 'Map' || ownerClass === 'WeakMap') {
           const key = tableSlot(snap, from, String(Number(name) - 1));
           if (key >= 0 && key !== to) return `.get(${nodeBrief(snap, key)})`;
+          // Small-integer keys are not heap objects, so no edge names them.
+          if (key < 0 && tableSlot(snap, from, String(Number(name) + 1)) < 0) return '.get(<small integer>)';
           return `.keys()[${nodeBrief(snap, to)}]`;
         }
         if (ownerClass === 'Set' || ownerClass === 'WeakSet') return `.values()[${nodeBrief(snap, to)}]`;
