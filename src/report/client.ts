@@ -291,6 +291,7 @@ export function reportPage(DATA) {
         if (!o) {
           return h('div', null, h('p', null, 'Object @' + id + ' is not in this report.'), h('p', { class: 'muted' }, 'The report holds the largest objects only. Run heapy serve on the snapshot to open any object.'));
         }
+        panelTitle.textContent = o.kind + ' @' + o.id;
         return objectView(o);
       },
     });

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { readMonitorFile, type MonitorData } from '../../monitor/format.js';
@@ -84,6 +84,14 @@ export const command: CommandModule = {
     for (const f of positionals) (inputKind(f) === 'monitor' ? monitorFiles : snapFiles).push(f);
     if (snapFiles.length === 0) throw new HeapyError('report needs at least one .heapsnapshot file (monitor files alone: use heapy plot)', ExitCode.usage);
     if (snapFiles.length > 3) throw new HeapyError(`report takes at most three snapshots (base, target, final), not ${snapFiles.length}`, ExitCode.usage);
+    const last = snapFiles[snapFiles.length - 1]!;
+    const output = resolve(values.output ?? basename(last).replace(/\.heapsnapshot$/i, '') + '.html');
+    // Fail before minutes of loading, not after: the directory must exist and be writable.
+    try {
+      accessSync(dirname(output), constants.W_OK);
+    } catch (err) {
+      throw new HeapyError(`${output}: cannot write the report (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+    }
     const monitors: MonitorData[] = monitorFiles.map((f) => readMonitorFile(f));
     const snapshots: ReportSnapshot[] = [];
     for (const f of snapFiles) {
@@ -109,8 +117,6 @@ export const command: CommandModule = {
     } finally {
       bar.done();
     }
-    const last = snapFiles[snapFiles.length - 1]!;
-    const output = resolve(values.output ?? basename(last).replace(/\.heapsnapshot$/i, '') + '.html');
     writeFileAtomic(output, html);
     const size = statSync(output).size;
     process.stdout.write(`${output} (${(size / 1048576).toFixed(1)} MiB)\n`);
