@@ -13,25 +13,33 @@ import { formatG } from './format.js';
 
 /** Count and size of one side. */
 export interface DiffSide {
+  /** Number of objects on this side. */
   readonly count: number;
+  /** Sum of their self sizes in bytes. */
   readonly size: number;
 }
 
 /** One class of the relation: A's count and size minus B's. */
 export interface DiffRow {
+  /** The class's label as the relation prints it (trimmed); rows of A and B are matched by it. */
   readonly label: string;
+  /** A's object count in this class minus B's. */
   readonly count: number;
+  /** A's total self size in bytes in this class minus B's. */
   readonly size: number;
 }
 
 /** Per kind, objects matched by V8 id (DevTools' comparison view). */
 export interface IdDiffRow {
+  /** The kind (class / dict of class) the objects are grouped by. */
   readonly kind: string;
   /** Objects in A whose id is not in B. */
   readonly added: number;
   /** Objects in B whose id is not in A. */
   readonly deleted: number;
+  /** Self size in bytes of the added objects. */
   readonly addedSize: number;
+  /** Self size in bytes of the deleted objects. */
   readonly deletedSize: number;
   /** added - deleted. */
   readonly deltaCount: number;
@@ -43,7 +51,9 @@ export interface IdDiffRow {
 export interface DiffData {
   /** The relation's column header ("Kind (class / dict of class)", "Type", ...). */
   readonly header: string;
+  /** Totals of set A (the minuend). */
   readonly a: DiffSide;
+  /** Totals of set B (the subtrahend). */
   readonly b: DiffSide;
   /** Classes whose count or size differ, largest absolute size difference first. */
   readonly rows: readonly DiffRow[];
@@ -241,7 +251,9 @@ export function renderDiff(d: DiffData, options: DiffRenderOptions = {}): string
 /** The result of `set.diff(other)`: the data, printed as guppy's table plus the id comparison. */
 export class HeapDiff implements DiffData {
   readonly header: string;
+  /** Totals of set A (the minuend). */
   readonly a: DiffSide;
+  /** Totals of set B (the subtrahend). */
   readonly b: DiffSide;
   readonly rows: readonly DiffRow[];
   readonly byId: readonly IdDiffRow[] | null;
@@ -263,6 +275,7 @@ export class HeapDiff implements DiffData {
   toString(): string {
     return renderDiff(this, { moreHint: '_.all' });
   }
+  /** Makes console.log and the REPL print the tables rather than the fields. */
   [inspect.custom](): string {
     return this.toString();
   }

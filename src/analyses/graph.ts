@@ -31,13 +31,17 @@ export interface GraphOptions {
 export interface GraphNode {
   /** Node ordinal, or -1 for a "+N more" box. */
   readonly ordinal: number;
+  /** The object's V8 heap id (0 for a "+N more" box). */
   readonly id: number;
+  /** The object's kind; `Root` for the snapshot root, a synthetic root's own name, empty for a "+N more" box. */
   readonly kind: string;
   /** Short preview (a string's value, a function's name, an array's length, property names). */
   readonly preview: string;
+  /** Bytes the object retains (what freeing it would free; 0 for a "+N more" box). */
   readonly retainedSize: number;
   /** Levels above the nearest starting object (0 for starting objects). */
   readonly depth: number;
+  /** True for the starting objects (the set's objects the walk began from). */
   readonly start: boolean;
   /** The snapshot root, a synthetic root category, or a global object. */
   readonly root: boolean;
@@ -51,12 +55,15 @@ export interface GraphEdge {
   readonly from: number;
   /** Index into nodes of the object referred to. */
   readonly to: number;
+  /** The referrer's step to the object (`.name`, `[3]`, `.get("k")`); empty from a "+N more" box. */
   readonly label: string;
 }
 
 /** The back-reference graph as data. */
 export interface BackrefGraphData {
+  /** The boxes: starting objects first, then referrers in breadth-first order. */
   readonly nodes: readonly GraphNode[];
+  /** The references between boxes, by index into `nodes`. */
   readonly edges: readonly GraphEdge[];
   /** True when the node budget stopped the walk before the depth did. */
   readonly truncated: boolean;
@@ -282,6 +289,7 @@ export async function dotToSvg(dot: string): Promise<string> {
 
 /** The result of `set.graph()`: the data, its DOT text, and SVG on request. */
 export class HeapGraph {
+  /** The graph as plain data (boxes and edges). */
   readonly data: BackrefGraphData;
   /** The graph in DOT. */
   readonly dot: string;
@@ -293,9 +301,11 @@ export class HeapGraph {
   svg(): Promise<string> {
     return dotToSvg(this.dot);
   }
+  /** The DOT text. */
   toString(): string {
     return this.dot;
   }
+  /** Makes console.log and the REPL print a one-line summary (objects, edges) instead of the DOT text. */
   [inspect.custom](): string {
     const n = this.data.nodes.filter((x) => x.more === undefined).length;
     return `<back-reference graph: ${n} objects, ${this.data.edges.length} edges${this.data.truncated ? ', cut at the node budget' : ''}; .dot for DOT, await .svg() for SVG>`;

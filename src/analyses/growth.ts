@@ -22,8 +22,11 @@ export function kindCounts(snap: HeapSnapshot, ordinals: Uint32Array): Map<strin
 
 /** One row of show_growth: the kind, its count now and its rise over the previous peak. */
 export interface GrowthRow {
+  /** The kind (class / dict of class) whose count grew. */
   readonly kind: string;
+  /** Objects of this kind now. */
   readonly count: number;
+  /** How far the count now exceeds the kind's previous peak (the count itself on the first call). */
   readonly delta: number;
 }
 
@@ -36,16 +39,20 @@ export function renderGrowth(rows: readonly GrowthRow[]): string {
 
 /** The result of `h.growth()`: rows, printed as objgraph prints them. */
 export class GrowthReport {
+  /** Kinds that rose above their peak, largest rise first. */
   readonly rows: readonly GrowthRow[];
   constructor(rows: readonly GrowthRow[]) {
     this.rows = rows;
   }
+  /** objgraph's lines (kind, count, +rise); empty when no kind grew. */
   toString(): string {
     return renderGrowth(this.rows);
   }
+  /** The rows alone, as plain data. */
   toJSON(): readonly GrowthRow[] {
     return this.rows;
   }
+  /** Makes console.log and the REPL print objgraph's lines, or "(no kind grew)". */
   [inspect.custom](): string {
     return this.toString() || '(no kind grew)';
   }
@@ -89,24 +96,30 @@ export function trackGrowth(session: object, snap: HeapSnapshot, ordinals: Uint3
 
 /** One row of most_common_types. */
 export interface KindCount {
+  /** The kind (class / dict of class). */
   readonly kind: string;
+  /** Objects of this kind in the set. */
   readonly count: number;
 }
 
 /** The result of `set.mostCommonKinds(n)`: rows in objgraph's layout `'%-*s %i'`. */
 export class KindCountList {
+  /** The most numerous kinds, most objects first. */
   readonly rows: readonly KindCount[];
   constructor(rows: readonly KindCount[]) {
     this.rows = rows;
   }
+  /** objgraph's lines: the kind padded to the longest name, then its count. */
   toString(): string {
     if (this.rows.length === 0) return '';
     const width = Math.max(...this.rows.map((r) => r.kind.length));
     return this.rows.map((r) => `${r.kind.padEnd(width)} ${r.count}`).join('\n');
   }
+  /** The rows alone, as plain data. */
   toJSON(): readonly KindCount[] {
     return this.rows;
   }
+  /** Makes console.log and the REPL print objgraph's lines rather than the fields. */
   [inspect.custom](): string {
     return this.toString();
   }
@@ -121,9 +134,13 @@ export function mostCommonKinds(snap: HeapSnapshot, ordinals: Uint32Array, n = 1
 
 /** One object on a back-reference chain, with the step that leads to it from the previous one. */
 export interface ChainLink {
+  /** The object's node ordinal in the snapshot. */
   readonly ordinal: number;
+  /** The object's V8 heap id (the `@id` DevTools shows). */
   readonly id: number;
+  /** The object's kind (class / dict of class); `(root)` for the root. */
   readonly kind: string;
+  /** A one-line description: a string's value, a number, or `<Kind @id>`; `Root` for the root. */
   readonly brief: string;
   /** The step(s) from the previous link (`.service`, `[3]`, `.get("k")`); empty for the root. */
   readonly via: string;
@@ -131,6 +148,7 @@ export interface ChainLink {
 
 /** The result of `set.backrefChain()`: a chain of references from the root to one object. */
 export class BackrefChain {
+  /** The objects from the root (first) to the target (last); backing stores folded into their owners. */
   readonly links: readonly ChainLink[];
   /** The chain as one `.sp` path. */
   readonly path: string;
@@ -142,9 +160,16 @@ export class BackrefChain {
   toString(): string {
     return this.links.map((l, i) => (i === 0 ? 'Root' : `${'  '.repeat(Math.min(i, 20))}${l.via} -> ${l.kind} ${l.brief}`)).join('\n');
   }
-  toJSON(): { links: readonly ChainLink[]; path: string } {
+  /** The links and the path, as plain data. */
+  toJSON(): {
+    /** The objects from the root to the target. */
+    links: readonly ChainLink[];
+    /** The chain as one `.sp` path. */
+    path: string;
+  } {
     return { links: this.links, path: this.path };
   }
+  /** Makes console.log and the REPL print the chain one object per line. */
   [inspect.custom](): string {
     return this.toString();
   }

@@ -39,16 +39,21 @@ export type HintRule =
 
 /** An object a hint points at. */
 export interface HintObject {
+  /** The object's V8 heap id (the `@id` DevTools shows). */
   readonly id: number;
+  /** The object's kind (class / dict of class). */
   readonly kind: string;
+  /** A one-line description: a string's value, a number, or `<Kind @id>`. */
   readonly brief: string;
   /** Shortest path from the roots in `.sp` syntax. */
   readonly path: string;
+  /** Bytes the object retains (what freeing it would free). */
   readonly retainedSize: number;
 }
 
 /** One piece of advice. */
 export interface Hint {
+  /** The rule that produced the hint. */
   readonly rule: HintRule;
   /** What was found, in one line. */
   readonly title: string;
@@ -690,16 +695,20 @@ export function renderHints(hints: readonly Hint[]): string {
 
 /** The result of `set.hints()`: the hints, printed as `heapy hints` prints them. */
 export class HintList {
+  /** The hints, most bytes at stake first. */
   readonly hints: readonly Hint[];
   constructor(hints: readonly Hint[]) {
     this.hints = hints;
   }
+  /** The hints numbered, each with its fix and the objects to look at (as `heapy hints` prints). */
   toString(): string {
     return renderHints(this.hints);
   }
+  /** The hints alone, as plain data. */
   toJSON(): readonly Hint[] {
     return this.hints;
   }
+  /** Makes console.log and the REPL print the hints as text rather than the fields. */
   [inspect.custom](): string {
     return this.toString();
   }

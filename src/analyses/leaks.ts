@@ -34,14 +34,17 @@ export interface LeakOptions {
   readonly all?: boolean;
   /** At most this many clusters (default 20). */
   readonly limit?: number;
+  /** Called at each phase of the analysis (matching ids, tops, paths, clusters, growth, done). */
   readonly onProgress?: ProgressCallback | undefined;
 }
 
 /** An object named in a report. */
 export interface LeakObject {
+  /** The object's V8 heap id (stable across the three snapshots). */
   readonly id: number;
   /** Ordinal in the final snapshot. */
   readonly ordinal: number;
+  /** The object's kind (closures as `Function name`); `(root)` for the root. */
   readonly kind: string;
   /** `<Kind @id>` or a string's value. */
   readonly brief: string;
@@ -68,9 +71,21 @@ export interface LeakCluster {
   /** New objects inside the survivors (each survivor and everything new it dominates). */
   readonly objects: number;
   /** What those objects are: the largest kinds by self size, with counts. */
-  readonly contents: readonly { readonly kind: string; readonly count: number; readonly size: number }[];
+  readonly contents: readonly {
+    /** The kind of these new objects. */
+    readonly kind: string;
+    /** How many of them are inside the survivors. */
+    readonly count: number;
+    /** Their total self size in bytes in final. */
+    readonly size: number;
+  }[];
   /** Objects of this kind at the cluster's place under its holders (same first step and depth), in target and in final. */
-  readonly held: { readonly target: number; readonly final: number };
+  readonly held: {
+    /** Objects held there in target. */
+    readonly target: number;
+    /** Objects held there in final. */
+    readonly final: number;
+  };
   /** True when the cluster kept growing between target and final (see the module comment). */
   readonly growing: boolean;
   /** One survivor (the nearest to the roots) with its exact path. */
