@@ -45,6 +45,35 @@ export interface IdMark {
   readonly native: number;
 }
 
+/** byId keeps at most this many rows, the largest objects first: a row is an object per object. */
+const BY_ID_ROWS = 100_000;
+
+/**
+ * guppy's byid partition: one row per object, largest first, ties by ordinal. On sets larger than
+ * BY_ID_ROWS only the largest are listed (found by a numeric sort of the sizes, not a comparator
+ * sort of millions of rows); counts and totals still cover the whole set.
+ */
+function byIdPartition(snap: HeapSnapshot, ords: Uint32Array): { partition: Partition; keys: Uint32Array } {
+  const self = snap.nodeSelfSize;
+  let total = 0;
+  for (let j = 0; j < ords.length; j++) total += self[ords[j]!]!;
+  let chosen: number[];
+  if (ords.length <= BY_ID_ROWS) {
+    chosen = Array.from(ords);
+  } else {
+    const sizes = new Float64Array(ords.length);
+    for (let j = 0; j < ords.length; j++) sizes[j] = self[ords[j]!]!;
+    sizes.sort();
+    const threshold = sizes[ords.length - BY_ID_ROWS]!;
+    chosen = [];
+    for (let j = 0; j < ords.length; j++) if (self[ords[j]!]! > threshold) chosen.push(ords[j]!);
+    for (let j = 0; j < ords.length && chosen.length < BY_ID_ROWS; j++) if (self[ords[j]!]! === threshold) chosen.push(ords[j]!);
+  }
+  chosen.sort((a, b) => self[b]! - self[a]! || a - b);
+  const rows = chosen.map((o) => ({ key: o, label: '', count: 1, size: self[o]! }));
+  return { partition: { header: byIdRelation.header, count: ords.length, size: total, rows }, keys: new Uint32Array(0) };
+}
+
 /** The largest odd (JS object) and even (native object) ids of a snapshot. */
 export function idMark(snap: HeapSnapshot): IdMark {
   const ids = snap.nodeId;
@@ -200,9 +229,10 @@ export class HeapSet {
   static all(snapshot: HeapSnapshot): HeapSet {
     const { distance, nodeType, nodeCount } = snapshot;
     const synthetic = snapshot.types.synthetic;
-    const marks = new Uint8Array(nodeCount);
-    for (let i = 0; i < nodeCount; i++) marks[i] = distance[i] !== NO_DISTANCE && nodeType[i] !== synthetic ? 1 : 0;
-    return new HeapSet(snapshot, fromMarks(marks));
+    const out = new Uint32Array(nodeCount);
+    let n = 0;
+    for (let i = 0; i < nodeCount; i++) if (distance[i] !== NO_DISTANCE && nodeType[i] !== synthetic) out[n++] = i;
+    return new HeapSet(snapshot, out.subarray(0, n));
   }
 
   /** The objects whose V8 ids are in `ids` (ids not in the snapshot are ignored). */
@@ -262,7 +292,7 @@ export class HeapSet {
 
   /** The partition by the current relation (computed once). */
   get partition(): Partition {
-    this.cached ??= partition(this.snapshot, this.ordinals, this.relation);
+    this.cached ??= this.relation === byIdRelation ? byIdPartition(this.snapshot, this.ordinals) : partition(this.snapshot, this.ordinals, this.relation);
     return this.cached.partition;
   }
 
@@ -271,6 +301,7 @@ export class HeapSet {
     const p = this.partition;
     const row = p.rows[i < 0 ? p.rows.length + i : i];
     if (!row) throw new HeapyError(`row ${i} is out of range: the partition has ${p.rows.length} rows`, ExitCode.badInput);
+    if (this.relation === byIdRelation) return this.derive(Uint32Array.of(row.key), byKind);
     const keys = this.cached!.keys;
     const out: number[] = [];
     for (let j = 0; j < this.ordinals.length; j++) if (keys[j] === row.key) out.push(this.ordinals[j]!);
@@ -303,7 +334,7 @@ export class HeapSet {
           `${kinds.names[kinds.kindOf[ord]!]}: ${nodeBrief(this.snapshot, ord)}`,
       );
     }
-    if (end < p.rows.length) lines.push(`<${p.rows.length - end} more rows. Type e.g. '_.more' to view.>`);
+    if (end < p.count) lines.push(`<${p.count - end} more rows. Type e.g. '_.more' to view.>`);
     return lines.join('\n');
   }
 

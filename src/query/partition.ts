@@ -54,51 +54,38 @@ export function partition(snap: HeapSnapshot, ords: Uint32Array, relation: Relat
   const sizes: number[] = [];
   const rowKeys: number[] = [];
   let total = 0;
-  // Small integer keys (kinds, types) are counted in typed arrays: a Map lookup per object is
-  // most of the cost of partitioning a whole heap by kind.
-  let maxKey = -1;
-  let small = true;
-  for (let j = 0; j < keys.length; j++) {
+  // Small integer keys (kinds, types, most sizes) are counted in typed arrays, the rest in a Map:
+  // a Map lookup per object is most of the cost of partitioning a whole heap.
+  let SMALL = 1024;
+  while (SMALL < 2 * ords.length && SMALL < 1 << 20) SMALL *= 2;
+  const c = new Float64Array(SMALL);
+  const z = new Float64Array(SMALL);
+  const slot = new Map<number, number>();
+  for (let j = 0; j < ords.length; j++) {
     const k = keys[j]!;
-    if (k > maxKey) maxKey = k;
-    if (!(k >= 0 && k < 1 << 22 && k === Math.floor(k))) {
-      small = false;
-      break;
-    }
-  }
-  if (small && maxKey < 4 * ords.length + 1024) {
-    const c = new Float64Array(maxKey + 1);
-    const z = new Float64Array(maxKey + 1);
-    for (let j = 0; j < ords.length; j++) {
-      const k = keys[j]!;
-      const size = self[ords[j]!]!;
+    const size = self[ords[j]!]!;
+    total += size;
+    if (k >= 0 && k < SMALL && k === Math.floor(k)) {
       c[k]!++;
       z[k]! += size;
-      total += size;
+      continue;
     }
-    for (let k = 0; k <= maxKey; k++) {
-      if (c[k] === 0) continue;
-      counts.push(c[k]!);
-      sizes.push(z[k]!);
+    let s = slot.get(k);
+    if (s === undefined) {
+      s = counts.length;
+      slot.set(k, s);
+      counts.push(0);
+      sizes.push(0);
       rowKeys.push(k);
     }
-  } else {
-    const slot = new Map<number, number>();
-    for (let j = 0; j < ords.length; j++) {
-      const k = keys[j]!;
-      let s = slot.get(k);
-      if (s === undefined) {
-        s = counts.length;
-        slot.set(k, s);
-        counts.push(0);
-        sizes.push(0);
-        rowKeys.push(k);
-      }
-      const size = self[ords[j]!]!;
-      counts[s]!++;
-      sizes[s]! += size;
-      total += size;
-    }
+    counts[s]!++;
+    sizes[s]! += size;
+  }
+  for (let k = 0; k < SMALL; k++) {
+    if (c[k] === 0) continue;
+    counts.push(c[k]!);
+    sizes.push(z[k]!);
+    rowKeys.push(k);
   }
   const rows: PartitionRow[] = rowKeys.map((key, s) => ({ key, label: label(key), count: counts[s]!, size: sizes[s]! }));
   rows.sort((a, b) => b.size - a.size || b.count - a.count || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
