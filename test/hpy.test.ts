@@ -162,3 +162,16 @@ test('byProducer names the allocating line when allocation tracking was on', asy
   assert.equal(prod.length, 1);
   assert.match(prod[0]!.label, /tracked-heap\.mjs:\d+ makeWidget$/);
 });
+
+test('.nodes iterates views of the objects', async () => {
+  const all = await known();
+  const msgs = row(all, 'Message');
+  const views = [...msgs.nodes];
+  assert.equal(views.length, 30);
+  for (const v of views) {
+    assert.equal(v.kind, 'Message');
+    assert.equal(v.type, 'object');
+    assert.ok(v.retainedSize >= v.selfSize);
+    assert.ok(v.edges.some((e) => e.name === 'body'));
+  }
+});

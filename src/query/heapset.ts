@@ -455,9 +455,13 @@ export class HeapSet {
     };
   }
 
-  /** Iterates node views. */
-  *nodes(): IterableIterator<NodeView> {
-    for (const o of this.ordinals) yield this.view(o);
+  /** The objects as node views, one at a time: `for (const n of set.nodes) ...`. */
+  get nodes(): IterableIterator<NodeView> {
+    const ords = this.ordinals;
+    const view = (o: number) => this.view(o);
+    return (function* () {
+      for (const o of ords) yield view(o);
+    })();
   }
 
   /** True if the object (ordinal, or a one-object set) is in the set. */
