@@ -143,7 +143,7 @@ test('keyboard: arrows move between rows, Enter on the top kind shows a path thr
     assert.match(path.replace(/\s+/g, ''), /^Root\.global\.widgetRegistry\.widgets\[\d+\]$/);
     // A hop on the path opens that object: the registry's array.
     await panel.locator('.path button.hop', { hasText: '.widgets' }).first().click();
-    await page.waitForFunction("/^Array @\\d+$/.test(document.getElementById('inspector-title').textContent)");
+    await page.locator('#inspector-title').filter({ hasText: /^Array @\d+$/ }).waitFor();
     assert.match((await panel.textContent()) ?? '', /References \(40,00\d\)/);
     await page.keyboard.press('Escape');
     assert.equal(await panel.getAttribute('aria-hidden'), 'true');

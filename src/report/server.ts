@@ -165,6 +165,30 @@ export class ReportApi {
   }
 }
 
+/** Listens on `server`, turning the usual failures into HeapyErrors. */
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new HeapyError(`port ${port} on ${host} is already in use (try --port 0 for any free port)`, ExitCode.portTaken));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new HeapyError(`cannot listen on ${host}: ${err.code}`, ExitCode.addressUnavailable));
+      else if (err.code === 'EACCES') reject(new HeapyError(`not allowed to listen on ${host}:${port}`, ExitCode.permissionDenied));
+      else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+/**
+ * Checks that `host:port` can be bound, before minutes of loading a snapshot (the real listen
+ * comes later; a port taken in between still fails then, with the same error).
+ */
+export async function checkListen(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await listen(probe, host, port);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
 /** Starts the server; throws HeapyError for an unsafe host or a taken port. */
 export async function startReportServer(snap: HeapSnapshot, data: ReportData, options: ServeOptions = {}): Promise<ReportServer> {
   const host = options.host ?? '127.0.0.1';
@@ -209,15 +233,7 @@ export async function startReportServer(snap: HeapSnapshot, data: ReportData, op
       else fail(500, (err as Error)?.message ?? String(err));
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') reject(new HeapyError(`port ${port} on ${host} is already in use (try --port 0 for any free port)`, ExitCode.portTaken));
-      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new HeapyError(`cannot listen on ${host}: ${err.code}`, ExitCode.addressUnavailable));
-      else if (err.code === 'EACCES') reject(new HeapyError(`not allowed to listen on ${host}:${port}`, ExitCode.permissionDenied));
-      else reject(err);
-    });
-    server.listen(port, host, () => resolve());
-  });
+  await listen(server, host, port);
   port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {

@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { assembleReport } from '../../report/build.js';
-import { isLoopback, startReportServer } from '../../report/server.js';
+import { checkListen, isLoopback, startReportServer } from '../../report/server.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { progressBar } from '../progress.js';
@@ -56,6 +56,7 @@ export const command: CommandModule = {
       throw new HeapyError(`refusing to listen on ${host}: the page shows the whole heap to whoever connects; add --allow-remote to do it anyway`, ExitCode.unsafeListen);
     }
     const file = positionals[0]!;
+    await checkListen(host, port);
     const bar = progressBar(`loading ${basename(file)}`);
     let snapshot;
     try {
