@@ -2,13 +2,11 @@
  * `heapy diff <a> <b>`: what changed from snapshot a to snapshot b, as guppy's diff table (b - a by
  * any relation) followed by DevTools' comparison (objects matched by V8 id: new, deleted, deltas).
  */
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { diffSets, renderDiff } from '../../analyses/diff.js';
 import { HeapSet, relationByName } from '../../query/index.js';
-import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { progressBar } from '../progress.js';
+import { loadWithProgress, parseCommandArgs } from '../args.js';
 
 const usage = `usage: heapy diff <a.heapsnapshot> <b.heapsnapshot> [--by RELATION] [--top N] [--json]
 
@@ -21,43 +19,24 @@ since a, and the deltas (DevTools' comparison view).
   --top N         rows per table (default 10; 0 for all)
   --json          machine-readable output`;
 
-async function load(file: string): Promise<HeapSnapshot> {
-  const bar = progressBar(`loading ${file}`);
-  try {
-    return await loadSnapshotFile(file, { onProgress: bar.onProgress });
-  } finally {
-    bar.done();
-  }
-}
-
 /** `heapy diff`. */
 export const command: CommandModule = {
   summary: "what changed between two snapshots: guppy's diff table and objects matched by V8 id",
   usage,
   async run(argv) {
-    let values;
-    let positionals;
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          by: { type: 'string', default: 'kind' },
-          top: { type: 'string', default: '10' },
-          json: { type: 'boolean', default: false },
-        },
-      }));
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy diff --help')`, ExitCode.usage);
-    }
+    const { values, positionals } = parseCommandArgs('diff', argv, {
+        by: { type: 'string', default: 'kind' },
+        top: { type: 'string', default: '10' },
+        json: { type: 'boolean', default: false },
+      });
     if (positionals.length !== 2) throw new HeapyError(`diff takes two snapshot files (see 'heapy diff --help')`, ExitCode.usage);
     const top = Number(values.top);
     if (!Number.isInteger(top) || top < 0) throw new HeapyError(`--top must be a whole number, not '${values.top}'`, ExitCode.usage);
     const relation = relationByName(values.by);
     if (!relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
     const [fileA, fileB] = positionals as [string, string];
-    const older = HeapSet.all(await load(fileA)).by(relation);
-    const newer = HeapSet.all(await load(fileB)).by(relation);
+    const older = HeapSet.all(await loadWithProgress(fileA)).by(relation);
+    const newer = HeapSet.all(await loadWithProgress(fileB)).by(relation);
     const d = diffSets(newer, older);
     const limit = top === 0 ? Infinity : top;
     if (values.json) {

@@ -4,13 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { backrefGraph, HeapGraph } from '../../analyses/graph.js';
 import { HeapSet } from '../../query/index.js';
-import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { progressBar } from '../progress.js';
+import { loadWithProgress, parseCommandArgs } from '../args.js';
 
 const usage = `usage: heapy graph <file.heapsnapshot> (--id ID ... | --kind NAME) [-o out.svg|out.dot]
                    [--depth N] [--max-nodes N] [--too-many N] [--limit N]
@@ -38,25 +36,15 @@ export const command: CommandModule = {
   summary: 'back-reference graph of objects (objgraph show_backrefs) as SVG or DOT',
   usage,
   async run(argv) {
-    let values;
-    let positionals;
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          id: { type: 'string', multiple: true },
-          kind: { type: 'string' },
-          output: { type: 'string', short: 'o' },
-          depth: { type: 'string', default: '5' },
-          'max-nodes': { type: 'string', default: '60' },
-          'too-many': { type: 'string', default: '8' },
-          limit: { type: 'string', default: '3' },
-        },
-      }));
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy graph --help')`, ExitCode.usage);
-    }
+    const { values, positionals } = parseCommandArgs('graph', argv, {
+        id: { type: 'string', multiple: true },
+        kind: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        depth: { type: 'string', default: '5' },
+        'max-nodes': { type: 'string', default: '60' },
+        'too-many': { type: 'string', default: '8' },
+        limit: { type: 'string', default: '3' },
+      });
     const ids = values.id ?? [];
     if (positionals.length !== 1 || (ids.length === 0) === (values.kind === undefined)) {
       throw new HeapyError(`graph takes one snapshot file and either --id or --kind (see 'heapy graph --help')`, ExitCode.usage);
@@ -67,13 +55,7 @@ export const command: CommandModule = {
     const options = { depth: positive('depth', values.depth), maxNodes: positive('max-nodes', values['max-nodes']), tooMany: positive('too-many', values['too-many']) };
     const limit = positive('limit', values.limit);
     const file = positionals[0]!;
-    const bar = progressBar('loading');
-    let snap;
-    try {
-      snap = await loadSnapshotFile(file, { onProgress: bar.onProgress });
-    } finally {
-      bar.done();
-    }
+    const snap = await loadWithProgress(file);
     let starts: number[];
     let title: string;
     if (ids.length > 0) {

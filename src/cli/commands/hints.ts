@@ -2,12 +2,10 @@
  * `heapy hints <file>`: what to change in the program, read from a heap snapshot, in V8's terms,
  * with the bytes at stake and the objects to look at.
  */
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { findHints, renderHints } from '../../analyses/hints.js';
-import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { progressBar } from '../progress.js';
+import { loadWithProgress, parseCommandArgs } from '../args.js';
 
 const usage = `usage: heapy hints <file.heapsnapshot> [--base OLDER.heapsnapshot] [--min-bytes N] [--min-count N] [--json]
 
@@ -19,15 +17,6 @@ listeners, detached DOM nodes. Largest bytes at stake first.
   --min-bytes N    smallest bytes at stake worth a hint (default 65536)
   --min-count N    smallest number of promises, calls, timers or entries worth a hint (default 1000)
   --json           machine-readable output`;
-
-async function load(file: string): Promise<HeapSnapshot> {
-  const bar = progressBar(`loading ${file}`);
-  try {
-    return await loadSnapshotFile(file, { onProgress: bar.onProgress });
-  } finally {
-    bar.done();
-  }
-}
 
 function count(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -41,27 +30,17 @@ export const command: CommandModule = {
   summary: 'what to change: V8-specific advice with bytes at stake (dictionary mode, duplicates, closures, ...)',
   usage,
   async run(argv) {
-    let values;
-    let positionals;
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          base: { type: 'string' },
-          'min-bytes': { type: 'string' },
-          'min-count': { type: 'string' },
-          json: { type: 'boolean', default: false },
-        },
-      }));
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy hints --help')`, ExitCode.usage);
-    }
+    const { values, positionals } = parseCommandArgs('hints', argv, {
+        base: { type: 'string' },
+        'min-bytes': { type: 'string' },
+        'min-count': { type: 'string' },
+        json: { type: 'boolean', default: false },
+      });
     if (positionals.length !== 1) throw new HeapyError(`hints takes one snapshot file (see 'heapy hints --help')`, ExitCode.usage);
     const minBytes = count('min-bytes', values['min-bytes']);
     const minCount = count('min-count', values['min-count']);
-    const base = values.base !== undefined ? await load(values.base) : undefined;
-    const snap = await load(positionals[0]!);
+    const base = values.base !== undefined ? await loadWithProgress(values.base) : undefined;
+    const snap = await loadWithProgress(positionals[0]!);
     const hints = findHints(snap, null, {
       ...(minBytes !== undefined ? { minBytes } : {}),
       ...(minCount !== undefined ? { minCount } : {}),

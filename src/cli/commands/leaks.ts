@@ -5,14 +5,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js';
 import { snapshotToFile, takeSnapshot } from '../../attach/remote.js';
 import { parseDuration } from '../../monitor/duration.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { progressBar } from '../progress.js';
+import { loadWithProgress, parseCommandArgs } from '../args.js';
 import { attachOptions, runAttached } from './attach.js';
 import { streamProgress } from './snapshot.js';
 
@@ -35,15 +34,6 @@ than in target (warm-up and bounded caches do not). No filter to write.
   --json           machine-readable output
   --port N, --worker N, --timeout MS   as for 'heapy attach'`;
 
-async function loadFile(file: string): Promise<HeapSnapshot> {
-  const bar = progressBar(`loading ${file}`);
-  try {
-    return await loadSnapshotFile(file, { onProgress: bar.onProgress });
-  } finally {
-    bar.done();
-  }
-}
-
 function output(report: LeakReport, json: boolean, extra: Record<string, unknown>): void {
   process.stdout.write((json ? JSON.stringify({ ...extra, ...report }, null, 2) : renderLeaks(report)) + '\n');
 }
@@ -53,27 +43,17 @@ export const command: CommandModule = {
   summary: 'objects new since a base snapshot that are still held and still growing, with their holders',
   usage,
   async run(argv) {
-    let values;
-    let positionals;
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          pid: { type: 'string' },
-          interval: { type: 'string', default: '30s' },
-          save: { type: 'string' },
-          all: { type: 'boolean', default: false },
-          top: { type: 'string', default: '20' },
-          json: { type: 'boolean', default: false },
-          port: { type: 'string' },
-          worker: { type: 'string' },
-          timeout: { type: 'string' },
-        },
-      }));
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy leaks --help')`, ExitCode.usage);
-    }
+    const { values, positionals } = parseCommandArgs('leaks', argv, {
+        pid: { type: 'string' },
+        interval: { type: 'string', default: '30s' },
+        save: { type: 'string' },
+        all: { type: 'boolean', default: false },
+        top: { type: 'string', default: '20' },
+        json: { type: 'boolean', default: false },
+        port: { type: 'string' },
+        worker: { type: 'string' },
+        timeout: { type: 'string' },
+      });
     const top = Number(values.top);
     if (!Number.isInteger(top) || top < 1) throw new HeapyError(`--top must be a positive whole number, not '${values.top}'`, ExitCode.usage);
     const options = { all: values.all, limit: top };
@@ -81,9 +61,9 @@ export const command: CommandModule = {
     if (values.pid === undefined) {
       if (positionals.length !== 3) throw new HeapyError(`leaks takes three snapshot files, base target final, or --pid (see 'heapy leaks --help')`, ExitCode.usage);
       const [b, t, f] = positionals as [string, string, string];
-      const base = await loadFile(b);
-      const target = await loadFile(t);
-      const final = await loadFile(f);
+      const base = await loadWithProgress(b);
+      const target = await loadWithProgress(t);
+      const final = await loadWithProgress(f);
       output(findLeaks(base, target, final, options), values.json, { base: b, target: t, final: f });
       return ExitCode.ok;
     }

@@ -1,12 +1,10 @@
 /**
  * `heapy path <file> (--id N | --kind NAME)`: shortest paths from the roots (guppy's `.sp`).
  */
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../query/index.js';
-import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { progressBar } from '../progress.js';
+import { loadWithProgress, parseCommandArgs } from '../args.js';
 
 const usage = `usage: heapy path <file.heapsnapshot> (--id ID | --kind NAME) [--limit N] [--json]
 
@@ -20,30 +18,14 @@ export const command: CommandModule = {
   summary: 'shortest paths from the roots to an object or to the largest instances of a kind',
   usage,
   async run(argv) {
-    let values;
-    let positionals;
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: { id: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } },
-      }));
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy path --help')`, ExitCode.usage);
-    }
+    const { values, positionals } = parseCommandArgs('path', argv, { id: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } });
     if (positionals.length !== 1 || (values.id === undefined) === (values.kind === undefined)) {
       throw new HeapyError(`path takes one snapshot file and either --id or --kind (see 'heapy path --help')`, ExitCode.usage);
     }
     const limit = Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new HeapyError(`--limit must be a positive whole number`, ExitCode.usage);
     const file = positionals[0]!;
-    const bar = progressBar('loading');
-    let snap;
-    try {
-      snap = await loadSnapshotFile(file, { onProgress: bar.onProgress });
-    } finally {
-      bar.done();
-    }
+    const snap = await loadWithProgress(file);
     let set: HeapSet;
     if (values.id !== undefined) {
       const id = Number(values.id.replace(/^@/, ''));

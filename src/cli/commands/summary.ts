@@ -1,12 +1,10 @@
 /**
  * `heapy summary <file>`: guppy's partition table of a .heapsnapshot, or its largest dominators.
  */
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet, relationByName } from '../../query/index.js';
-import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { progressBar } from '../progress.js';
+import { loadWithProgress, parseCommandArgs } from '../args.js';
 import { retainedTable } from '../../query/dominators.js';
 
 const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json]
@@ -23,22 +21,12 @@ export const command: CommandModule = {
   summary: 'partition table of a .heapsnapshot file (guppy layout), or its largest dominators',
   usage,
   async run(argv) {
-    let values;
-    let positionals;
-    try {
-      ({ values, positionals } = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        options: {
-          by: { type: 'string', default: 'kind' },
-          top: { type: 'string', default: '10' },
-          retained: { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-        },
-      }));
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]} (see 'heapy summary --help')`, ExitCode.usage);
-    }
+    const { values, positionals } = parseCommandArgs('summary', argv, {
+        by: { type: 'string', default: 'kind' },
+        top: { type: 'string', default: '10' },
+        retained: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      });
     if (positionals.length !== 1) throw new HeapyError(`summary takes one snapshot file (see 'heapy summary --help')`, ExitCode.usage);
     const top = Number(values.top);
     if (!Number.isInteger(top) || top < 0) throw new HeapyError(`--top must be a whole number, not '${values.top}'`, ExitCode.usage);
@@ -46,13 +34,7 @@ export const command: CommandModule = {
     const file = positionals[0]!;
     const relation = values.by === 'id' ? undefined : relationByName(values.by);
     if (values.by !== 'id' && !relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
-    const bar = progressBar('loading');
-    let snap;
-    try {
-      snap = await loadSnapshotFile(file, { onProgress: bar.onProgress });
-    } finally {
-      bar.done();
-    }
+    const snap = await loadWithProgress(file);
     const all = HeapSet.all(snap);
     if (values.retained) {
       const table = retainedTable(snap, limit === Infinity ? 1000 : limit);
