@@ -8,6 +8,7 @@ import { takeSnapshot } from '../../attach/remote.js';
 import { HeapSet, relationByName } from '../../query/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
+import { printPartition } from '../output.js';
 import { attachOptions, runAttached } from './attach.js';
 import { streamProgress } from './snapshot.js';
 
@@ -69,28 +70,7 @@ async function run(argv: string[]): Promise<number> {
   if (code !== ExitCode.ok || !snap) return code;
   const all = HeapSet.all(snap);
   const set = values.by === 'id' ? all.byId : all.by(relation!);
-  if (values.json) {
-    const part = set.partition;
-    const rows = limit === Infinity ? part.rows : part.rows.slice(0, limit);
-    process.stdout.write(
-      JSON.stringify(
-        {
-          target: got.description,
-          relation: set.relation.name,
-          header: part.header,
-          count: part.count,
-          size: part.size,
-          nodes: snap.nodeCount,
-          rows: rows.map((r, index) => ({ index, label: r.label.trim(), count: r.count, size: r.size })),
-          moreRows: part.rows.length - rows.length,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-  } else {
-    process.stdout.write(set.render({ limit }).replace("'_.more'", "'--top 0'") + '\n');
-  }
+  printPartition(set, limit, values.json, { target: got.description, nodes: snap.nodeCount });
   return ExitCode.ok;
 }
 

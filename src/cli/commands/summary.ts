@@ -5,6 +5,7 @@ import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet, relationByName } from '../../query/index.js';
 import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs } from '../args.js';
+import { printPartition } from '../output.js';
 import { retainedTable } from '../../query/dominators.js';
 
 const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json]
@@ -42,29 +43,7 @@ export const command: CommandModule = {
       return ExitCode.ok;
     }
     const set = values.by === 'id' ? all.byId : all.by(relation!);
-    if (values.json) {
-      const p = set.partition;
-      const rows = limit === Infinity ? p.rows : p.rows.slice(0, limit);
-      process.stdout.write(
-        JSON.stringify(
-          {
-            file,
-            relation: set.relation.name,
-            header: p.header,
-            count: p.count,
-            size: p.size,
-            nodes: snap.nodeCount,
-            edges: snap.edgeCount,
-            rows: rows.map((r, index) => ({ index, label: r.label.trim(), count: r.count, size: r.size })),
-            moreRows: p.rows.length - rows.length,
-          },
-          null,
-          2,
-        ) + '\n',
-      );
-    } else {
-      process.stdout.write(set.render({ limit }).replace("'_.more'", "'--top 0'") + '\n');
-    }
+    printPartition(set, limit, values.json, { file, nodes: snap.nodeCount, edges: snap.edgeCount });
     return ExitCode.ok;
   },
 };

@@ -1,0 +1,28 @@
+/**
+ * Printing a partition the way every command that shows one does: guppy's table, or JSON.
+ */
+import type { HeapSet } from '../query/index.js';
+
+/**
+ * Writes `set`'s partition to stdout: the table (`limit` rows, Infinity for all), or with `json`
+ * the rows as data after the fields of `about` (which file or process, node counts).
+ */
+export function printPartition(set: HeapSet, limit: number, json: boolean, about: Record<string, unknown>): void {
+  if (!json) {
+    process.stdout.write(set.render({ limit }).replace("'_.more'", "'--top 0'") + '\n');
+    return;
+  }
+  const p = set.partition;
+  const rows = limit === Infinity ? p.rows : p.rows.slice(0, limit);
+  const data = {
+    ...about,
+    relation: set.relation.name,
+    header: p.header,
+    count: p.count,
+    size: p.size,
+    rows: rows.map((r, index) => ({ index, label: r.label.trim(), count: r.count, size: r.size })),
+    // byId keeps only the largest objects as rows, but every object is a row of the table.
+    moreRows: (set.relation.name === 'id' ? p.count : p.rows.length) - rows.length,
+  };
+  process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+}
