@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ExitCode } from '../src/errors.js';
@@ -19,8 +19,8 @@ const page3 = join(dir, 'out', 'report.html');
 const artifacts = join(repoRoot, 'test-artifacts');
 let browser: Browser;
 
-function heapy(args: string[]) {
-  return spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 180_000 });
+function heapy(args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 180_000, env });
 }
 
 before(async () => {
@@ -223,4 +223,21 @@ test('heapy report: bad input gives a clear message and exit code', () => {
   const unwritable = heapy(['report', snaps[0]!, '-o', join(dir, 'no-such-dir', 'r.html')]);
   assert.equal(unwritable.status, ExitCode.writeFailed);
   assert.match(unwritable.stderr, /cannot write the report/);
+});
+
+test('--open starts xdg-open on the written file, or prints its path when there is none', async () => {
+  const bin = join(dir, 'fake-bin');
+  mkdirSync(bin, { recursive: true });
+  const opened = join(bin, 'opened');
+  writeFileSync(join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > '${opened}'\n`);
+  chmodSync(join(bin, 'xdg-open'), 0o755);
+  const out = join(dir, 'out', 'opened.html');
+  const r = heapy(['report', snaps[0]!, '-o', out, '--open'], { ...process.env, PATH: `${bin}:/usr/bin:/bin` });
+  assert.equal(r.status, 0, r.stderr);
+  // xdg-open runs detached: wait for it to leave its mark.
+  for (let i = 0; i < 50 && !existsSync(opened); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.equal(readFileSync(opened, 'utf8').trim(), out);
+  const none = heapy(['report', snaps[0]!, '-o', out, '--open'], { ...process.env, PATH: join(dir, 'empty-bin') });
+  assert.equal(none.status, 0, none.stderr);
+  assert.match(none.stdout, new RegExp(`no xdg-open here: open ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} in a browser`));
 });

@@ -118,7 +118,8 @@ export async function graphSections(snap: HeapSnapshot, starts: ReadonlyArray<{ 
   const kinds = kindTable(snap);
   const out: GraphSection[] = [];
   for (const { ord, reason } of starts) {
-    const data = backrefGraph(snap, [ord], { depth: 6, maxNodes: 40 });
+    // 25 boxes stay readable when the SVG is fitted to the page width; 40 turned into a thicket on a service heap.
+    const data = backrefGraph(snap, [ord], { depth: 5, maxNodes: 25 });
     const title = `${kinds.names[kinds.kindOf[ord]!] ?? ''} @${snap.nodeId[ord]!}`;
     const svg = await dotToSvg(toDot(data, `Who holds ${title} (${reason})`));
     out.push({ id: snap.nodeId[ord]!, title, reason, nodes: data.nodes.length, svg });

@@ -377,18 +377,25 @@ export function reportPage(DATA) {
     return sec;
   }
 
-  /** Largest objects of a row: each with its sizes and its path. */
-  function instancesTable(ids, label) {
+  /** Largest objects of a row: each with its sizes and its path (under the object when `stacked`, for the narrow panel). */
+  function instancesTable(ids, label, stacked) {
     const list = ids.map((id) => objects.get(String(id))).filter(Boolean);
+    const columns = stacked
+      ? [
+          { key: 'obj', label: 'Object and its shortest path', cls: 'label', render: (o) => [h('div', null, objectLabel(o)), pathView(o)] },
+          { key: 'retained', label: 'Retained', num: true, sort: (o) => o.retained, render: (o) => bytes(o.retained) },
+          { key: 'self', label: 'Self', num: true, sort: (o) => o.self, render: (o) => bytes(o.self) },
+        ]
+      : [
+          { key: 'obj', label: 'Object', render: (o) => objectLabel(o) },
+          { key: 'retained', label: 'Retained', num: true, sort: (o) => o.retained, render: (o) => bytes(o.retained) },
+          { key: 'self', label: 'Self', num: true, sort: (o) => o.self, render: (o) => bytes(o.self) },
+          { key: 'path', label: 'Shortest path', cls: 'label', render: (o) => pathView(o) },
+        ];
     return dataTable({
       label,
       rows: list,
-      columns: [
-        { key: 'obj', label: 'Object', render: (o) => objectLabel(o) },
-        { key: 'retained', label: 'Retained', num: true, sort: (o) => o.retained, render: (o) => bytes(o.retained) },
-        { key: 'self', label: 'Self', num: true, sort: (o) => o.self, render: (o) => bytes(o.self) },
-        { key: 'path', label: 'Shortest path', cls: 'label', render: (o) => pathView(o) },
-      ],
+      columns,
       onOpen: (o) => openObject(o.id),
       empty: 'No objects listed for this row.',
     });
@@ -410,7 +417,7 @@ export function reportPage(DATA) {
           ]),
         );
         if (row.samples.length > 0) {
-          box.append(h('section', null, h('h3', null, 'Largest ' + (isKind ? 'instances' : 'objects') + ' by retained size'), instancesTable(row.samples, 'Largest objects of ' + row.label).el));
+          box.append(h('section', null, h('h3', null, 'Largest ' + (isKind ? 'instances' : 'objects') + ' by retained size'), instancesTable(row.samples, 'Largest objects of ' + row.label, true).el));
         } else if (!LIVE) {
           box.append(h('p', { class: 'muted' }, 'The report lists objects for the largest rows only; heapy serve opens every row.'));
         }
@@ -433,9 +440,8 @@ export function reportPage(DATA) {
                 label: 'Largest objects of row ' + row.index,
                 rows: r.largest,
                 columns: [
-                  { key: 'obj', label: 'Object', render: (o) => objectLabel(o) },
+                  { key: 'obj', label: 'Object and its shortest path', cls: 'label', render: (o) => [h('div', null, objectLabel(o)), pathView(o)] },
                   { key: 'retained', label: 'Retained', num: true, sort: (o) => o.retained, render: (o) => bytes(o.retained) },
-                  { key: 'path', label: 'Shortest path', cls: 'label', render: (o) => pathView(o) },
                 ],
                 onOpen: (o) => openObject(o.id),
               });

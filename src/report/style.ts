@@ -204,9 +204,10 @@ svg.chart .cursor { stroke: var(--text); opacity: .35; }
 .swatch { display: inline-block; width: 14px; height: 3px; vertical-align: middle; margin-right: 6px; border-radius: 2px; }
 
 /* Inspector */
-#inspector { position: fixed; top: 0; right: 0; bottom: 0; width: min(560px, 100vw); background: var(--surface); border-left: 1px solid var(--border); box-shadow: -12px 0 32px rgba(0,0,0,.12); z-index: 20; display: flex; flex-direction: column; transform: translateX(105%); transition: transform .18s ease-out; visibility: hidden; }
+#inspector { position: fixed; top: 0; right: 0; bottom: 0; width: min(640px, 100vw); background: var(--surface); border-left: 1px solid var(--border); box-shadow: -12px 0 32px rgba(0,0,0,.12); z-index: 20; display: flex; flex-direction: column; transform: translateX(105%); transition: transform .18s ease-out; visibility: hidden; }
 #inspector.open { transform: none; visibility: visible; }
 #inspector .bar { display: flex; align-items: center; gap: 10px; padding: 12px 16px; border-bottom: 1px solid var(--border); }
+#inspector .bar h2:focus { outline: none; }
 #inspector .bar h2 { flex: 1; font-size: 17px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 #inspector .body { overflow: auto; padding: 14px 18px 40px; flex: 1; }
 #inspector section { margin-top: 18px; }
