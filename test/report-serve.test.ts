@@ -112,6 +112,13 @@ test('opening objects and rows fetches them from the engine', async () => {
     assert.equal(await refs.locator('tbody tr').count(), 58);
     assert.ok(requests.some((u) => u.startsWith(`${url}api/edges/${arrayId}?offset=8`)), requests.join('\n'));
 
+    // What it keeps alive, asked of the dominator tree on the server.
+    await panel.getByRole('button', { name: 'Show the objects it keeps alive' }).click();
+    const kept = panel.locator('section', { hasText: 'Keeps alive' });
+    await kept.locator('tbody tr').nth(49).waitFor();
+    assert.match(await kept.locator('.table-foot').innerText(), /^[\d,]+ objects, [\d.]+ MB retained together$/);
+    assert.ok(requests.includes(`${url}api/dominated/${arrayId}?limit=50`));
+
     // An object the page does not hold: widget 123's detail comes from /api/object.
     const page123 = await get(`/api/edges/${arrayId}?offset=0&limit=200`);
     const far = page123.body.items.find((x: { step: string }) => x.step === '[123]').object.id as number;
