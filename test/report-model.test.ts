@@ -3,7 +3,7 @@
 // graphs, timeline), the scoping of costly relations and the page's size and escaping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byVia, HeapSet, kindTable, partition } from '../src/query/index.js';
+import { byVia, byViaReference, HeapSet, kindTable, partition } from '../src/query/index.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { readMonitorFile } from '../src/monitor/format.js';
 import { assembleReport } from '../src/report/build.js';
@@ -11,7 +11,6 @@ import { renderReportHtml, scriptSafeJson } from '../src/report/html.js';
 import { buildReport, RelationScope, type ReportData } from '../src/report/model.js';
 import { incomingEdges, incomingIndex, outgoingEdges } from '../src/report/objects.js';
 import { dominatedPage, kindRetained, retainedTree, type TreeNode } from '../src/report/tree.js';
-import { fastVia } from '../src/report/via.js';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cliPath, makeSnapshot, repoRoot, testDir } from './helpers/snapshots.js';
@@ -59,8 +58,8 @@ test('the linear-time via relation gives the query layer\'s labels', async () =>
   }
   assert.ok(subset.length > 20_000, `subset of ${subset.length}`);
   const ords = Uint32Array.from(subset);
-  const fast = fastVia.classify(snap, ords);
-  const slow = byVia.classify(snap, ords);
+  const fast = byVia.classify(snap, ords);
+  const slow = byViaReference.classify(snap, ords);
   let mapSteps = 0;
   for (let j = 0; j < ords.length; j++) {
     const a = fast.label(fast.keys[j]!);
@@ -69,7 +68,7 @@ test('the linear-time via relation gives the query layer\'s labels', async () =>
   }
   // known-heap.mjs keeps 50 Node50 objects in a Map: their via names the key.
   assert.ok(mapSteps >= 50, `labels with a Map key: ${mapSteps}`);
-  const p = partition(snap, ords, fastVia).partition;
+  const p = partition(snap, ords, byVia).partition;
   assert.equal(p.count, ords.length);
 });
 

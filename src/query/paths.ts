@@ -72,7 +72,9 @@ export function edgeStep(snap: HeapSnapshot, from: number, e: number): string {
       if (owner !== NO_NODE && /^\d+$/.test(name)) {
         const ownerClass = snap.className(owner);
         if (ownerClass === 'Map' || ownerClass === 'WeakMap') {
-          const key = tableSlot(snap, from, String(Number(name) - 1));
+          // The key slot usually is the edge just before the value's.
+          const prev = e - 1 >= snap.firstEdge[from]! && snap.edgeNameString(e - 1) === String(Number(name) - 1) ? snap.edgeTo[e - 1]! : -2;
+          const key = prev !== -2 ? prev : tableSlot(snap, from, String(Number(name) - 1));
           if (key >= 0 && key !== to) return `.get(${nodeBrief(snap, key)})`;
           // Small-integer keys are not heap objects, so no edge names them.
           if (key < 0 && tableSlot(snap, from, String(Number(name) + 1)) < 0) return '.get(<small integer>)';

@@ -7,10 +7,9 @@
  */
 import { basename } from 'node:path';
 import type { HeapSnapshot } from '../snapshot/index.js';
-import { HeapSet, kindTable, partition, relations, type Relation } from '../query/index.js';
+import { byVia, HeapSet, kindTable, partition, relations, type Relation } from '../query/index.js';
 import { incomingIndex, objectDetail, type ObjectDetail } from './objects.js';
 import { kindRetained, retainedTree, type TreeNode } from './tree.js';
-import { fastVia } from './via.js';
 
 /** Bumped when the shape of {@link ReportData} changes incompatibly. */
 export const REPORT_FORMAT_VERSION = 1;
@@ -244,7 +243,7 @@ const REPORT_RELATIONS: ReadonlyArray<[string, Relation]> = [
   ['type', relations.type!],
   ['size', relations.size!],
   ['referrers', relations.referrers!],
-  ['via', fastVia],
+  ['via', byVia],
   ['module', relations.module!],
   ['location', relations.location!],
   ['producer', relations.producer!],
