@@ -217,7 +217,7 @@ export class HeapSet {
   readonly ordinals: Uint32Array;
   /** The relation the set is partitioned by when printed. */
   readonly relation: Relation;
-  private cached: { partition: Partition; keys: Float64Array | Uint32Array } | undefined;
+  private cached: { partition: Partition; keys: Float64Array | Uint32Array | Uint16Array } | undefined;
 
   constructor(snapshot: HeapSnapshot, ordinals: Uint32Array, relation: Relation = byKind) {
     this.snapshot = snapshot;

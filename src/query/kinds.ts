@@ -6,8 +6,8 @@ import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 
 /** Kind of every node of a snapshot, as small integers into a name table. */
 export interface KindTable {
-  /** Kind index per node ordinal. */
-  readonly kindOf: Uint32Array;
+  /** Kind index per node ordinal (16 bits while there are fewer than 65,536 kinds). */
+  readonly kindOf: Uint16Array | Uint32Array;
   /** Kind names by index. */
   readonly names: readonly string[];
   /** For kinds that label an owned store, the owner's kind index; else -1. */
@@ -27,7 +27,9 @@ export function kindTable(snap: HeapSnapshot): KindTable {
   const hit = cache.get(snap);
   if (hit) return hit;
   const N = snap.nodeCount;
-  const kindOf = new Uint32Array(N);
+  // 16-bit kinds halve the table (28 MB instead of 57 MB for 14 M nodes); past 65,535 kinds the
+  // table is widened once.
+  let kindOf: Uint16Array | Uint32Array = new Uint16Array(N);
   const names: string[] = [];
   const ownerKinds: number[] = [];
   const byName = new Map<string, number>();
@@ -35,6 +37,7 @@ export function kindTable(snap: HeapSnapshot): KindTable {
     let k = byName.get(name);
     if (k === undefined) {
       k = names.length;
+      if (k === 0xffff && kindOf instanceof Uint16Array) kindOf = Uint32Array.from(kindOf);
       names.push(name);
       ownerKinds.push(ownerKind);
       byName.set(name, k);

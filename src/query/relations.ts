@@ -34,7 +34,7 @@ export const byKind: Relation = {
   header: 'Kind (class / dict of class)',
   classify(snap, ords) {
     const { kindOf, names } = kindTable(snap);
-    const keys = new Uint32Array(ords.length);
+    const keys = kindOf instanceof Uint16Array ? new Uint16Array(ords.length) : new Uint32Array(ords.length);
     for (let j = 0; j < ords.length; j++) keys[j] = kindOf[ords[j]!]!;
     return { keys, label: (k) => names[k] ?? '' };
   },

@@ -278,7 +278,7 @@ export function snapshotInfo(source: string, snap: HeapSnapshot, all: HeapSet = 
  * The `k` largest ordinals by retained size in each of the first `rows` rows of a partition, given
  * each object's class key. One pass; each row keeps a small sorted list.
  */
-function samplesPerRow(snap: HeapSnapshot, ords: Uint32Array, keys: Float64Array | Uint32Array, rowKeys: readonly number[], k: number): number[][] {
+function samplesPerRow(snap: HeapSnapshot, ords: Uint32Array, keys: Float64Array | Uint32Array | Uint16Array, rowKeys: readonly number[], k: number): number[][] {
   const out: number[][] = rowKeys.map(() => []);
   if (k <= 0 || rowKeys.length === 0) return out;
   const rowOf = new Map<number, number>();

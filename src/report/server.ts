@@ -69,7 +69,7 @@ export class ReportApi {
   private readonly html: string;
   private readonly data: ReportData;
   // Partitions are recomputed on demand (a row click); keep the last few (each holds a key per object).
-  private readonly partitions = new Map<string, { ords: Uint32Array; partition: Partition; keys: Float64Array | Uint32Array }>();
+  private readonly partitions = new Map<string, { ords: Uint32Array; partition: Partition; keys: Float64Array | Uint32Array | Uint16Array }>();
 
   constructor(snap: HeapSnapshot, data: ReportData, reportOptions: ReportOptions = {}) {
     this.snap = snap;
@@ -86,7 +86,7 @@ export class ReportApi {
     return ord;
   }
 
-  private partitionOf(name: string): { ords: Uint32Array; partition: Partition; keys: Float64Array | Uint32Array } {
+  private partitionOf(name: string): { ords: Uint32Array; partition: Partition; keys: Float64Array | Uint32Array | Uint16Array } {
     const hit = this.partitions.get(name);
     if (hit) return hit;
     const relation = reportRelation(name);

@@ -12,6 +12,7 @@ import type { StringTable } from './strings.js';
 import { Worker } from 'node:worker_threads';
 import { computeDistances, computeOwners, userReachable, NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, type ForwardGraph } from './passes.js';
 import type { AnalysisWorkerInput } from './analysis-worker.js';
+import { collectGarbageNow } from './gc.js';
 
 export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE };
 /** Top bit of a retainer entry: the edge does not count for dominators (weak, shortcut, ...). */
@@ -161,6 +162,8 @@ export class HeapSnapshot {
     const { dominator, retainedSize } = this.computeDominators(inessentialEdges);
     this.dominator = dominator;
     this.retainedSize = retainedSize;
+    // Big graphs: free the dominator pass's scratch now rather than after the next allocations.
+    if (this.nodeCount >= 2_000_000) collectGarbageNow();
     if (!shared) {
       progress('owners', 0, 1);
       computeOwners(forward, this.owner);

@@ -87,7 +87,7 @@ const NONE = 0xffffffff;
 
 /** Growable array of doubles for the small optional sections. */
 class Growable {
-  data: Float64Array | Uint32Array;
+  data: Float64Array | Uint32Array | Uint16Array;
   length = 0;
   /** `u32` for sections whose numbers fit 32 bits (locations): half the memory of doubles. */
   constructor(u32 = false) {
@@ -108,7 +108,7 @@ class Growable {
     this.data.set(values, this.length);
     this.length += values.length;
   }
-  result(): Float64Array | Uint32Array {
+  result(): Float64Array | Uint32Array | Uint16Array {
     return this.data.subarray(0, this.length);
   }
 }
@@ -430,7 +430,7 @@ export class SnapshotParser {
   // Optional sections.
   private numbersTarget: Growable | null = null;
   private numbersKey = '';
-  private optional = new Map<string, Float64Array | Uint32Array>();
+  private optional = new Map<string, Float64Array | Uint32Array | Uint16Array>();
   private nestedDepth = 0;
   private traceIds = new Growable();
   private traceFn = new Growable();

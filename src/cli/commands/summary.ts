@@ -36,12 +36,12 @@ export const command: CommandModule = {
     const relation = values.by === 'id' ? undefined : relationByName(values.by);
     if (values.by !== 'id' && !relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
     const snap = await loadWithProgress(file);
-    const all = HeapSet.all(snap);
     if (values.retained) {
       const table = retainedTable(snap, limit === Infinity ? 1000 : limit);
       process.stdout.write((values.json ? JSON.stringify(table, null, 2) : table.text) + '\n');
       return ExitCode.ok;
     }
+    const all = HeapSet.all(snap);
     const set = values.by === 'id' ? all.byId : all.by(relation!);
     printPartition(set, limit, values.json, { file, nodes: snap.nodeCount, edges: snap.edgeCount });
     return ExitCode.ok;
