@@ -406,6 +406,19 @@ if (doBigStrings) {
 // HeapProfiler.takeHeapSnapshot chunks into loadSnapshotStream) next to writing it to a file and
 // loading that. Add it as one more measure('live-200mb', ...) with its own tool argv.
 
+// Issue 3's figure: partitioning the whole heap after load (bench/query-bench.mjs), on the largest
+// service input of this run.
+let query;
+const largestInput = ['large', 'medium', 'small'].map((k) => inputs[k]).find((x) => x);
+if (largestInput && toolNames.includes('heapy')) {
+  const r = spawnSync(process.execPath, [join(benchDir, 'query-bench.mjs'), largestInput.path], { encoding: 'utf8', timeout: 1_800_000 });
+  try {
+    query = JSON.parse(r.stdout.trim().split('\n').pop());
+  } catch {
+    query = { fails: (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n')[0] };
+  }
+}
+
 process.stdout.write('\n');
 printTable(rows);
 process.stdout.write(`\n${machine.cpus} cores (${machine.cpuModel}), ${machine.memGiB} GiB, Node ${machine.node}; peak RSS by ${machine.rssBy}. ` +
@@ -428,6 +441,12 @@ if (bigStrings) {
   targets.push(`big-strings: heapy ${h && !h.fails ? `loaded ${h.nodeCount ?? h.objects} nodes` : `FAILED (${h?.fails})`}; ` +
     ['devtools', 'memlab'].filter((t) => bigStrings[t]).map((t) => `${t} ${bigStrings[t].fails ? `fails: ${bigStrings[t].fails}` : 'loaded it'}`).join('; '));
 }
+if (query && !query.fails) {
+  targets.push(`query (${query.nodes} nodes): HeapSet.all ${query.allS} s, partition by kind ${query.partitionByKindS} s (target well under 1 s) ` +
+    `${query.allS + query.partitionByKindS < 1 ? 'MET' : 'NOT MET'}; by type ${query.partitionByTypeS} s, by size ${query.partitionBySizeS} s, 10 paths ${query.sp10S} s`);
+} else if (query) {
+  targets.push(`query: fails: ${query.fails}`);
+}
 if (targets.length) process.stdout.write(`\n${targets.join('\n')}\n`);
 
 const resultsPath = join(outDir, 'results.json');
@@ -441,6 +460,7 @@ const report = JSON.stringify({
   table: rows,
   runs: allRuns.map(({ stdoutHead, ...r }) => r),
   targets,
+  query,
 }, null, 2) + '\n';
 writeFileSync(resultsPath, report);
 // A dated copy too, so a quick run does not overwrite the figures of an earlier full one.
