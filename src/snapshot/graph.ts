@@ -537,7 +537,10 @@ export class HeapSnapshot {
         const v = dfnum[r & ORDINAL_MASK]!;
         if (v === 0) continue;
         hasPred = true;
-        const u = evaluate(v);
+        // evaluate() inlined for the common cases: v not linked yet, or linked straight to a root
+        // of the forest (nothing to compress).
+        const a = ancestor[v]!;
+        const u = a === 0 ? v : ancestor[a] === 0 ? label[v]! : evaluate(v);
         if (semi[u]! < s) s = semi[u]!;
       }
       // A node with no essential retainer was hung under the root.
