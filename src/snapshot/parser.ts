@@ -284,6 +284,15 @@ function storeEdges(
   return -1;
 }
 
+/**
+ * True if one field of the records is ever non-zero. A plain function, like the other loops here:
+ * inside the method that calls it, the loop ran unoptimised whenever V8 deoptimised that method.
+ */
+function anyNonZero(scratch: Float64Array, records: number, stride: number, offset: number): boolean {
+  for (let k = offset, r = 0; r < records; r++, k += stride) if (scratch[k] !== 0) return true;
+  return false;
+}
+
 /** Copies one field of whole records into `out`; returns true if any value is non-zero. */
 function storeField(scratch: Float64Array, records: number, stride: number, offset: number, ord: number, out: Uint32Array | Uint8Array): boolean {
   let any = 0;
@@ -790,14 +799,7 @@ export class SnapshotParser {
     if (bad !== -1) this.fail(`node ${bad} has a type, name or id out of range`, at);
     if (o.trace >= 0) {
       // Trace ids are all 0 unless allocation tracking was on: allocate only when one is not.
-      if (!this.nodeTraceId) {
-        for (let k = o.trace, r = 0; r < records; r++, k += nf) {
-          if (scratch[k] !== 0) {
-            this.nodeTraceId = new Uint32Array(this.meta!.nodeCount);
-            break;
-          }
-        }
-      }
+      if (!this.nodeTraceId && anyNonZero(scratch, records, nf, o.trace)) this.nodeTraceId = new Uint32Array(this.meta!.nodeCount);
       if (this.nodeTraceId && storeField(scratch, records, nf, o.trace, ord, this.nodeTraceId)) this.anyTrace = true;
     }
     if (this.nodeDetachedness && o.detachedness >= 0 && storeField(scratch, records, nf, o.detachedness, ord, this.nodeDetachedness)) {
