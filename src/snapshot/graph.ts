@@ -83,8 +83,6 @@ export class HeapSnapshot {
   readonly retainedSize: Float64Array;
   /** Owner of an internal store (hidden/array node owned by one object), else NO_NODE. */
   readonly owner: Uint32Array;
-  /** 1 for nodes reachable from the user's roots (the global objects), as DevTools' page objects. */
-  readonly userReachable: Uint8Array;
   /** Sum of all self sizes. */
   readonly totalSize: number;
 
@@ -129,7 +127,6 @@ export class HeapSnapshot {
       this.dominator = new Uint32Array(0);
       this.retainedSize = new Float64Array(0);
       this.owner = new Uint32Array(0);
-      this.userReachable = new Uint8Array(0);
       return;
     }
     // Owners only read the forward graph: with shared arrays they are found on the second core
@@ -153,12 +150,13 @@ export class HeapSnapshot {
     this.distance = new Uint32Array(this.nodeCount);
     computeDistances(forward, this.distance);
     // The first BFS round is exactly what the user's roots reach (DevTools' page-owned objects).
-    this.userReachable = userReachable(this.distance);
     progress('retainers', 0, 1);
-    const { firstRetainer, retainers, inessentialEdges } = this.buildRetainers();
+    const { firstRetainer, retainers, inessentialEdges } = this.buildRetainers(userReachable(this.distance));
     this.firstRetainer = firstRetainer;
     this.retainers = retainers;
     progress('dominators', 0, 1);
+    // The dominator pass makes the peak: free what parsing and the retainer pass left first.
+    if (this.nodeCount >= 2_000_000) collectGarbageNow();
     const { dominator, retainedSize } = this.computeDominators(inessentialEdges);
     this.dominator = dominator;
     this.retainedSize = retainedSize;
@@ -384,9 +382,9 @@ export class HeapSnapshot {
    * node the user's roots do not reach into one they do (as DevTools does, so that objects the
    * debugger or V8's root lists also hold are attributed to the user's objects).
    */
-  private buildRetainers(): { firstRetainer: Uint32Array; retainers: Uint32Array; inessentialEdges: Uint8Array } {
+  private buildRetainers(userReachable: Uint8Array): { firstRetainer: Uint32Array; retainers: Uint32Array; inessentialEdges: Uint8Array } {
     const n = this.nodeCount;
-    const { firstEdge, edgeType, edgeTo, edgeName, nodeId, userReachable } = this;
+    const { firstEdge, edgeType, edgeTo, edgeName, nodeId } = this;
     const { edgeWeak, edgeShortcut, edgeInternal } = this.types;
     const root = this.rootOrdinal;
     const weakMapNames = this.weakMapTableEdgeNames();

@@ -89,8 +89,10 @@ export function computeOwners(g: ForwardGraph, owners: Uint32Array): void {
   const { nodeType, nodeName, firstEdge, edgeType, edgeTo } = g;
   const { hiddenType: hidden, arrayType: array, nativeType: native, syntheticType: synthetic, weakEdgeType: weak } = g;
   const externalStringData = g.externalStringData;
-  // Each node is pushed at most twice (unvisited → owned, owned → multiple): 2N bounds the stack.
-  let stack = new Uint32Array(Math.max(16, Math.min(2 * N, 1 << 20)));
+  // Only stores go on the stack (each at most twice: unvisited -> owned -> multiple); the owners
+  // themselves are visited in node order. The result does not depend on the order: a store's owner
+  // is the one non-store node every strong store-only path to it starts from.
+  let stack = new Uint32Array(1 << 16);
   let sp = 0;
   const push = (v: number) => {
     if (sp === stack.length) {
@@ -102,15 +104,9 @@ export function computeOwners(g: ForwardGraph, owners: Uint32Array): void {
   };
   for (let i = 0; i < N; i++) {
     const t = nodeType[i];
-    if (t === hidden || t === array || (t === native && nodeName[i] === externalStringData)) {
-      owners[i] = UNVISITED;
-    } else {
-      owners[i] = i;
-      push(i);
-    }
+    owners[i] = t === hidden || t === array || (t === native && nodeName[i] === externalStringData) ? UNVISITED : i;
   }
-  while (sp > 0) {
-    const v = stack[--sp]!;
+  const visit = (v: number) => {
     const o = owners[v]!;
     for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
       if (edgeType[e] === weak) continue;
@@ -124,6 +120,11 @@ export function computeOwners(g: ForwardGraph, owners: Uint32Array): void {
         push(to);
       }
     }
+  };
+  for (let i = 0; i < N; i++) {
+    if (owners[i] !== i) continue;
+    visit(i);
+    while (sp > 0) visit(stack[--sp]!);
   }
   const root = g.rootOrdinal;
   for (let i = 0; i < N; i++) {
