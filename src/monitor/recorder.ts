@@ -191,6 +191,9 @@ export class Recorder {
   /** Writes the end record and closes the file. */
   end(): void {
     if (this.ended) return;
+    // Processes that ended after the last tick (workers that exit just before their primary) still
+    // get their exit record; ones that are still running are left alone.
+    for (const [pid, tr] of this.tracked) if (!tr.exited && readRss(pid) === undefined) this.exited(pid);
     this.opts.writer.add({ type: 'end', t: this.tOf(this.now()) });
     this.ended = true;
     this.opts.writer.close();
