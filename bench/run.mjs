@@ -55,6 +55,7 @@ const { values: opts } = parseArgs({
     'big-strings': { type: 'boolean', default: true },
     'no-big-strings': { type: 'boolean', default: false },
     'big-strings-only': { type: 'boolean', default: false },
+    attach: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -402,9 +403,14 @@ if (doBigStrings) {
   bigStrings = await measure('big-strings', input, 1, opts.timeout ? Number(opts.timeout) : BIG_STRINGS_TIMEOUT_S, toolNames);
 }
 
-// Issue 5 will add a figure here: streaming a ~200 MB heap from a live process (inspector
-// HeapProfiler.takeHeapSnapshot chunks into loadSnapshotStream) next to writing it to a file and
-// loading that. Add it as one more measure('live-200mb', ...) with its own tool argv.
+// Issue 5's figure, with --attach (or --large): streaming a ~200 MB heap from a live process into
+// heapy, next to the target writing its own snapshot and a peer loading that file
+// (bench/attach-bench.mjs prints its own table).
+if (opts.attach || opts.large) {
+  process.stdout.write('\n== live process (bench/attach-bench.mjs --mb 150)\n');
+  const r = spawnSync(process.execPath, [join(benchDir, 'attach-bench.mjs'), '--mb', '150'], { stdio: 'inherit', timeout: 3_600_000 });
+  if (r.status !== 0) process.stdout.write(`attach bench: exit ${r.status ?? r.signal}\n`);
+}
 
 // Issue 3's figure: partitioning the whole heap after load (bench/query-bench.mjs), on the largest
 // service input of this run.
