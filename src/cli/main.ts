@@ -76,7 +76,12 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(args.slice(1));
   } catch (err) {
     if (err instanceof HeapyError) {
-      process.stderr.write(`heapy: ${err.message}\n`);
+      // Errors are one line. A usage error points at the command's help instead of printing it.
+      let message = err.message.split('\n')[0] ?? err.message;
+      if (err.exitCode === ExitCode.usage && name && !message.includes('--help') && !message.includes("'heapy help'")) {
+        message += ` (see 'heapy ${name} --help')`;
+      }
+      process.stderr.write(`heapy: ${message}\n`);
       if (debug && err.stack) process.stderr.write(err.stack + '\n');
       return err.exitCode;
     }
