@@ -496,7 +496,9 @@ test('errors: no such pid, not node, refused WebSocket, bad usage', async () => 
   assert.equal(sleeper.exitCode, null, 'heapy must not signal a non-node process');
   sleeper.kill();
 
-  const closed = await freePort();
+  // Port 1 (tcpmux) listens nowhere here: a port freed by freePort() could be taken again by a
+  // test running alongside before heapy connects.
+  const closed = 1;
   const r3 = await heapy(['attach', `ws://127.0.0.1:${closed}/abc`]);
   assert.equal(r3.code, ExitCode.wsRefused, r3.stderr);
   assert.match(r3.stderr, /connection refused/);
