@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { start, Recoverable, type REPLServer } from 'node:repl';
-import { inspect, parseArgs } from 'node:util';
+import { inspect } from 'node:util';
 import { runInThisContext } from 'node:vm';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { attachTarget, type Attachment, type AttachOptions } from '../../attach/connect.js';
@@ -18,6 +18,7 @@ import { HeapSet } from '../../query/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import { progressBar } from '../progress.js';
 import type { CommandModule } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 
 /** Exit statuses for the signals heapy detaches on (128 + signal number, as shells report them). */
 export const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
@@ -269,16 +270,7 @@ interface EvaluateResult {
 }
 
 async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } },
-    });
-  } catch (err) {
-    throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
-  }
+  const parsed = parseCommandArgs('attach', argv, { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } });
   const spec = parsed.positionals[0];
   if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
   const options = { ...attachOptions(parsed.values), listWorkers: true };

@@ -2,12 +2,12 @@
  * `heapy heap <pid> [--by RELATION] [--json]`: snapshot a running Node process over the inspector
  * protocol, straight into heapy's engine (no file), and print the partition table.
  */
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { takeSnapshot } from '../../attach/remote.js';
 import { HeapSet, relationByName } from '../../query/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 import { printPartition } from '../output.js';
 import { attachOptions, runAttached } from './attach.js';
 import { streamProgress } from './snapshot.js';
@@ -26,24 +26,15 @@ table of every reachable object. An inspector heapy had to open is closed again.
   --timeout MS    how long to wait for the target to answer (default 5000)`;
 
 async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        by: { type: 'string', default: 'kind' },
-        top: { type: 'string', default: '10' },
-        json: { type: 'boolean', default: false },
-        gc: { type: 'boolean', default: false },
-        worker: { type: 'string' },
-        port: { type: 'string' },
-        timeout: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
-  }
+  const parsed = parseCommandArgs('heap', argv, {
+    by: { type: 'string', default: 'kind' },
+    top: { type: 'string', default: '10' },
+    json: { type: 'boolean', default: false },
+    gc: { type: 'boolean', default: false },
+    worker: { type: 'string' },
+    port: { type: 'string' },
+    timeout: { type: 'string' },
+  });
   const { values, positionals } = parsed;
   const spec = positionals[0];
   if (!spec || positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);

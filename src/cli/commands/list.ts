@@ -1,9 +1,9 @@
 /**
  * `heapy list [dir]`: the data files in a directory, like `mprof list`.
  */
-import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import type { CommandModule } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { findDataFiles } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
@@ -29,12 +29,7 @@ export const command: CommandModule = {
   summary: 'list heapy run/monitor data files in a directory',
   usage,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
-    }
+    const parsed = parseCommandArgs('list', argv, { json: { type: 'boolean', default: false } });
     const dir = parsed.positionals[0] ?? process.cwd();
     const rows = findDataFiles(dir).map((f) => {
       try {

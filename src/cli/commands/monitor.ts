@@ -2,8 +2,8 @@
  * `heapy monitor <pid>`: record the memory of a running process over time.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { CommandModule } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { parseDuration } from '../../monitor/duration.js';
 import { mib } from '../../monitor/live.js';
@@ -33,24 +33,14 @@ export const command: CommandModule = {
   summary: 'record the memory of a running process over time (RSS, V8 heap, GC, marks)',
   usage,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        options: {
-          interval: { type: 'string', short: 'i', default: '100ms' },
-          duration: { type: 'string', short: 'd' },
-          'include-children': { type: 'boolean', short: 'C', default: false },
-          output: { type: 'string', short: 'o' },
-          'rss-only': { type: 'boolean', default: false },
-          quiet: { type: 'boolean', short: 'q', default: false },
-        },
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
-    }
+    const parsed = parseCommandArgs('monitor', argv, {
+      interval: { type: 'string', short: 'i', default: '100ms' },
+      duration: { type: 'string', short: 'd' },
+      'include-children': { type: 'boolean', short: 'C', default: false },
+      output: { type: 'string', short: 'o' },
+      'rss-only': { type: 'boolean', default: false },
+      quiet: { type: 'boolean', short: 'q', default: false },
+    });
     const { values, positionals } = parsed;
     if (positionals.length !== 1 || !/^\d+$/.test(positionals[0] as string)) throw new HeapyError(`expected one pid\n${usage}`, ExitCode.usage);
     const pid = Number(positionals[0]);

@@ -1,8 +1,8 @@
 /**
  * `heapy peak [file...]`: the peak memory of a recording and when it happened.
  */
-import { parseArgs } from 'node:util';
 import type { CommandModule } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { latestDataFile } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
@@ -49,12 +49,7 @@ export const command: CommandModule = {
   summary: 'print the peak memory of a recording and when it happened',
   usage,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
-    }
+    const parsed = parseCommandArgs('peak', argv, { json: { type: 'boolean', default: false } });
     const files = parsed.positionals.length > 0 ? parsed.positionals : [latestDataFile(process.cwd())];
     for (const f of files) {
       const s = summarize(readMonitorFile(f));

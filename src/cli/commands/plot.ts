@@ -3,8 +3,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { CommandModule } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { parseWindow } from '../../monitor/duration.js';
 import { latestDataFile } from '../../monitor/files.js';
@@ -33,23 +33,13 @@ export const command: CommandModule = {
   summary: 'chart memory over time from heapy run/monitor data files (SVG or HTML)',
   usage,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        options: {
-          output: { type: 'string', short: 'o' },
-          window: { type: 'string', short: 'w' },
-          trend: { type: 'boolean', short: 't', default: false },
-          series: { type: 'string', short: 's' },
-          title: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
-    }
+    const parsed = parseCommandArgs('plot', argv, {
+      output: { type: 'string', short: 'o' },
+      window: { type: 'string', short: 'w' },
+      trend: { type: 'boolean', short: 't', default: false },
+      series: { type: 'string', short: 's' },
+      title: { type: 'string' },
+    });
     const { values, positionals } = parsed;
     const files = positionals.length > 0 ? positionals : [latestDataFile(process.cwd())];
     const window = values.window !== undefined ? parseWindow(values.window) : undefined;

@@ -5,7 +5,6 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { readMonitorFile, type MonitorData } from '../../monitor/format.js';
 import { assembleReport } from '../../report/build.js';
@@ -14,6 +13,7 @@ import { renderReportHtml } from '../../report/html.js';
 import type { ReportSnapshot } from '../../report/model.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 import { progressBar } from '../progress.js';
 
 const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [-o report.html] [--open]
@@ -59,22 +59,12 @@ export const command: CommandModule = {
   summary: 'one self-contained HTML page of a heap (tables, treemap, paths, diff, timeline)',
   usage,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          output: { type: 'string', short: 'o' },
-          open: { type: 'boolean', default: false },
-          title: { type: 'string' },
-          rows: { type: 'string' },
-        },
-      });
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
-    }
+    const parsed = parseCommandArgs('report', argv, {
+      output: { type: 'string', short: 'o' },
+      open: { type: 'boolean', default: false },
+      title: { type: 'string' },
+      rows: { type: 'string' },
+    });
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw new HeapyError(`report needs a snapshot file\n${usage}`, ExitCode.usage);
     const rows = values.rows === undefined ? undefined : Number(values.rows);

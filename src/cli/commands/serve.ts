@@ -3,12 +3,12 @@
  * the loaded snapshot, so any object can be opened. Ctrl-C stops it.
  */
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { assembleReport } from '../../report/build.js';
 import { checkListen, isLoopback, startReportServer } from '../../report/server.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 import { progressBar } from '../progress.js';
 import { openInBrowser } from './report.js';
 
@@ -31,22 +31,12 @@ export const command: CommandModule = {
   summary: 'serve the report page of a snapshot with live queries (loopback only)',
   usage,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv,
-        allowPositionals: true,
-        strict: true,
-        options: {
-          port: { type: 'string', default: '0' },
-          host: { type: 'string', default: '127.0.0.1' },
-          'allow-remote': { type: 'boolean', default: false },
-          open: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
-    }
+    const parsed = parseCommandArgs('serve', argv, {
+      port: { type: 'string', default: '0' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'allow-remote': { type: 'boolean', default: false },
+      open: { type: 'boolean', default: false },
+    });
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new HeapyError(`serve takes one snapshot file\n${usage}`, ExitCode.usage);
     const port = Number(values.port);

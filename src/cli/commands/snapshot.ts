@@ -4,11 +4,11 @@
  * memory stays bounded because chunks go to disk as they arrive.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { snapshotToFile } from '../../attach/remote.js';
 import type { ProgressCallback } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
+import { parseCommandArgs } from '../args.js';
 import { attachOptions, defaultSnapshotName, formatBytes, runAttached } from './attach.js';
 
 const usage = `usage: heapy snapshot <pid | host:port | ws://...> [-o file] [--gc] [--worker N] [--port N] [--timeout MS]
@@ -56,22 +56,13 @@ export function streamProgress(label: string, stream: NodeJS.WriteStream = proce
 }
 
 async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        gc: { type: 'boolean', default: false },
-        worker: { type: 'string' },
-        port: { type: 'string' },
-        timeout: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
-  }
+  const parsed = parseCommandArgs('snapshot', argv, {
+    output: { type: 'string', short: 'o' },
+    gc: { type: 'boolean', default: false },
+    worker: { type: 'string' },
+    port: { type: 'string' },
+    timeout: { type: 'string' },
+  });
   const spec = parsed.positionals[0];
   if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
   const options = attachOptions(parsed.values);
