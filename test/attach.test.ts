@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync, cpSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,9 +25,34 @@ const children = new Set<ChildProcess>();
 after(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(work, { recursive: true, force: true });
+  if (publicRoot) rmSync(publicRoot, { recursive: true, force: true });
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A world-readable copy of what another user needs to run heapy and the target (the built CLI,
+ * `ws`, the target program): the checkout itself may sit in a directory only root can enter.
+ */
+let publicRoot: string | undefined;
+function publicCopy(): { bin: string; programs: string } {
+  if (!publicRoot) {
+    const dir = mkdtempSync(join(tmpdir(), 'heapy-public-'));
+    cpSync(join(root, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+    cpSync(join(root, 'node_modules', 'ws'), join(dir, 'node_modules', 'ws'), { recursive: true });
+    cpSync(join(root, 'package.json'), join(dir, 'package.json'));
+    mkdirSync(join(dir, 'test', 'programs'), { recursive: true });
+    cpSync(join(programs, 'attach-service.mjs'), join(dir, 'test', 'programs', 'attach-service.mjs'));
+    const open = (p: string) => {
+      const st = statSync(p);
+      chmodSync(p, st.isDirectory() ? 0o755 : 0o644);
+      if (st.isDirectory()) for (const e of readdirSync(p)) open(join(p, e));
+    };
+    open(dir);
+    publicRoot = dir;
+  }
+  return { bin: join(publicRoot, 'dist', 'src', 'cli', 'bin.js'), programs: join(publicRoot, 'test', 'programs') };
+}
 
 /** A free TCP port on 127.0.0.1 (so parallel test files never fight over 9229). */
 async function freePort(): Promise<number> {
@@ -50,7 +75,7 @@ interface Target {
 /** Starts a target program with --inspect-port=<free port> and waits for its JSON ready line. */
 async function startTarget(program: string, args: string[] = [], nodeArgs: string[] = [], options: { inspectPort?: number; uid?: number } = {}): Promise<Target> {
   const inspectPort = options.inspectPort ?? (await freePort());
-  const argv = [`--inspect-port=${inspectPort}`, ...nodeArgs, join(programs, program), ...args];
+  const argv = [`--inspect-port=${inspectPort}`, ...nodeArgs, join(options.uid === undefined ? programs : publicCopy().programs, program), ...args];
   const child =
     options.uid === undefined
       ? spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: work })
@@ -99,7 +124,7 @@ function heapy(args: string[], options: { input?: string; cwd?: string; env?: No
   const child =
     options.uid === undefined
       ? spawn(process.execPath, [bin, ...args], { cwd: options.cwd ?? work, env, stdio: ['pipe', 'pipe', 'pipe'] })
-      : spawn('setpriv', [`--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', process.execPath, bin, ...args], { cwd: options.cwd ?? work, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      : spawn('setpriv', [`--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', process.execPath, publicCopy().bin, ...args], { cwd: options.cwd ?? work, env, stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   let stdout = '';
   let stderr = '';
