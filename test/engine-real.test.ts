@@ -114,7 +114,15 @@ test('known contents: 50 Node50 in a Map, 200 Stamps whose late fields live in p
 test('the two-thread parse gives the same graph as one thread, and reports errors in its half', async () => {
   const file = makeSnapshot('known-heap.mjs');
   const one = await loadSnapshotFile(file, { parallelFrom: Infinity });
-  const two = await loadSnapshotFile(file, { parallelFrom: 0 });
+  let tail = 0;
+  const two = await loadSnapshotFile(file, {
+    parallelFrom: 0,
+    onProgress: (phase, done) => {
+      if (phase === 'edge tail') tail = done;
+    },
+  });
+  // The worker really decoded part of the edges (about half of the numbers).
+  assert.ok(tail > one.edgeCount / 4 && tail < one.edgeCount, `the worker decoded ${tail} of ${one.edgeCount} edges`);
   assert.deepEqual(two.edgeTo, one.edgeTo);
   assert.deepEqual(two.edgeName, one.edgeName);
   assert.deepEqual(two.edgeType, one.edgeType);

@@ -21,6 +21,7 @@ export interface LoadOptions {
 
 // 8 MiB reads: large enough that per-call overhead vanishes, small enough to stay in cache.
 const CHUNK = 8 * 1024 * 1024;
+const FIRST_CHUNK = 64 * 1024;
 
 /** Reads and analyses a .heapsnapshot file. Throws HeapyError on a missing or malformed file. */
 export async function loadSnapshotFile(path: string, options: LoadOptions = {}): Promise<HeapSnapshot> {
@@ -48,25 +49,34 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
     const buf = Buffer.allocUnsafe(CHUNK);
     let pos = 0;
     while (pos < size) {
+      let want = Math.min(pos === 0 ? FIRST_CHUNK : CHUNK, size - pos);
       if (helper) {
         helper.startWhenReady(parser);
-        if (parser.inEdges) await helper.waitForPlan();
+        // The edges cannot start before every node number had a digit and a comma: read up to
+        // there freely, then wait for the worker to say where the two threads' shares meet.
+        if (helper.pending && pos + want > helper.planNeededFrom) {
+          if (pos >= helper.planNeededFrom) await helper.waitForPlan();
+          else want = helper.planNeededFrom - pos;
+        }
         const plan = helper.plan;
-        if (plan && pos > plan.split) {
-          // This thread got past the meeting point before the plan came: parse it all here.
-          await helper.abandon();
-        } else if (plan && pos === plan.split + 1) {
+        if (plan && pos === plan.split + 1) {
           const records = await helper.waitForDone();
           parser.skipEdgeTail(plan.edgesEnd, records);
           pos = plan.edgesEnd;
+          helper.taken(records);
+          options.onProgress?.('edge tail', records, parser.header?.edgeCount ?? 0);
           continue;
         }
+        if (plan && pos > plan.split) {
+          // This thread got past the meeting point before the plan came: parse it all here.
+          await helper.abandon();
+        } else if (plan) {
+          want = Math.min(want, plan.split + 1 - pos);
+        }
       }
-      const plan = helper?.plan;
-      const want = plan && pos <= plan.split ? Math.min(CHUNK, plan.split + 1 - pos) : Math.min(CHUNK, size - pos);
       const { bytesRead } = await fh.read(buf, 0, want, pos);
       if (bytesRead === 0) break;
-      parser.write(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
+      parser.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
       pos += bytesRead;
     }
   } finally {
@@ -94,6 +104,8 @@ export async function loadSnapshotStream(
  */
 class EdgeHelper {
   plan: { edgesStart: number; edgesEnd: number; split: number } | undefined;
+  /** How many edges the worker decoded, once they are taken. */
+  tailRecords = 0;
   private worker: Worker | undefined;
   private started = false;
   private gaveUp = false;
@@ -106,12 +118,21 @@ class EdgeHelper {
     private readonly size: number,
   ) {}
 
+  /** True while the worker runs and has not said yet where the shares meet. */
+  get pending(): boolean {
+    return this.started && !this.gaveUp && this.plan === undefined;
+  }
+
+  /** The earliest byte the edges can start at: reading past it needs the plan. */
+  planNeededFrom = Infinity;
+
   /** Starts the worker once the parser knows the header and where the nodes begin. */
   startWhenReady(parser: SnapshotParser): void {
     if (this.started || this.gaveUp) return;
     const meta = parser.header;
     if (!meta || parser.nodesStart < 0) return;
     this.started = true;
+    this.planNeededFrom = parser.nodesStart + 2 * meta.nodeCount * meta.nodeFields.length;
     const ef = meta.edgeFields;
     const arrays = parser.edgeArrays;
     const input: EdgeWorkerInput = {
@@ -170,6 +191,13 @@ class EdgeHelper {
     await this.until(() => this.done !== undefined || this.gaveUp);
     if (this.done === undefined) throw new HeapyError(`${this.path}: the edge worker stopped early`, ExitCode.internal);
     return this.done;
+  }
+
+  /** Records that the tail was taken: from here on the helper has nothing more to do. */
+  taken(records: number): void {
+    this.tailRecords = records;
+    this.plan = undefined;
+    this.gaveUp = true;
   }
 
   /** Stops the worker (this thread parses everything from here). */

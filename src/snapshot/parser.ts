@@ -10,6 +10,7 @@
 import { ExitCode, SnapshotFormatError } from '../errors.js';
 import { readMeta, typeIds, type SnapshotMeta, type TypeIds } from './meta.js';
 import { StringTableBuilder, type StringTable } from './strings.js';
+import { newScanState, scanNumbers, scanProblem, storeEdges, warmUpScanner, type ScanState } from './scan.js';
 
 /** Progress sink: `phase` names the step, `done` of `total` units (0 total when unknown). */
 export type ProgressCallback = (phase: string, done: number, total: number) => void;
@@ -113,109 +114,6 @@ class Growable {
   }
 }
 
-/** Scanner state shared between calls, so that numbers and records can span chunks. */
-interface ScanState {
-  i: number;
-  n: number;
-  cur: number;
-  inNum: boolean;
-  afterNum: boolean;
-  anyNumber: boolean;
-  ended: boolean;
-  /** 0, or one of the SCAN_* problems, found at byte `errorAt` of the chunk. */
-  error: number;
-  errorAt: number;
-}
-
-const SCAN_MISSING_COMMA = 1;
-const SCAN_EMPTY_SEPARATOR = 2;
-const SCAN_TRAILING_COMMA = 3;
-const SCAN_BAD_BYTE = 4;
-const SCAN_NOT_INTEGER = 5;
-
-/**
- * The hot loop: decodes comma-separated non-negative integers from buf[st.i..end) into scratch,
- * with no per-field logic (records are split into fields afterwards). It is a plain function with
- * nothing after its loop, because V8 deoptimises optimised code that reaches branches it never
- * saw run: as a method with checks after the loop it was deoptimised on every chunk.
- */
-function scanNumbers(buf: Uint8Array, end: number, scratch: Float64Array, st: ScanState): void {
-  const cap = scratch.length;
-  let i = st.i;
-  let n = st.n;
-  let v = st.cur;
-  let inNum = st.inNum;
-  let afterNum = st.afterNum;
-  let d = 0;
-  if (inNum) {
-    // A number split across two chunks: carry on with its digits.
-    while (i < end && ((d = buf[i]! - 0x30) >>> 0) < 10) {
-      v = v * 10 + d;
-      i++;
-    }
-    if (i < end) {
-      scratch[n++] = v;
-      inNum = false;
-      afterNum = true;
-      st.anyNumber = true;
-    }
-  }
-  while (i < end) {
-    const c = buf[i]!;
-    d = c - 0x30;
-    if ((d >>> 0) < 10) {
-      if (afterNum) {
-        st.error = SCAN_MISSING_COMMA;
-        break;
-      }
-      // Scratch full: stop here; the caller stores the whole records and calls again.
-      if (n >= cap) break;
-      v = d;
-      while (++i < end && ((d = buf[i]! - 0x30) >>> 0) < 10) v = v * 10 + d;
-      if (i === end) {
-        inNum = true;
-        break;
-      }
-      scratch[n++] = v;
-      if (buf[i] === 0x2c) i++;
-      else afterNum = true;
-      continue;
-    }
-    if (c === 0x2c) {
-      if (!afterNum) {
-        st.error = SCAN_EMPTY_SEPARATOR;
-        break;
-      }
-      afterNum = false;
-      i++;
-      continue;
-    }
-    if (c === 0x0a || c === 0x20 || c === 0x0d || c === 0x09) {
-      i++;
-      continue;
-    }
-    if (c === 0x5d) {
-      if (!afterNum && (n > 0 || st.anyNumber)) {
-        st.error = SCAN_TRAILING_COMMA;
-        break;
-      }
-      st.ended = true;
-      afterNum = false;
-      i++;
-      break;
-    }
-    st.error = c === 0x2d || c === 0x2e ? SCAN_NOT_INTEGER : SCAN_BAD_BYTE;
-    break;
-  }
-  if (n > 0) st.anyNumber = true;
-  st.errorAt = i;
-  st.i = i;
-  st.n = n;
-  st.cur = inNum ? v : 0;
-  st.inNum = inNum;
-  st.afterNum = afterNum;
-}
-
 /** Returned by storeNodes when a self size needs 64-bit storage. */
 const BIG_SIZE = -2;
 
@@ -251,35 +149,6 @@ function storeNodes(
     nodeId[ord] = id;
     selfSize[ord] = size;
     firstEdge[ord + 1] = firstEdge[ord]! + scratch[k + oEdges]!;
-  }
-  return -1;
-}
-
-/** Splits whole edge records of `scratch` into the edge arrays; returns the first bad edge or -1. */
-function storeEdges(
-  scratch: Float64Array,
-  records: number,
-  ef: number,
-  nf: number,
-  oType: number,
-  oName: number,
-  oTo: number,
-  typeCount: number,
-  limit: number,
-  ord: number,
-  edgeType: Uint8Array,
-  edgeName: Uint32Array,
-  edgeTo: Uint32Array,
-): number {
-  for (let k = 0, r = 0; r < records; r++, k += ef, ord++) {
-    const t = scratch[k + oType]!;
-    const name = scratch[k + oName]!;
-    const to = scratch[k + oTo]!;
-    const toOrd = to / nf;
-    if (t >= typeCount || name > 0xffffffff || to >= limit || toOrd !== Math.floor(toOrd)) return ord;
-    edgeType[ord] = t;
-    edgeName[ord] = name;
-    edgeTo[ord] = toOrd;
   }
   return -1;
 }
@@ -329,23 +198,13 @@ let warmedUp = false;
 function warmUp(): void {
   if (warmedUp) return;
   warmedUp = true;
+  warmUpScanner();
   const scratch = new Float64Array(64);
   for (let round = 0; round < 3; round++) {
-    const st: ScanState = { i: 0, n: 0, cur: 0, inNum: false, afterNum: false, anyNumber: false, ended: false, error: 0, errorAt: 0 };
-    const a = Buffer.from('1,2\n,3 ,4');
-    scanNumbers(a, a.length, scratch, st);
-    const b = Buffer.from('5,6,7,8,9]');
-    st.i = 0;
-    scanNumbers(b, b.length, scratch, st);
-    const c = Buffer.from('1,,2');
-    const st2: ScanState = { i: 0, n: 0, cur: 0, inNum: false, afterNum: false, anyNumber: false, ended: false, error: 0, errorAt: 0 };
-    scanNumbers(c, c.length, scratch, st2);
     for (let k = 0; k < 14; k++) scratch[k] = k % 3;
     const o = { type: 0, name: 1, id: 2, size: 3, edges: 4 };
     storeNodes(scratch, 2, 7, o, 16, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(3));
     storeNodes(scratch, 2, 7, o, 0, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(3));
-    storeEdges(scratch, 2, 3, 1, 0, 1, 2, 8, 100, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2));
-    storeEdges(scratch, 2, 3, 7, 0, 1, 2, 8, 100, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2));
     storeField(scratch, 2, 7, 5, 0, new Uint32Array(2));
     storeField(scratch, 2, 7, 6, 0, new Uint8Array(2));
     plainStringEnd(Buffer.from('ab"'), 0, 3);
@@ -404,7 +263,7 @@ export class SnapshotParser {
   private cur = 0;
   private inNum = false;
   private afterNum = false;
-  private scan: ScanState = { i: 0, n: 0, cur: 0, inNum: false, afterNum: false, anyNumber: false, ended: false, error: 0, errorAt: 0 };
+  private scan: ScanState = newScanState();
   // Numbers decoded but not yet stored. 512 KB: small enough to stay in the CPU's cache between
   // decoding and storing, and to cost no page faults; a chunk is decoded in several rounds.
   private scratch = new Float64Array(1 << 16);
@@ -730,22 +589,7 @@ export class SnapshotParser {
     const st = this.scan;
     st.i = i;
     scanNumbers(buf, end, this.scratch, st);
-    if (st.error !== 0) {
-      const at = this.base + st.errorAt;
-      const what = `"${this.key}"`;
-      switch (st.error) {
-        case SCAN_MISSING_COMMA:
-          this.fail(`a missing comma in ${what}`, at);
-        case SCAN_EMPTY_SEPARATOR:
-          this.fail(`a separator without a number in ${what}`, at);
-        case SCAN_TRAILING_COMMA:
-          this.fail(`a trailing comma in ${what}`, at);
-        case SCAN_NOT_INTEGER:
-          this.fail(`${what} holds a number that is not a non-negative integer`, at);
-        default:
-          this.fail(`unexpected byte '${String.fromCharCode(buf[st.errorAt] ?? 0)}' in ${what}`, at);
-      }
-    }
+    if (st.error !== 0) this.fail(scanProblem(st.error, `"${this.key}"`, buf[st.errorAt] ?? 0), this.base + st.errorAt);
     return st.i;
   }
 

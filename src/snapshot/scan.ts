@@ -1,0 +1,186 @@
+/**
+ * The number scanner both parsing threads use: the main thread on the front of the file
+ * (parser.ts), the edge worker on the tail of the edges array (edge-worker.ts).
+ */
+
+/** Scanner state shared between calls, so that numbers and records can span chunks. */
+export interface ScanState {
+  i: number;
+  n: number;
+  cur: number;
+  inNum: boolean;
+  afterNum: boolean;
+  anyNumber: boolean;
+  ended: boolean;
+  /** 0, or one of the SCAN_* problems, found at byte `errorAt` of the chunk. */
+  error: number;
+  errorAt: number;
+}
+
+/** A digit right after a number. */
+export const SCAN_MISSING_COMMA = 1;
+/** Two separators in a row. */
+export const SCAN_EMPTY_SEPARATOR = 2;
+/** A separator before the closing bracket. */
+export const SCAN_TRAILING_COMMA = 3;
+/** A byte that belongs to no number. */
+export const SCAN_BAD_BYTE = 4;
+/** A sign or a decimal point. */
+export const SCAN_NOT_INTEGER = 5;
+
+/**
+ * The hot loop: decodes comma-separated non-negative integers from buf[st.i..end) into scratch,
+ * with no per-field logic (records are split into fields afterwards). It is a plain function with
+ * nothing after its loop, because V8 deoptimises optimised code that reaches branches it never
+ * saw run: as a method with checks after the loop it was deoptimised on every chunk.
+ */
+export function scanNumbers(buf: Uint8Array, end: number, scratch: Float64Array, st: ScanState): void {
+  const cap = scratch.length;
+  let i = st.i;
+  let n = st.n;
+  let v = st.cur;
+  let inNum = st.inNum;
+  let afterNum = st.afterNum;
+  let d = 0;
+  if (inNum) {
+    // A number split across two chunks: carry on with its digits.
+    while (i < end && ((d = buf[i]! - 0x30) >>> 0) < 10) {
+      v = v * 10 + d;
+      i++;
+    }
+    if (i < end) {
+      scratch[n++] = v;
+      inNum = false;
+      afterNum = true;
+      st.anyNumber = true;
+    }
+  }
+  while (i < end) {
+    const c = buf[i]!;
+    d = c - 0x30;
+    if ((d >>> 0) < 10) {
+      if (afterNum) {
+        st.error = SCAN_MISSING_COMMA;
+        break;
+      }
+      // Scratch full: stop here; the caller stores the whole records and calls again.
+      if (n >= cap) break;
+      v = d;
+      while (++i < end && ((d = buf[i]! - 0x30) >>> 0) < 10) v = v * 10 + d;
+      if (i === end) {
+        inNum = true;
+        break;
+      }
+      scratch[n++] = v;
+      if (buf[i] === 0x2c) i++;
+      else afterNum = true;
+      continue;
+    }
+    if (c === 0x2c) {
+      if (!afterNum) {
+        st.error = SCAN_EMPTY_SEPARATOR;
+        break;
+      }
+      afterNum = false;
+      i++;
+      continue;
+    }
+    if (c === 0x0a || c === 0x20 || c === 0x0d || c === 0x09) {
+      i++;
+      continue;
+    }
+    if (c === 0x5d) {
+      if (!afterNum && (n > 0 || st.anyNumber)) {
+        st.error = SCAN_TRAILING_COMMA;
+        break;
+      }
+      st.ended = true;
+      afterNum = false;
+      i++;
+      break;
+    }
+    st.error = c === 0x2d || c === 0x2e ? SCAN_NOT_INTEGER : SCAN_BAD_BYTE;
+    break;
+  }
+  if (n > 0) st.anyNumber = true;
+  st.errorAt = i;
+  st.i = i;
+  st.n = n;
+  st.cur = inNum ? v : 0;
+  st.inNum = inNum;
+  st.afterNum = afterNum;
+}
+
+/** Splits whole edge records of `scratch` into the edge arrays; returns the first bad edge or -1. */
+export function storeEdges(
+  scratch: Float64Array,
+  records: number,
+  ef: number,
+  nf: number,
+  oType: number,
+  oName: number,
+  oTo: number,
+  typeCount: number,
+  limit: number,
+  ord: number,
+  edgeType: Uint8Array,
+  edgeName: Uint32Array,
+  edgeTo: Uint32Array,
+): number {
+  for (let k = 0, r = 0; r < records; r++, k += ef, ord++) {
+    const t = scratch[k + oType]!;
+    const name = scratch[k + oName]!;
+    const to = scratch[k + oTo]!;
+    const toOrd = to / nf;
+    if (t >= typeCount || name > 0xffffffff || to >= limit || toOrd !== Math.floor(toOrd)) return ord;
+    edgeType[ord] = t;
+    edgeName[ord] = name;
+    edgeTo[ord] = toOrd;
+  }
+  return -1;
+}
+
+
+/** A fresh scanner state. */
+export function newScanState(): ScanState {
+  return { i: 0, n: 0, cur: 0, inNum: false, afterNum: false, anyNumber: false, ended: false, error: 0, errorAt: 0 };
+}
+
+/** The message for a problem scanNumbers reported, in the section named `what` (e.g. `"edges"`). */
+export function scanProblem(error: number, what: string, byte: number): string {
+  switch (error) {
+    case SCAN_MISSING_COMMA:
+      return `a missing comma in ${what}`;
+    case SCAN_EMPTY_SEPARATOR:
+      return `a separator without a number in ${what}`;
+    case SCAN_TRAILING_COMMA:
+      return `a trailing comma in ${what}`;
+    case SCAN_NOT_INTEGER:
+      return `${what} holds a number that is not a non-negative integer`;
+    default:
+      return `unexpected byte '${String.fromCharCode(byte)}' in ${what}`;
+  }
+}
+
+/**
+ * Runs scanNumbers and storeEdges on tiny inputs that take every branch (a number split across
+ * chunks, whitespace, the closing bracket, a bad record), so that V8 has type feedback for all of
+ * them before it optimises the loops mid-run. Without this the optimised code is thrown away at
+ * the first rare branch of each chunk (seen with --trace-deopt: a dozen deopts per file).
+ */
+export function warmUpScanner(): void {
+  const scratch = new Float64Array(64);
+  for (let round = 0; round < 3; round++) {
+    const st = newScanState();
+    const a = Buffer.from('1,2\n,3 ,4');
+    scanNumbers(a, a.length, scratch, st);
+    const b = Buffer.from('5,6,7,8,9]');
+    st.i = 0;
+    scanNumbers(b, b.length, scratch, st);
+    const c = Buffer.from('1,,2');
+    scanNumbers(c, c.length, scratch, newScanState());
+    for (let k = 0; k < 14; k++) scratch[k] = k % 3;
+    storeEdges(scratch, 2, 3, 1, 0, 1, 2, 8, 100, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2));
+    storeEdges(scratch, 2, 3, 7, 0, 1, 2, 8, 100, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2));
+  }
+}
