@@ -87,7 +87,7 @@ function plan(fd: number, input: EdgeWorkerInput): { edgesStart: number; edgesEn
   // to find the end of the section, and its backwards loop is slower than the main thread's two
   // tight passes. Measured on the 1.1 GB bench file: parse 6.7 s at 50%, 6.2 s at 42%, 6.0 s at 35%.
   const total = edgesEnd - nodesStart;
-  let split = Math.max(edgesStart, edgesEnd - Math.floor(total * Number(process.env.HEAPY_SPLIT ?? 0.5)));
+  let split = Math.max(edgesStart, edgesEnd - Math.floor(total * Number(process.env.HEAPY_SPLIT ?? 0.55)));
   const nl = findForward(fd, fileSize, split, 0x0a);
   if (nl < 0 || nl >= edgesEnd) return 'edges are not one record a line';
   split = nl;

@@ -45,12 +45,13 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
   const parallel = size >= (options.parallelFrom ?? 64 * 1024 * 1024);
   const parser = new SnapshotParser({ source: path, totalBytes: size, onProgress: options.onProgress, sharedArrays: parallel });
   const helper = parallel ? new EdgeHelper(path, size) : undefined;
+  let tailTaken = false;
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
     let pos = 0;
     while (pos < size) {
       let want = Math.min(pos === 0 ? FIRST_CHUNK : CHUNK, size - pos);
-      if (helper) {
+      if (helper && !tailTaken) {
         helper.startWhenReady(parser);
         // The edges cannot start before every node number had a digit and a comma: read up to
         // there freely, then wait for the worker to say where the two threads' shares meet.
@@ -60,11 +61,10 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
         }
         const plan = helper.plan;
         if (plan && pos === plan.split + 1) {
-          const records = await helper.waitForDone();
-          parser.skipEdgeTail(plan.edgesEnd, records);
+          // Jump over the worker's share and read on (the strings) while it finishes.
+          parser.skipEdgeTail(plan.edgesEnd);
           pos = plan.edgesEnd;
-          helper.taken(records);
-          options.onProgress?.('edge tail', records, parser.header?.edgeCount ?? 0);
+          tailTaken = true;
           continue;
         }
         if (plan && pos > plan.split) {
@@ -78,6 +78,12 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
       if (bytesRead === 0) break;
       parser.write(bytesRead === buf.length ? buf : buf.subarray(0, bytesRead));
       pos += bytesRead;
+    }
+    if (helper && tailTaken) {
+      const records = await helper.waitForDone();
+      parser.tailDecoded(records);
+      helper.taken();
+      options.onProgress?.('edge tail', records, parser.header?.edgeCount ?? 0);
     }
   } finally {
     await helper?.abandon();
@@ -104,8 +110,6 @@ export async function loadSnapshotStream(
  */
 class EdgeHelper {
   plan: { edgesStart: number; edgesEnd: number; split: number } | undefined;
-  /** How many edges the worker decoded, once they are taken. */
-  tailRecords = 0;
   private worker: Worker | undefined;
   private started = false;
   private gaveUp = false;
@@ -194,8 +198,7 @@ class EdgeHelper {
   }
 
   /** Records that the tail was taken: from here on the helper has nothing more to do. */
-  taken(records: number): void {
-    this.tailRecords = records;
+  taken(): void {
     this.plan = undefined;
     this.gaveUp = true;
   }

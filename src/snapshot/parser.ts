@@ -283,6 +283,11 @@ export class SnapshotParser {
   private edgeName: Uint32Array = new Uint32Array(0);
   private edgeTo: Uint32Array = new Uint32Array(0);
   private anyTrace = false;
+  // Edges split with another thread (see skipEdgeTail): where its share ends, and how many
+  // records this parser stored before it.
+  private tailPending = false;
+  private tailAt = 0;
+  private headOrd = 0;
   private anyDetached = false;
   private nodesDone = false;
   private edgesDone = false;
@@ -658,7 +663,13 @@ export class SnapshotParser {
   private decodeEdges(buf: Buffer, i: number, end: number): number {
     i = this.decodeNumbers(buf, i, end);
     this.flushEdges(this.base + i);
-    if (this.scan.ended) {
+    if (this.scan.ended && this.tailPending) {
+      // Only the closing bracket was left: the worker has the records before it.
+      if (this.scan.n !== 0) this.fail('the two halves of "edges" do not meet at a record boundary', this.base + i - 1);
+      this.headOrd = this.ord;
+      this.edgesDone = true;
+      this.state = S.Key;
+    } else if (this.scan.ended) {
       const E = this.meta!.edgeCount;
       if (this.scan.n !== 0 || this.ord !== E) {
         this.fail(`"edges" holds ${this.ord} edges${this.scan.n ? ' and a partial one' : ''} but edge_count says ${E}`, this.base + i - 1);
@@ -865,22 +876,29 @@ export class SnapshotParser {
   }
 
   /**
-   * Declares that the last `records` edges were stored by another thread, which read the input up
-   * to byte `resumeAt` (the closing bracket of "edges"). The parser must have just consumed a whole
-   * record; the next write() must start at `resumeAt`.
+   * Declares that the rest of the edges, up to byte `resumeAt` (the closing bracket of "edges"),
+   * are another thread's: the parser must have just consumed a whole record, and the next write()
+   * must start at `resumeAt`. Call {@link tailDecoded} with their count before finish().
    */
-  skipEdgeTail(resumeAt: number, records: number): void {
+  skipEdgeTail(resumeAt: number): void {
     if (this.state !== S.Edges) this.fail('internal: skipEdgeTail outside "edges"', this.base);
     this.flushEdges(this.base);
-    const E = this.meta!.edgeCount;
     if (this.scan.n !== 0 || this.scan.inNum || !this.scan.afterNum) {
       this.fail('the two halves of "edges" do not meet at a record boundary', this.base);
     }
-    if (this.ord + records !== E) {
-      this.fail(`"edges" holds ${this.ord + records} edges but edge_count says ${E}`, resumeAt);
-    }
-    this.ord = E;
+    this.tailPending = true;
+    this.tailAt = resumeAt;
     this.base = resumeAt;
+  }
+
+  /** The other thread stored `records` edges after the ones this parser stored. */
+  tailDecoded(records: number): void {
+    if (!this.tailPending) this.fail('internal: tailDecoded without skipEdgeTail', this.base);
+    const E = this.meta!.edgeCount;
+    if (this.headOrd + records !== E) {
+      this.fail(`"edges" holds ${this.headOrd + records} edges but edge_count says ${E}`, this.tailAt);
+    }
+    this.tailPending = false;
   }
 
   /** Ends the input: checks that every section arrived whole and returns the typed arrays. */
@@ -893,6 +911,7 @@ export class SnapshotParser {
     if (!this.meta || !this.types) return this.fail('no "snapshot" header', at);
     if (!this.nodesDone) this.fail('no "nodes" section', at);
     if (!this.edgesDone) this.fail('no "edges" section', at);
+    if (this.tailPending) this.fail('internal: the other thread\'s edges were never counted', at);
     if (!this.stringsDone) this.fail('no "strings" section', at);
     const meta = this.meta;
     const N = meta.nodeCount;
