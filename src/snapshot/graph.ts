@@ -9,17 +9,27 @@ import type { ProgressCallback, RawSnapshot, TraceTree } from './parser.js';
 import type { SnapshotMeta, TypeIds } from './meta.js';
 import type { StringTable } from './strings.js';
 
-import { Worker } from 'node:worker_threads';
-import { computeDistances, computeOwners, userReachable, NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, type ForwardGraph } from './passes.js';
-import type { AnalysisWorkerInput } from './analysis-worker.js';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import {
+  computeDistances,
+  computeOwners,
+  countRetainers,
+  fillRetainers,
+  userReachable,
+  INESSENTIAL,
+  NO_DISTANCE,
+  NO_NODE,
+  ORDINAL_MASK,
+  SYSTEM_DISTANCE_BASE,
+  WEAK,
+  type ReverseGraph,
+} from './passes.js';
+import { GO, STAGE, STAGE_DONE, STAGE_FAILED, STAGE_NOT_STARTED, type AnalysisWorkerInput } from './analysis-worker.js';
+import { computeDominators } from './dominators.js';
 import { collectGarbageNow } from './gc.js';
+import { ExitCode, HeapyError } from '../errors.js';
 
 export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE };
-/** Top bit of a retainer entry: the edge does not count for dominators (weak, shortcut, ...). */
-const INESSENTIAL = 0x80000000;
-/** Next bit: the edge is weak. Ordinals therefore stay below 2^30 (checked by the parser). */
-const WEAK = 0x40000000;
-const ORDINAL_MASK = 0x3fffffff;
 
 /** Options for {@link HeapSnapshot.analyze}. */
 export interface AnalyzeOptions {
@@ -129,52 +139,58 @@ export class HeapSnapshot {
       this.owner = new Uint32Array(0);
       return;
     }
-    // Owners only read the forward graph: with shared arrays they are found on the second core
-    // while this thread computes distances, the reverse graph and the dominator tree.
-    const forward = this.forwardGraph();
-    const shared = parallel && [raw.nodeType, raw.nodeName, raw.firstEdge, raw.edgeType, raw.edgeTo].every((a) => a.buffer instanceof SharedArrayBuffer);
-    if (shared) {
-      this.owner = new Uint32Array(new SharedArrayBuffer(this.nodeCount * 4));
-      const input: AnalysisWorkerInput = { graph: forward, owner: this.owner };
-      const worker = new Worker(new URL('./analysis-worker.js', import.meta.url), { workerData: input });
-      this.forwardDone = new Promise<void>((resolve, reject) => {
-        worker.once('message', (m: { ok: boolean; message?: string }) => (m.ok ? resolve() : reject(new Error(m.message))));
-        worker.once('error', reject);
-      }).finally(() => worker.terminate());
-    } else {
-      this.owner = new Uint32Array(this.nodeCount);
-    }
-    progress('user roots', 0, 1);
-    if (this.nodeDetachedness) this.propagateDetachedness(this.nodeDetachedness);
-    progress('distances', 0, 1);
-    this.distance = new Uint32Array(this.nodeCount);
-    computeDistances(forward, this.distance);
-    // The first BFS round is exactly what the user's roots reach (DevTools' page-owned objects).
-    progress('retainers', 0, 1);
-    const { firstRetainer, retainers, inessentialEdges } = this.buildRetainers(userReachable(this.distance));
-    this.firstRetainer = firstRetainer;
-    this.retainers = retainers;
-    progress('dominators', 0, 1);
-    // The dominator pass makes the peak: free what parsing and the retainer pass left first.
-    if (this.nodeCount >= 2_000_000) collectGarbageNow();
-    const { dominator, retainedSize } = this.computeDominators(inessentialEdges);
-    this.dominator = dominator;
-    this.retainedSize = retainedSize;
-    // Big graphs: free the dominator pass's scratch now rather than after the next allocations.
-    if (this.nodeCount >= 2_000_000) collectGarbageNow();
-    if (!shared) {
+    const g = this.reverseGraph();
+    const N = this.nodeCount;
+    const shared = parallel && [raw.nodeType, raw.nodeName, raw.nodeId, raw.firstEdge, raw.edgeType, raw.edgeName, raw.edgeTo].every((a) => a.buffer instanceof SharedArrayBuffer);
+    const sab = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    this.owner = new Uint32Array(sab(N * 4));
+    this.firstRetainer = new Uint32Array(sab((N + 1) * 4));
+    this.retainers = new Uint32Array(sab(this.edgeCount * 4));
+    const reachable = new Uint8Array(sab(N));
+    // Big snapshots: a second thread counts the retainers and finds the owners while this one
+    // computes distances, then fills the reverse graph while this one runs the dominator tree's
+    // depth-first search (see analysis-worker.ts).
+    const helper = shared ? startAnalysisWorker({ graph: g, owner: this.owner, firstRetainer: this.firstRetainer, retainers: this.retainers, reachable }) : undefined;
+    try {
+      if (!helper) countRetainers(g, this.firstRetainer);
+      progress('user roots', 0, 1);
+      if (this.nodeDetachedness) this.propagateDetachedness(this.nodeDetachedness);
+      progress('distances', 0, 1);
+      this.distance = new Uint32Array(N);
+      computeDistances(g, this.distance);
+      // The first BFS round is exactly what the user's roots reach (DevTools' page-owned objects).
+      userReachable(this.distance, reachable);
+      progress('retainers', 0, 1);
+      if (helper) helper.go();
+      else fillRetainers(g, reachable, this.firstRetainer, this.retainers);
+      progress('dominators', 0, 1);
+      // The dominator pass makes the peak: free what parsing left first.
+      if (N >= 2_000_000) collectGarbageNow();
+      const { dominator, retainedSize } = computeDominators(g, reachable, this.nodeSelfSize, () => {
+        helper?.waitUntilDone();
+        return { firstRetainer: this.firstRetainer, retainers: this.retainers };
+      });
+      this.dominator = dominator;
+      this.retainedSize = retainedSize;
+      // Big graphs: free the dominator pass's scratch now rather than after the next allocations.
+      if (N >= 2_000_000) collectGarbageNow();
       progress('owners', 0, 1);
-      computeOwners(forward, this.owner);
+      if (helper) helper.waitUntilDone();
+      else computeOwners(g, this.owner);
+    } finally {
+      helper?.stop();
     }
     progress('done', 1, 1);
   }
 
-  /** Resolves when the worker pass (distances, owners) has finished; already resolved without one. */
-  private forwardDone: Promise<void> = Promise.resolve();
-
-  private forwardGraph(): ForwardGraph {
+  private reverseGraph(): ReverseGraph {
     const t = this.types;
     return {
+      edgeName: this.edgeName,
+      nodeId: this.nodeId,
+      shortcutEdgeType: t.edgeShortcut,
+      internalEdgeType: t.edgeInternal,
+      weakMapTables: this.weakMapTableEdgeNames(),
       nodeCount: this.nodeCount,
       rootOrdinal: this.rootOrdinal,
       nodeType: this.nodeType,
@@ -202,11 +218,7 @@ export class HeapSnapshot {
    * are on SharedArrayBuffers (as the parser makes them for big files); else the same as analyze().
    */
   static async analyzeParallel(raw: RawSnapshot, options: AnalyzeOptions = {}): Promise<HeapSnapshot> {
-    const snap = new HeapSnapshot(raw, options.onProgress, true);
-    options.onProgress?.('owners', 0, 1);
-    await snap.forwardDone;
-    options.onProgress?.('done', 1, 1);
-    return snap;
+    return new HeapSnapshot(raw, options.onProgress, true);
   }
 
   /** The string table entry at index i. */
@@ -375,199 +387,53 @@ export class HeapSnapshot {
     }
     return result;
   }
+}
 
-  /**
-   * Builds the reverse graph. Each entry carries a flag for edges the dominator tree ignores:
-   * weak edges, self edges, shortcuts not from the root, WeakMap table edges, and edges from a
-   * node the user's roots do not reach into one they do (as DevTools does, so that objects the
-   * debugger or V8's root lists also hold are attributed to the user's objects).
-   */
-  private buildRetainers(userReachable: Uint8Array): { firstRetainer: Uint32Array; retainers: Uint32Array; inessentialEdges: Uint8Array } {
-    const n = this.nodeCount;
-    const { firstEdge, edgeType, edgeTo, edgeName, nodeId } = this;
-    const { edgeWeak, edgeShortcut, edgeInternal } = this.types;
-    const root = this.rootOrdinal;
-    const weakMapNames = this.weakMapTableEdgeNames();
-    const checkWeakMap = weakMapNames.size > 0;
-    const firstRetainer = new Uint32Array(n + 1);
-    const E = this.edgeCount;
-    for (let e = 0; e < E; e++) firstRetainer[edgeTo[e]! + 1]!++;
-    for (let i = 0; i < n; i++) firstRetainer[i + 1]! += firstRetainer[i]!;
-    const retainers = new Uint32Array(E);
-    // One bit an edge, so the dominator DFS does not redo the test (6 MB for 47 M edges).
-    const inessentialEdges = new Uint8Array((E + 7) >>> 3);
-    // Fill from the back so that entries keep the order of their edges.
-    const cursor = firstRetainer.slice(1);
-    for (let v = n - 1; v >= 0; v--) {
-      const vFlag = userReachable[v];
-      for (let e = firstEdge[v + 1]! - 1, start = firstEdge[v]!; e >= start; e--) {
-        const to = edgeTo[e]!;
-        const t = edgeType[e];
-        let essential =
-          t !== edgeWeak &&
-          to !== v &&
-          (v === root || (t !== edgeShortcut && !(userReachable[to] && !vFlag)));
-        if (essential && checkWeakMap && t === edgeInternal) {
-          const table = weakMapNames.get(edgeName[e]!);
-          if (table !== undefined && table === nodeId[v]) essential = false;
+/** The analysis worker, seen from the main thread, which waits for it without an event loop. */
+interface AnalysisHelper {
+  /** Tells the worker that `reachable` is ready: it fills the reverse graph next. */
+  go(): void;
+  /** Blocks until the worker has filled the reverse graph and found the owners; throws its error. */
+  waitUntilDone(): void;
+  /** Ends the worker (it exits by itself once done). */
+  stop(): void;
+}
+
+// How long the main thread waits for the worker to start before it calls that a failure: a worker
+// that cannot load its module never reports, and its 'error' event cannot arrive while this
+// thread is blocked.
+const WORKER_START_LIMIT_MS = 120_000;
+
+function startAnalysisWorker(arrays: Omit<AnalysisWorkerInput, 'control' | 'errors'>): AnalysisHelper {
+  const control = new Int32Array(new SharedArrayBuffer(8));
+  const { port1, port2 } = new MessageChannel();
+  const input: AnalysisWorkerInput = { ...arrays, control, errors: port2 };
+  const worker = new Worker(new URL('./analysis-worker.js', import.meta.url), { workerData: input, transferList: [port2] });
+  worker.unref();
+  return {
+    go() {
+      Atomics.store(control, GO, 1);
+      Atomics.notify(control, GO);
+    },
+    waitUntilDone() {
+      const started = Date.now();
+      for (;;) {
+        const stage = Atomics.load(control, STAGE);
+        if (stage === STAGE_DONE) return;
+        if (stage === STAGE_FAILED) {
+          const m = receiveMessageOnPort(port1);
+          throw new HeapyError(`the analysis worker failed: ${String(m?.message ?? 'no message')}`, ExitCode.internal);
         }
-        if (essential) {
-          retainers[--cursor[to]!] = v;
-        } else {
-          retainers[--cursor[to]!] = (v | INESSENTIAL | (t === edgeWeak ? WEAK : 0)) >>> 0;
-          inessentialEdges[e >>> 3]! |= 1 << (e & 7);
+        if (stage === STAGE_NOT_STARTED && Date.now() - started > WORKER_START_LIMIT_MS) {
+          throw new HeapyError('the analysis worker did not start', ExitCode.internal);
         }
+        Atomics.wait(control, STAGE, stage, 1000);
       }
-    }
-    return { firstRetainer, retainers, inessentialEdges };
-  }
-
-  /**
-   * Dominators by the Lengauer–Tarjan algorithm in its semi-NCA form (semidominators with path
-   * compression, then immediate dominators as nearest common ancestors), iterative throughout.
-   * Nodes the root does not reach are hung under the root, as DevTools does: first those whose
-   * only retainers are inessential (with what they reach), then any leftover cycle one by one.
-   */
-  private computeDominators(inessential: Uint8Array): { dominator: Uint32Array; retainedSize: Float64Array } {
-    const N = this.nodeCount;
-    const { firstEdge, edgeTo, firstRetainer, retainers } = this;
-    const root = this.rootOrdinal;
-    // DFS numbers are 1-based; 0 means "not visited" / "no vertex".
-    const dfnum = new Uint32Array(N);
-    const vertex = new Uint32Array(N + 1);
-    const parent = new Uint32Array(N + 1);
-    const label = new Uint32Array(N + 1);
-    // `semi` and `ancestor` share one buffer that becomes the Float64 retained sizes once the
-    // immediate dominators are known: 118 MB less at the peak for 14.8 M nodes.
-    const scratch = new ArrayBuffer(8 * (N + 1));
-    const semi = new Uint32Array(scratch, 0, N + 1);
-    // During the DFS `ancestor` holds each open vertex's next edge; it is cleared before linking.
-    const ancestor = new Uint32Array(scratch, 4 * (N + 1), N + 1);
-    let n = 0;
-
-    const dfs = (start: number, startParent: number) => {
-      n++;
-      dfnum[start] = n;
-      vertex[n] = start;
-      parent[n] = startParent;
-      ancestor[n] = firstEdge[start]!;
-      let cur = n;
-      while (cur !== 0 && cur >= dfnum[start]!) {
-        const v = vertex[cur]!;
-        const end = firstEdge[v + 1]!;
-        let e = ancestor[cur]!;
-        let next = 0;
-        for (; e < end; e++) {
-          const to = edgeTo[e]!;
-          if (dfnum[to] !== 0 || (inessential[e >>> 3]! & (1 << (e & 7))) !== 0) continue;
-          n++;
-          dfnum[to] = n;
-          vertex[n] = to;
-          parent[n] = cur;
-          ancestor[n] = firstEdge[to]!;
-          next = n;
-          e++;
-          break;
-        }
-        ancestor[cur] = e;
-        cur = next !== 0 ? next : parent[cur]!;
-      }
-    };
-    dfs(root, 0);
-    if (n < N) {
-      // Nodes held only through inessential edges (weak ones, mostly): hang them under the root.
-      for (let v = 0; v < N; v++) {
-        if (dfnum[v] !== 0) continue;
-        let onlyInessential = true;
-        for (let k = firstRetainer[v]!, end = firstRetainer[v + 1]!; k < end; k++) {
-          if ((retainers[k]! & INESSENTIAL) === 0) {
-            onlyInessential = false;
-            break;
-          }
-        }
-        if (onlyInessential) dfs(v, 1);
-      }
-      for (let v = 0; v < N; v++) {
-        if (dfnum[v] !== 0) continue;
-        n++;
-        dfnum[v] = n;
-        vertex[n] = v;
-        parent[n] = 1;
-      }
-    }
-    ancestor.fill(0);
-    for (let i = 1; i <= n; i++) {
-      semi[i] = i;
-      label[i] = i;
-    }
-
-    // Path compression without recursion; the stack only grows as deep as one compressed path.
-    let stack = new Uint32Array(1024);
-    const evaluate = (v: number): number => {
-      if (ancestor[v] === 0) return v;
-      let sp = 0;
-      let x = v;
-      while (ancestor[ancestor[x]!] !== 0) {
-        if (sp === stack.length) {
-          const bigger = new Uint32Array(stack.length * 2);
-          bigger.set(stack);
-          stack = bigger;
-        }
-        stack[sp++] = x;
-        x = ancestor[x]!;
-      }
-      while (sp > 0) {
-        const w = stack[--sp]!;
-        const a = ancestor[w]!;
-        if (semi[label[a]!]! < semi[label[w]!]!) label[w] = label[a]!;
-        ancestor[w] = ancestor[a]!;
-      }
-      return label[v]!;
-    };
-
-    for (let w = n; w >= 2; w--) {
-      const wOrd = vertex[w]!;
-      let s = semi[w]!;
-      let hasPred = false;
-      for (let k = firstRetainer[wOrd]!, end = firstRetainer[wOrd + 1]!; k < end; k++) {
-        const r = retainers[k]!;
-        if ((r & INESSENTIAL) !== 0) continue;
-        const v = dfnum[r & ORDINAL_MASK]!;
-        if (v === 0) continue;
-        hasPred = true;
-        // evaluate() inlined for the common cases: v not linked yet, or linked straight to a root
-        // of the forest (nothing to compress).
-        const a = ancestor[v]!;
-        const u = a === 0 ? v : ancestor[a] === 0 ? label[v]! : evaluate(v);
-        if (semi[u]! < s) s = semi[u]!;
-      }
-      // A node with no essential retainer was hung under the root.
-      semi[w] = hasPred ? s : 1;
-      ancestor[w] = parent[w]!;
-    }
-    // Immediate dominators (in DFS numbers), written over `label`.
-    const idom = label;
-    idom[1] = 0;
-    for (let w = 2; w <= n; w++) {
-      let d = parent[w]!;
-      const s = semi[w]!;
-      while (d > s) d = idom[d]!;
-      idom[w] = d;
-    }
-    const selfSize = this.nodeSelfSize;
-    const retainedSize = new Float64Array(scratch, 0, N);
-    for (let i = 0; i < N; i++) retainedSize[i] = selfSize[i]!;
-    // Children have larger DFS numbers than their dominators: accumulate from the last one.
-    for (let w = n; w >= 2; w--) {
-      retainedSize[vertex[idom[w]!]!]! += retainedSize[vertex[w]!]!;
-    }
-    // Reuse dfnum (node order) for the dominator ordinals.
-    const dominator = dfnum;
-    for (let v = 0; v < N; v++) {
-      const d = idom[dominator[v]!]!;
-      dominator[v] = d === 0 ? NO_NODE : vertex[d]!;
-    }
-    return { dominator, retainedSize };
-  }
-
+    },
+    stop() {
+      if (Atomics.compareExchange(control, GO, 0, 2) === 0) Atomics.notify(control, GO);
+      port1.close();
+      void worker.terminate();
+    },
+  };
 }

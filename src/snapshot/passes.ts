@@ -133,10 +133,73 @@ export function computeOwners(g: ForwardGraph, owners: Uint32Array): void {
   }
 }
 
-/** 1 for the nodes the first round of computeDistances reached: those the user's roots reach. */
-export function userReachable(distance: Uint32Array): Uint8Array {
+/** 1 in `flags` for the nodes the first round of computeDistances reached: those the user's roots reach. */
+export function userReachable(distance: Uint32Array, flags: Uint8Array): void {
   const n = distance.length;
-  const flags = new Uint8Array(n);
   for (let i = 0; i < n; i++) flags[i] = distance[i]! < SYSTEM_DISTANCE_BASE ? 1 : 0;
-  return flags;
+}
+
+/** Top bit of a retainer entry: the edge does not count for dominators (weak, shortcut, ...). */
+export const INESSENTIAL = 0x80000000;
+/** Next bit: the edge is weak. Ordinals therefore stay below 2^30 (checked by the parser). */
+export const WEAK = 0x40000000;
+/** The ordinal part of a retainer entry. */
+export const ORDINAL_MASK = 0x3fffffff;
+
+/** What the reverse-graph and dominator passes read besides the forward graph. */
+export interface ReverseGraph extends ForwardGraph {
+  readonly edgeName: Uint32Array;
+  readonly nodeId: Uint32Array;
+  readonly shortcutEdgeType: number;
+  readonly internalEdgeType: number;
+  /** WeakMap table edges (internal edges): edge name string index -> the table's node id. */
+  readonly weakMapTables: ReadonlyMap<number, number>;
+}
+
+/**
+ * Counts each node's retainers into `firstRetainer` (length nodeCount + 1, zeroed) and turns the
+ * counts into running totals: entry i ends up as the end of node i's range. fillRetainers counts
+ * them back down to the starts, so no second array of cursors is needed.
+ */
+export function countRetainers(g: ReverseGraph, firstRetainer: Uint32Array): void {
+  const n = g.nodeCount;
+  const edgeTo = g.edgeTo;
+  const E = g.firstEdge[n]!;
+  for (let e = 0; e < E; e++) firstRetainer[edgeTo[e]!]!++;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    sum += firstRetainer[i]!;
+    firstRetainer[i] = sum;
+  }
+  firstRetainer[n] = sum;
+}
+
+/**
+ * Fills the reverse graph after countRetainers: node i is retained by entries
+ * firstRetainer[i] .. firstRetainer[i+1]-1, in the order of the edges. Each entry is the retaining
+ * ordinal with INESSENTIAL set for edges the dominator tree ignores (weak edges, self edges,
+ * shortcuts not from the root, WeakMap table edges, and edges from a node the user's roots do not
+ * reach into one they do, as DevTools does, so that objects V8's root lists also hold are
+ * attributed to the user's objects) and WEAK for weak edges. The dominator tree's depth-first
+ * search (dominators.ts) skips the same edges by the same test.
+ */
+export function fillRetainers(g: ReverseGraph, reachable: Uint8Array, firstRetainer: Uint32Array, retainers: Uint32Array): void {
+  const n = g.nodeCount;
+  const { firstEdge, edgeType, edgeTo, edgeName, nodeId, weakMapTables } = g;
+  const weak = g.weakEdgeType;
+  const shortcut = g.shortcutEdgeType;
+  const internal = g.internalEdgeType;
+  const root = g.rootOrdinal;
+  const checkWeakMap = weakMapTables.size > 0;
+  // Backwards, counting the cursors down: entries keep the order of their edges.
+  for (let v = n - 1; v >= 0; v--) {
+    const vFlag = reachable[v];
+    for (let e = firstEdge[v + 1]! - 1, start = firstEdge[v]!; e >= start; e--) {
+      const to = edgeTo[e]!;
+      const t = edgeType[e];
+      let essential = t !== weak && to !== v && (v === root || (t !== shortcut && !(reachable[to] && !vFlag)));
+      if (essential && checkWeakMap && t === internal && weakMapTables.get(edgeName[e]!) === nodeId[v]) essential = false;
+      retainers[--firstRetainer[to]!] = essential ? v : (v | INESSENTIAL | (t === weak ? WEAK : 0)) >>> 0;
+    }
+  }
 }

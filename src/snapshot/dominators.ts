@@ -1,0 +1,196 @@
+/**
+ * The dominator tree and retained sizes, by the Lengauer–Tarjan algorithm in its semi-NCA form
+ * (semidominators with path compression, then immediate dominators as nearest common ancestors),
+ * iterative throughout. A plain function over typed arrays, like the passes in passes.ts.
+ */
+import { INESSENTIAL, NO_NODE, ORDINAL_MASK, type ReverseGraph } from './passes.js';
+
+/** The reverse graph, as fillRetainers leaves it. */
+export interface Retainers {
+  readonly firstRetainer: Uint32Array;
+  readonly retainers: Uint32Array;
+}
+
+/**
+ * Computes immediate dominators (ordinals; the root's is NO_NODE) and retained sizes.
+ *
+ * The depth-first search from the root only reads the forward graph, so the reverse graph may still
+ * be under construction on another thread: `retainers()` is called once the search from the root is
+ * done and must return it complete. Nodes the root does not reach are hung under the root, as
+ * DevTools does: first those whose only retainers are inessential (with what they reach), then any
+ * leftover cycle one by one.
+ */
+export function computeDominators(
+  g: ReverseGraph,
+  reachable: Uint8Array,
+  selfSize: Uint32Array | Float64Array,
+  retainers: () => Retainers,
+): { dominator: Uint32Array; retainedSize: Float64Array } {
+  const N = g.nodeCount;
+  const { firstEdge, edgeTo, edgeType, edgeName, nodeId, weakMapTables } = g;
+  const root = g.rootOrdinal;
+  const weak = g.weakEdgeType;
+  const shortcut = g.shortcutEdgeType;
+  const internal = g.internalEdgeType;
+  const checkWeakMap = weakMapTables.size > 0;
+  // DFS numbers are 1-based; 0 means "not visited" / "no vertex". Once every node is numbered and
+  // the retainer entries hold DFS numbers, this array becomes `label`.
+  const dfnum = new Uint32Array(N + 1);
+  const vertex = new Uint32Array(N + 1);
+  const parent = new Uint32Array(N + 1);
+  // `semi` and `ancestor` share one buffer that becomes the Float64 retained sizes once the
+  // immediate dominators are known: 118 MB less at the peak for 14.8 M nodes.
+  const scratch = new ArrayBuffer(8 * (N + 1));
+  const semi = new Uint32Array(scratch, 0, N + 1);
+  // During the DFS `ancestor` holds each open vertex's next edge; it is cleared before linking.
+  const ancestor = new Uint32Array(scratch, 4 * (N + 1), N + 1);
+  let n = 0;
+
+  const dfs = (start: number, startParent: number) => {
+    n++;
+    dfnum[start] = n;
+    vertex[n] = start;
+    parent[n] = startParent;
+    ancestor[n] = firstEdge[start]!;
+    let cur = n;
+    while (cur !== 0 && cur >= dfnum[start]!) {
+      const v = vertex[cur]!;
+      const end = firstEdge[v + 1]!;
+      const vReachable = reachable[v];
+      let e = ancestor[cur]!;
+      let next = 0;
+      for (; e < end; e++) {
+        const to = edgeTo[e]!;
+        if (dfnum[to] !== 0) continue;
+        // The edges fillRetainers flags as inessential are not tree edges (the same test).
+        const t = edgeType[e];
+        if (t === weak || (v !== root && (t === shortcut || (reachable[to] && !vReachable)))) continue;
+        if (checkWeakMap && t === internal && weakMapTables.get(edgeName[e]!) === nodeId[v]) continue;
+        n++;
+        dfnum[to] = n;
+        vertex[n] = to;
+        parent[n] = cur;
+        ancestor[n] = firstEdge[to]!;
+        next = n;
+        e++;
+        break;
+      }
+      ancestor[cur] = e;
+      cur = next !== 0 ? next : parent[cur]!;
+    }
+  };
+  dfs(root, 0);
+  const { firstRetainer, retainers: entries } = retainers();
+  if (n < N) {
+    // Nodes held only through inessential edges (weak ones, mostly): hang them under the root.
+    for (let v = 0; v < N; v++) {
+      if (dfnum[v] !== 0) continue;
+      let onlyInessential = true;
+      for (let k = firstRetainer[v]!, end = firstRetainer[v + 1]!; k < end; k++) {
+        if ((entries[k]! & INESSENTIAL) === 0) {
+          onlyInessential = false;
+          break;
+        }
+      }
+      if (onlyInessential) dfs(v, 1);
+    }
+    for (let v = 0; v < N; v++) {
+      if (dfnum[v] !== 0) continue;
+      n++;
+      dfnum[v] = n;
+      vertex[n] = v;
+      parent[n] = 1;
+    }
+  }
+  ancestor.fill(0);
+  // Every node has a DFS number now. Write DFS numbers into the retainer entries (flags kept), so
+  // that the semidominator loop reads them directly and `dfnum` can become `label`; the entries
+  // are turned back into ordinals at the end.
+  toDfsNumbers(entries, dfnum);
+  const label = dfnum;
+  for (let i = 1; i <= n; i++) {
+    semi[i] = i;
+    label[i] = i;
+  }
+
+  // Path compression without recursion; the stack only grows as deep as one compressed path.
+  let stack = new Uint32Array(1024);
+  const evaluate = (v: number): number => {
+    if (ancestor[v] === 0) return v;
+    let sp = 0;
+    let x = v;
+    while (ancestor[ancestor[x]!] !== 0) {
+      if (sp === stack.length) {
+        const bigger = new Uint32Array(stack.length * 2);
+        bigger.set(stack);
+        stack = bigger;
+      }
+      stack[sp++] = x;
+      x = ancestor[x]!;
+    }
+    while (sp > 0) {
+      const w = stack[--sp]!;
+      const a = ancestor[w]!;
+      if (semi[label[a]!]! < semi[label[w]!]!) label[w] = label[a]!;
+      ancestor[w] = ancestor[a]!;
+    }
+    return label[v]!;
+  };
+
+  for (let w = n; w >= 2; w--) {
+    const wOrd = vertex[w]!;
+    let s = semi[w]!;
+    let hasPred = false;
+    for (let k = firstRetainer[wOrd]!, end = firstRetainer[wOrd + 1]!; k < end; k++) {
+      const r = entries[k]!;
+      if ((r & INESSENTIAL) !== 0) continue;
+      const v = r & ORDINAL_MASK;
+      hasPred = true;
+      // evaluate() inlined for the common cases: v not linked yet, or linked straight to a root
+      // of the forest (nothing to compress).
+      const a = ancestor[v]!;
+      const u = a === 0 ? v : ancestor[a] === 0 ? label[v]! : evaluate(v);
+      if (semi[u]! < s) s = semi[u]!;
+    }
+    // A node with no essential retainer was hung under the root.
+    semi[w] = hasPred ? s : 1;
+    ancestor[w] = parent[w]!;
+  }
+  // Immediate dominators (in DFS numbers), written over `label`.
+  const idom = label;
+  idom[1] = 0;
+  for (let w = 2; w <= n; w++) {
+    let d = parent[w]!;
+    const s = semi[w]!;
+    while (d > s) d = idom[d]!;
+    idom[w] = d;
+  }
+  const retainedSize = new Float64Array(scratch, 0, N);
+  for (let i = 0; i < N; i++) retainedSize[i] = selfSize[i]!;
+  // Children have larger DFS numbers than their dominators: accumulate from the last one.
+  for (let w = n; w >= 2; w--) {
+    retainedSize[vertex[idom[w]!]!]! += retainedSize[vertex[w]!]!;
+  }
+  // `parent` is free now: it becomes the dominator ordinals.
+  const dominator = parent.subarray(0, N);
+  dominator[vertex[1]!] = NO_NODE;
+  for (let w = 2; w <= n; w++) dominator[vertex[w]!] = vertex[idom[w]!]!;
+  toOrdinals(entries, vertex);
+  return { dominator, retainedSize };
+}
+
+/** Replaces the ordinal in each retainer entry by the node's DFS number, keeping the flag bits. */
+function toDfsNumbers(entries: Uint32Array, dfnum: Uint32Array): void {
+  for (let k = 0, K = entries.length; k < K; k++) {
+    const r = entries[k]!;
+    entries[k] = ((r & ~ORDINAL_MASK) | dfnum[r & ORDINAL_MASK]!) >>> 0;
+  }
+}
+
+/** Undoes toDfsNumbers. */
+function toOrdinals(entries: Uint32Array, vertex: Uint32Array): void {
+  for (let k = 0, K = entries.length; k < K; k++) {
+    const r = entries[k]!;
+    entries[k] = ((r & ~ORDINAL_MASK) | vertex[r & ORDINAL_MASK]!) >>> 0;
+  }
+}
