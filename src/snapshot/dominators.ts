@@ -146,6 +146,12 @@ export function computeDominators(
       if ((r & INESSENTIAL) !== 0) continue;
       const v = r & ORDINAL_MASK;
       hasPred = true;
+      // A retainer numbered before w is not processed yet, so it is its own semidominator
+      // candidate: no memory to touch. Most retainers are (the tree edge, forward edges).
+      if (v < w) {
+        if (v < s) s = v;
+        continue;
+      }
       // evaluate() inlined for the common cases: v not linked yet, or linked straight to a root
       // of the forest (nothing to compress).
       const a = ancestor[v]!;
