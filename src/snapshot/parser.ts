@@ -94,6 +94,10 @@ class Growable {
   constructor(u32 = false) {
     this.data = u32 ? new Uint32Array(1024) : new Float64Array(1024);
   }
+  /** Makes room for `n` values at once: pages never written cost no memory. */
+  reserve(n: number): void {
+    if (n > this.data.length) this.grow(n);
+  }
   private grow(min: number): void {
     const size = Math.max(this.data.length * 2, min);
     const next = this.data instanceof Uint32Array ? new Uint32Array(size) : new Float64Array(size);
@@ -446,6 +450,8 @@ export class SnapshotParser {
     }
     if (key === 'strings') {
       expectArray();
+      // Each string takes at least three bytes (`"",`): the rest of the input bounds the count.
+      if (this.totalBytes > 0) this.strings.reserve(Math.ceil(Math.max(0, this.totalBytes - at) / 3) + 1);
       this.state = S.Strings;
       this.inString = false;
       return i + 1;
@@ -454,6 +460,8 @@ export class SnapshotParser {
       expectArray();
       this.startNumbers();
       this.numbersTarget = new Growable(key === 'locations');
+      // Each number takes at least two bytes: the rest of the input bounds the count.
+      if (key === 'locations' && this.totalBytes > 0) this.numbersTarget.reserve(Math.ceil(Math.max(0, this.totalBytes - at) / 2) + 1);
       this.numbersKey = key;
       this.state = S.Numbers;
       return i + 1;
@@ -948,14 +956,12 @@ export class SnapshotParser {
     const lf = meta.locationFields.length;
     if (loc && loc.length > 0 && lf > 0) {
       const nf = meta.nodeFields.length;
-      locations = new Uint32Array(loc.length);
+      // The section was read as 32-bit numbers: convert object indexes to ordinals in place.
+      locations = loc instanceof Uint32Array ? loc : Uint32Array.from(loc);
       const objField = Math.max(0, meta.locationFields.indexOf('object_index'));
-      for (let k = 0; k < loc.length; k++) {
-        let v = loc[k]!;
-        if (k % lf === objField) {
-          v = v / nf;
-          if (v >= N || v !== Math.floor(v)) this.fail(`location ${Math.floor(k / lf)} points to no node`, -1);
-        }
+      for (let k = objField; k < locations.length; k += lf) {
+        const v = locations[k]! / nf;
+        if (v >= N || v !== Math.floor(v)) this.fail(`location ${Math.floor(k / lf)} points to no node`, -1);
         locations[k] = v;
       }
     }

@@ -17,6 +17,13 @@ const SPECIAL = 0xffffffff;
 class Column {
   data = new Uint32Array(1 << 14);
   length = 0;
+  /** Makes room for `n` values at once: pages never written cost no memory. */
+  reserve(n: number): void {
+    if (n <= this.data.length) return;
+    const next = new Uint32Array(n);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
   push(v: number): void {
     if (this.length === this.data.length) {
       const next = new Uint32Array(this.data.length * 2);
@@ -26,7 +33,7 @@ class Column {
     this.data[this.length++] = v;
   }
   result(): Uint32Array {
-    return this.data.slice(0, this.length);
+    return this.data.subarray(0, this.length);
   }
 }
 
@@ -42,6 +49,13 @@ export class StringTableBuilder {
   /** Number of strings so far. */
   get length(): number {
     return this.start.length;
+  }
+
+  /** Makes room for up to `n` strings, so that the columns never grow by copying. */
+  reserve(n: number): void {
+    this.piece.reserve(n);
+    this.start.reserve(n);
+    this.end.reserve(n);
   }
 
   /** Keeps a copy of a chunk of the strings section; later `addRange` calls refer to it. */
