@@ -215,6 +215,29 @@ test('bad input: truncation, corruption, lying counts', () => {
   expectError('{"nodes":[1,2]}', /comes before "snapshot"/);
 });
 
+test('names past the string table: a node or a property edge is an error, an element index is not', () => {
+  const json = JSON.parse(diamond().toJSON()) as { nodes: number[]; edges: number[]; strings: string[]; snapshot: { meta: { node_fields: string[]; edge_fields: string[]; edge_types: string[][] } } };
+  const meta = json.snapshot.meta;
+  const nf = meta.node_fields.length;
+  const ef = meta.edge_fields.length;
+  const count = json.strings.length;
+  const withNode = structuredClone(json);
+  withNode.nodes[3 * nf + meta.node_fields.indexOf('name')] = count;
+  expectError(JSON.stringify(withNode), new RegExp(`node 3 names string ${count}, past the ${count} strings`));
+  const types = meta.edge_types[0]!;
+  const firstOf = (type: string) => {
+    for (let e = 0; e * ef < json.edges.length; e++) if (types[json.edges[e * ef + meta.edge_fields.indexOf('type')]!] === type) return e;
+    throw new Error(`no ${type} edge`);
+  };
+  const withEdge = structuredClone(json);
+  const prop = firstOf('property');
+  withEdge.edges[prop * ef + meta.edge_fields.indexOf('name_or_index')] = count + 5;
+  expectError(JSON.stringify(withEdge), new RegExp(`edge ${prop} names string ${count + 5}, past the ${count} strings`));
+  const withIndex = structuredClone(json);
+  withIndex.edges[firstOf('element') * ef + meta.edge_fields.indexOf('name_or_index')] = count + 1000;
+  assert.equal(load(JSON.stringify(withIndex)).edgeCount, json.edges.length / ef);
+});
+
 test('absurd counts fail fast without allocating', () => {
   const good = diamond().toJSON();
   const lying = good.replace('"node_count":10', '"node_count":900000000000');

@@ -191,6 +191,32 @@ function plainStringEnd(buf: Uint8Array, i: number, end: number): number {
   return -1;
 }
 
+/** The first index whose value is at least `limit`, or -1. */
+function firstAtLeast(values: Uint32Array, limit: number): number {
+  // Branch-free maximum first: the common case (no bad value) is one tight pass.
+  let max = 0;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, values[i]!);
+  if (max < limit) return -1;
+  for (let i = 0; i < values.length; i++) if (values[i]! >= limit) return i;
+  return -1;
+}
+
+/** The first edge whose name is a string index (not an element or hidden index) past `count`, or -1. */
+function firstBadEdgeName(edgeType: Uint8Array, edgeName: Uint32Array, elem: number, hidden: number, count: number): number {
+  let max = 0;
+  for (let e = 0; e < edgeName.length; e++) {
+    const t = edgeType[e];
+    const n = t === elem || t === hidden ? 0 : edgeName[e]!;
+    max = Math.max(max, n);
+  }
+  if (max < count) return -1;
+  for (let e = 0; e < edgeName.length; e++) {
+    const t = edgeType[e];
+    if (t !== elem && t !== hidden && edgeName[e]! >= count) return e;
+  }
+  return -1;
+}
+
 let warmedUp = false;
 
 /**
@@ -927,19 +953,12 @@ export class SnapshotParser {
     const strings = this.strings.finish();
     const stringCount = strings.length;
     const nodeName = this.nodeName;
-    for (let i = 0; i < N; i++) {
-      if (nodeName[i]! >= stringCount) this.fail(`node ${i} names string ${nodeName[i]}, past the ${stringCount} strings`, -1);
-    }
-    const edgeType = this.edgeType;
+    const badNode = firstAtLeast(nodeName, stringCount);
+    if (badNode >= 0) this.fail(`node ${badNode} names string ${nodeName[badNode]}, past the ${stringCount} strings`, -1);
     const edgeName = this.edgeName;
-    const elem = this.types.edgeElement;
-    const hidden = this.types.edgeHidden;
-    for (let e = 0; e < E; e++) {
-      const t = edgeType[e];
-      if (t !== elem && t !== hidden && edgeName[e]! >= stringCount) {
-        this.fail(`edge ${e} names string ${edgeName[e]}, past the ${stringCount} strings`, -1);
-      }
-    }
+    const badEdge = firstBadEdgeName(this.edgeType, edgeName, this.types.edgeElement, this.types.edgeHidden, stringCount);
+    if (badEdge >= 0) this.fail(`edge ${badEdge} names string ${edgeName[badEdge]}, past the ${stringCount} strings`, -1);
+    const edgeType = this.edgeType;
     let traceTree: TraceTree | null = null;
     if (this.traceIds.length > 0) {
       traceTree = {
