@@ -348,7 +348,26 @@ mkdirSync(outDir, { recursive: true });
 if (!existsSync(join(root, 'dist/src/snapshot/index.js'))) die('dist/ is missing: run `npm run build` (npm run bench does it)');
 const peerInstallError = toolNames.some((t) => TOOLS[t].peer) ? ensurePeers() : null;
 
-const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, rssBy: gnuTime ? 'GNU time (ru_maxrss)' : 'process.resourceUsage().maxRSS' };
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, rssBy: gnuTime ? 'GNU time (ru_maxrss)' : 'process.resourceUsage().maxRSS', ...calibrate() };
+
+/**
+ * Two costs every tool pays on this machine, measured the same way each run: Node's start-up
+ * (`node -e 0`, best of 3) and the first touch of fresh memory (64 MiB, one write a 4 KiB page, in
+ * a fresh process: each touch is a page fault). On the VMs this bench was written on, a page
+ * fault costs ~13 µs, so every MB a tool allocates costs ~3.5 ms before it computes anything.
+ */
+function calibrate() {
+  let startS = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0']);
+    startS = Math.min(startS, Number(process.hrtime.bigint() - t) / 1e9);
+  }
+  const touch = spawnSync(process.execPath, ['-e', `const t = performance.now(); const a = new Uint8Array(64 << 20);
+for (let i = 0; i < a.length; i += 4096) a[i] = 1; process.stdout.write(String(performance.now() - t));`], { encoding: 'utf8' });
+  const touchMs = Number(touch.stdout);
+  return { nodeStartS: Math.round(startS * 1000) / 1000, firstTouch64MiBMs: Math.round(touchMs), pageFaultUs: Math.round((touchMs * 1000) / 16384 * 10) / 10 };
+}
 log(`tools: ${toolNames.map((t) => TOOLS[t].label()).join(', ')}; sizes: ${sizeNames.join(', ') || '(none)'}; peak RSS by ${machine.rssBy}`);
 
 const rows = [];
@@ -429,13 +448,22 @@ process.stdout.write('\n');
 printTable(rows);
 process.stdout.write(`\n${machine.cpus} cores (${machine.cpuModel}), ${machine.memGiB} GiB, Node ${machine.node}; peak RSS by ${machine.rssBy}. ` +
   `Peers run with ${PEER_NODE_FLAGS.join(' ')}; heapy with Node's defaults. Ratios below 1 favour heapy.\n` +
+  `Node's start-up (node -e 0): ${machine.nodeStartS} s; first touch of 64 MiB of fresh memory: ${machine.firstTouch64MiBMs} ms (${machine.pageFaultUs} µs a page fault).\n` +
   (allRuns.length ? `1-minute load average at the end of the runs: ${Math.min(...allRuns.map((r) => r.load1))} to ${Math.max(...allRuns.map((r) => r.load1))} (2 = both cores busy).\n` : ''));
 
 // The issue's targets, checked where the input was measured.
 const targets = [];
 const heapyRow = (input) => rows.find((r) => r.input === input && r.toolKey === 'heapy');
 const small = heapyRow('small');
-if (small && !small.fails) targets.push(`small: heapy ${fmtS(small.wallS)} s (target < 0.4 s) ${small.wallS < 0.4 ? 'MET' : 'NOT MET'}`);
+if (small && !small.fails) {
+  targets.push(`small: heapy ${fmtS(small.wallS)} s (target < 0.4 s) ${small.wallS < 0.4 ? 'MET' : 'NOT MET'}`);
+  // The issue set 0.4 s where the DevTools engine took 1.1 s on this file: the same ratio here.
+  const dt = rows.find((r) => r.input === 'small' && r.toolKey === 'devtools');
+  if (dt && !dt.fails && dt.wallS) {
+    const scaled = (0.4 * dt.wallS) / 1.1;
+    targets.push(`small: the DevTools engine took ${fmtS(dt.wallS)} s here against the issue's 1.1 s; scaled alike, the target is ${fmtS(scaled)} s: ${small.wallS < scaled ? 'met' : 'not met'} at that scale`);
+  }
+}
 const large = heapyRow('large');
 if (large && !large.fails) {
   targets.push(`large: heapy ${fmtS(large.wallS)} s (target <= 8 s) ${large.wallS <= 8 ? 'MET' : 'NOT MET'}; ${large.maxRssMB} MB (target <= 1600 MB) ${large.maxRssMB <= 1600 ? 'MET' : 'NOT MET'}`);

@@ -24,8 +24,8 @@ import {
   WEAK,
   type ReverseGraph,
 } from './passes.js';
-import { GO, STAGE, STAGE_DONE, STAGE_FAILED, STAGE_NOT_STARTED, type AnalysisWorkerInput } from './analysis-worker.js';
-import { computeDominators } from './dominators.js';
+import { GO, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './analysis-worker.js';
+import { computeDominators, type RemapHelper } from './dominators.js';
 import { collectGarbageNow } from './gc.js';
 import { ExitCode, HeapyError } from '../errors.js';
 
@@ -150,7 +150,17 @@ export class HeapSnapshot {
     // Big snapshots: a second thread counts the retainers and finds the owners while this one
     // computes distances, then fills the reverse graph while this one runs the dominator tree's
     // depth-first search (see analysis-worker.ts).
-    const helper = shared ? startAnalysisWorker({ graph: g, owner: this.owner, firstRetainer: this.firstRetainer, retainers: this.retainers, reachable }) : undefined;
+    const helper = shared
+      ? startAnalysisWorker({
+          graph: g,
+          owner: this.owner,
+          firstRetainer: this.firstRetainer,
+          retainers: this.retainers,
+          reachable,
+          dfnum: new Uint32Array(sab((N + 1) * 4)),
+          vertex: new Uint32Array(sab((N + 1) * 4)),
+        })
+      : undefined;
     try {
       if (!helper) countRetainers(g, this.firstRetainer);
       progress('user roots', 0, 1);
@@ -161,22 +171,22 @@ export class HeapSnapshot {
       // The first BFS round is exactly what the user's roots reach (DevTools' page-owned objects).
       userReachable(this.distance, reachable);
       progress('retainers', 0, 1);
-      if (helper) helper.go();
+      if (helper) helper.allow(STEP_FILL);
       else fillRetainers(g, reachable, this.firstRetainer, this.retainers);
       progress('dominators', 0, 1);
       // The dominator pass makes the peak: free what parsing left first.
       if (N >= 2_000_000) collectGarbageNow();
-      const { dominator, retainedSize } = computeDominators(g, reachable, this.nodeSelfSize, () => {
-        helper?.waitUntilDone();
+      const retainers = () => {
+        helper?.waitFor(STEP_FILL + 1);
         return { firstRetainer: this.firstRetainer, retainers: this.retainers };
-      });
+      };
+      const { dominator, retainedSize } = computeDominators(g, reachable, this.nodeSelfSize, retainers, helper);
       this.dominator = dominator;
       this.retainedSize = retainedSize;
       // Big graphs: free the dominator pass's scratch now rather than after the next allocations.
       if (N >= 2_000_000) collectGarbageNow();
       progress('owners', 0, 1);
-      if (helper) helper.waitUntilDone();
-      else computeOwners(g, this.owner);
+      if (!helper) computeOwners(g, this.owner);
     } finally {
       helper?.stop();
     }
@@ -390,11 +400,11 @@ export class HeapSnapshot {
 }
 
 /** The analysis worker, seen from the main thread, which waits for it without an event loop. */
-interface AnalysisHelper {
-  /** Tells the worker that `reachable` is ready: it fills the reverse graph next. */
-  go(): void;
-  /** Blocks until the worker has filled the reverse graph and found the owners; throws its error. */
-  waitUntilDone(): void;
+interface AnalysisHelper extends RemapHelper {
+  /** Lets the worker run `step` (see analysis-worker.ts). */
+  allow(step: number): void;
+  /** Blocks until the worker has finished `stage`; throws its error. */
+  waitFor(stage: number): void;
   /** Ends the worker (it exits by itself once done). */
   stop(): void;
 }
@@ -410,30 +420,40 @@ function startAnalysisWorker(arrays: Omit<AnalysisWorkerInput, 'control' | 'erro
   const input: AnalysisWorkerInput = { ...arrays, control, errors: port2 };
   const worker = new Worker(new URL('./analysis-worker.js', import.meta.url), { workerData: input, transferList: [port2] });
   worker.unref();
-  return {
-    go() {
-      Atomics.store(control, GO, 1);
+  const stepOf = (step: 'dfs' | 'ordinals') => (step === 'dfs' ? STEP_TO_DFS : STEP_TO_ORDINALS);
+  const helper: AnalysisHelper = {
+    dfnum: arrays.dfnum,
+    vertex: arrays.vertex,
+    allow(step) {
+      Atomics.store(control, GO, step);
       Atomics.notify(control, GO);
     },
-    waitUntilDone() {
+    waitFor(stage) {
       const started = Date.now();
       for (;;) {
-        const stage = Atomics.load(control, STAGE);
-        if (stage === STAGE_DONE) return;
-        if (stage === STAGE_FAILED) {
+        const now = Atomics.load(control, STAGE);
+        if (now >= stage) return;
+        if (now === STAGE_FAILED) {
           const m = receiveMessageOnPort(port1);
           throw new HeapyError(`the analysis worker failed: ${String(m?.message ?? 'no message')}`, ExitCode.internal);
         }
-        if (stage === STAGE_NOT_STARTED && Date.now() - started > WORKER_START_LIMIT_MS) {
+        if (now === STAGE_NOT_STARTED && Date.now() - started > WORKER_START_LIMIT_MS) {
           throw new HeapyError('the analysis worker did not start', ExitCode.internal);
         }
-        Atomics.wait(control, STAGE, stage, 1000);
+        Atomics.wait(control, STAGE, now, 1000);
       }
     },
+    start(step) {
+      helper.allow(stepOf(step));
+    },
+    wait(step) {
+      helper.waitFor(stepOf(step) + 1);
+    },
     stop() {
-      if (Atomics.compareExchange(control, GO, 0, 2) === 0) Atomics.notify(control, GO);
+      if (Atomics.load(control, STAGE) < STEP_TO_ORDINALS + 1) helper.allow(STEP_STOP);
       port1.close();
       void worker.terminate();
     },
   };
+  return helper;
 }
