@@ -38,7 +38,8 @@ export type EdgeWorkerMessage =
   | { readonly type: 'done'; readonly records: number }
   | { readonly type: 'error'; readonly message: string; readonly offset: number };
 
-const BLOCK = 8 * 1024 * 1024;
+// The byte searches of the plan find their byte within a few bytes: small reads, few page faults.
+const BLOCK = 64 * 1024;
 
 class Failure extends Error {
   readonly offset: number;
