@@ -19,9 +19,12 @@ export interface LoadOptions {
   readonly parallelFrom?: number;
 }
 
-// 1 MiB reads: few enough calls, and a buffer that costs little to fault in (page faults cost
-// ~13 µs each on the bench machine: an 8 MiB buffer was 25-35 ms of a 25 MB file's load).
-const CHUNK = 1024 * 1024;
+// Reads of 1 MiB for small files: a buffer that costs little to fault in (page faults cost ~14 µs
+// each on the bench machine: an 8 MiB buffer was 25-35 ms of a 25 MB file's load). 8 MiB for big
+// files: the strings section is kept as copies of its chunks, and with huge pages (bin.ts) a
+// 1 MiB copy takes a whole 2 MiB page (the 630 MB strings file went from 0.70 to 1.28 GB).
+const SMALL_CHUNK = 1024 * 1024;
+const BIG_CHUNK = 8 * 1024 * 1024;
 const FIRST_CHUNK = 64 * 1024;
 
 /** Reads and analyses a .heapsnapshot file. Throws HeapyError on a missing or malformed file. */
@@ -48,6 +51,7 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
   const helper = parallel ? new EdgeHelper(path, size) : undefined;
   let tailTaken = false;
   try {
+    const CHUNK = size >= 64 * 1024 * 1024 ? BIG_CHUNK : SMALL_CHUNK;
     const buf = Buffer.allocUnsafe(CHUNK);
     let pos = 0;
     while (pos < size) {
