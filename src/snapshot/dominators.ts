@@ -59,14 +59,19 @@ export function computeDominators(
   const ancestor = new Uint32Array(scratch, 4 * (N + 1), N + 1);
   let n = 0;
 
+  // One bit a node for "numbered": the search tests it for every edge, and at 1/32 of `dfnum`'s
+  // size it mostly stays in the CPU's cache (1.8 MB for 14 M nodes) where dfnum would not.
+  const seen = new Uint32Array((N >>> 5) + 1);
   const dfs = (start: number, startParent: number) => {
     n++;
+    const first = n;
     dfnum[start] = n;
+    seen[start >>> 5]! |= 1 << (start & 31);
     vertex[n] = start;
     parent[n] = startParent;
     ancestor[n] = firstEdge[start]!;
     let cur = n;
-    while (cur !== 0 && cur >= dfnum[start]!) {
+    while (cur >= first) {
       const v = vertex[cur]!;
       const end = firstEdge[v + 1]!;
       const vReachable = reachable[v];
@@ -74,13 +79,14 @@ export function computeDominators(
       let next = 0;
       for (; e < end; e++) {
         const to = edgeTo[e]!;
-        if (dfnum[to] !== 0) continue;
+        if ((seen[to >>> 5]! & (1 << (to & 31))) !== 0) continue;
         // The edges fillRetainers flags as inessential are not tree edges (the same test).
         const t = edgeType[e];
         if (t === weak || (v !== root && (t === shortcut || (reachable[to] && !vReachable)))) continue;
         if (checkWeakMap && t === internal && weakMapTables.get(edgeName[e]!) === nodeId[v]) continue;
         n++;
         dfnum[to] = n;
+        seen[to >>> 5]! |= 1 << (to & 31);
         vertex[n] = to;
         parent[n] = cur;
         ancestor[n] = firstEdge[to]!;
@@ -163,13 +169,18 @@ export function computeDominators(
       // candidate: no memory to touch. Most retainers are (the tree edge, forward edges).
       if (v < w) {
         if (v < s) s = v;
+        // Nothing is numbered below the root: no other retainer can lower this.
+        if (s === 1) break;
         continue;
       }
       // evaluate() inlined for the common cases: v not linked yet, or linked straight to a root
       // of the forest (nothing to compress).
       const a = ancestor[v]!;
       const u = a === 0 ? v : ancestor[a] === 0 ? label[v]! : evaluate(v);
-      if (semi[u]! < s) s = semi[u]!;
+      if (semi[u]! < s) {
+        s = semi[u]!;
+        if (s === 1) break;
+      }
     }
     // A node with no essential retainer was hung under the root.
     semi[w] = hasPred ? s : 1;

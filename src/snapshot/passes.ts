@@ -57,6 +57,10 @@ export function computeDistances(g: ForwardGraph, distance: Uint32Array): void {
       queue[tail++] = to;
     }
   }
+  // One bit a node for "has a distance", tested for every edge: unlike `distance` it mostly stays
+  // in the CPU's cache (1.8 MB for 14 M nodes).
+  const seen = new Uint32Array((n >>> 5) + 1);
+  for (let i = 0; i < tail; i++) seen[queue[i]! >>> 5]! |= 1 << (queue[i]! & 31);
   for (let round = 0; round < 2; round++) {
     while (head < tail) {
       const v = queue[head++]!;
@@ -64,12 +68,15 @@ export function computeDistances(g: ForwardGraph, distance: Uint32Array): void {
       for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
         if (edgeType[e] === weak) continue;
         const to = edgeTo[e]!;
-        if (distance[to] !== NO_DISTANCE) continue;
+        const bit = 1 << (to & 31);
+        if ((seen[to >>> 5]! & bit) !== 0) continue;
+        seen[to >>> 5]! |= bit;
         distance[to] = d;
         queue[tail++] = to;
       }
     }
     if (round === 0) {
+      seen[root >>> 5]! |= 1 << (root & 31);
       distance[root] = tail > 0 ? SYSTEM_DISTANCE_BASE : 0;
       queue[tail++] = root;
     }
