@@ -89,7 +89,10 @@ export function computeDominators(
         seen[to >>> 5]! |= 1 << (to & 31);
         vertex[n] = to;
         parent[n] = cur;
-        ancestor[n] = firstEdge[to]!;
+        const toFirst = firstEdge[to]!;
+        ancestor[n] = toFirst;
+        // A node without edges is done as soon as it is numbered: stay on this one.
+        if (toFirst === firstEdge[to + 1]) continue;
         next = n;
         e++;
         break;
