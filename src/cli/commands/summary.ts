@@ -2,7 +2,7 @@
  * `heapy summary <file>`: guppy's partition table of a .heapsnapshot, or its largest dominators.
  */
 import { ExitCode, HeapyError } from '../../errors.js';
-import { HeapSet, relationByName } from '../../query/index.js';
+import { relationByName } from '../../query/relations.js';
 import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs } from '../args.js';
 import { printPartition } from '../output.js';
@@ -41,6 +41,8 @@ export const command: CommandModule = {
       process.stdout.write((values.json ? JSON.stringify(table, null, 2) : table.text) + '\n');
       return ExitCode.ok;
     }
+    // The set API (and the analyses it carries) is loaded only for the partition view.
+    const { HeapSet } = await import('../../query/heapset.js');
     const all = HeapSet.all(snap);
     const set = values.by === 'id' ? all.byId : all.by(relation!);
     printPartition(set, limit, values.json, { file, nodes: snap.nodeCount, edges: snap.edgeCount });
