@@ -227,6 +227,33 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 /** Runs one tool on one file in a fresh child process; resolves to its wall time, peak RSS and result. */
+/** Busy and total CPU ticks of the machine so far, from /proc/stat (null where there is none). */
+function cpuTicks() {
+  try {
+    const fields = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const idle = fields[3] + (fields[4] ?? 0);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits (up to 15 s) until the machine is quiet: under 10% of the CPUs busy over half a second.
+ * A tool that frees gigabytes leaves the kernel busy handing that memory back for a while, and
+ * the next run would pay for it; each run starts from a quiet machine instead.
+ */
+async function settle() {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const a = cpuTicks();
+    await new Promise((r) => setTimeout(r, 500));
+    const b = cpuTicks();
+    if (!a || !b || b.total === a.total || (b.busy - a.busy) / (b.total - a.total) < 0.1) return;
+  }
+}
+
 function runOnce(toolName, file, timeoutS) {
   const { flags, script } = TOOLS[toolName].argv(file);
   const rssFile = join(tmpdir(), `heapy-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -388,6 +415,7 @@ async function measure(inputName, input, runs, timeoutS, toolsHere, heapyRuns = 
         perTool[t].push({ ok: false, reason: peerInstallError });
         continue;
       }
+      await settle();
       const r = await runOnce(t, input.path, timeoutS);
       perTool[t].push(r);
       allRuns.push({ input: inputName, tool: t, run: i + 1, ...r });

@@ -10,7 +10,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { newScanState, scanNumbers, scanProblem, storeEdges, warmUpScanner } from './scan.js';
+import { newScanState, resetScanState, scanNumbers, scanProblem, storeEdges, warmUpScanner } from './scan.js';
 
 /** What the loader passes to the worker. */
 export interface EdgeWorkerInput {
@@ -123,15 +123,9 @@ function decodeTail(fd: number, input: EdgeWorkerInput, split: number, edgesEnd:
     // From the split itself, or from the block's first line break.
     const start = from === split ? 0 : buf.indexOf(0x0a);
     if (start < 0 || start >= n) throw new Failure('a line of "edges" longer than 256 KiB: not one record a line', from);
-    st.i = start;
-    st.n = 0;
-    st.cur = 0;
-    st.inNum = false;
     // Each line starts with the comma that ends the previous record.
-    st.afterNum = true;
-    st.anyNumber = true;
-    st.ended = false;
-    st.error = 0;
+    resetScanState(st, true);
+    st.i = start;
     scanNumbers(buf, n, scratch, st);
     if (st.error !== 0) throw new Failure(scanProblem(st.error, '"edges"', buf[st.errorAt] ?? 0), from + st.errorAt);
     if (st.i < n && !st.inNum) throw new Failure('the edges are not one record a line', from + st.i);

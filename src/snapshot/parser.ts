@@ -10,7 +10,7 @@
 import { ExitCode, SnapshotFormatError } from '../errors.js';
 import { readMeta, typeIds, type SnapshotMeta, type TypeIds } from './meta.js';
 import { StringTableBuilder, type StringTable } from './strings.js';
-import { newScanState, scanNumbers, scanProblem, storeEdges, warmUpScanner, type ScanState } from './scan.js';
+import { newScanState, resetScanState, scanNumbers, scanProblem, storeEdges, warmUpScanner, type ScanState } from './scan.js';
 
 /** Progress sink: `phase` names the step, `done` of `total` units (0 total when unknown). */
 export type ProgressCallback = (phase: string, done: number, total: number) => void;
@@ -644,14 +644,7 @@ export class SnapshotParser {
   }
 
   private startNumbers(): void {
-    const st = this.scan;
-    st.n = 0;
-    st.cur = 0;
-    st.inNum = false;
-    st.afterNum = false;
-    st.anyNumber = false;
-    st.ended = false;
-    st.error = 0;
+    resetScanState(this.scan, false);
     this.ord = 0;
   }
 

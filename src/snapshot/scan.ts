@@ -146,6 +146,20 @@ export function newScanState(): ScanState {
   return { i: 0, n: 0, cur: 0, inNum: false, afterNum: false, anyNumber: false, ended: false, error: 0, errorAt: 0 };
 }
 
+/**
+ * Readies `st` for a new run of numbers: at the start of an array (`atSeparator` false), or at
+ * the start of a line of records that begins with the comma ending the previous record (true).
+ */
+export function resetScanState(st: ScanState, atSeparator: boolean): void {
+  st.n = 0;
+  st.cur = 0;
+  st.inNum = false;
+  st.afterNum = atSeparator;
+  st.anyNumber = atSeparator;
+  st.ended = false;
+  st.error = 0;
+}
+
 /** The message for a problem scanNumbers reported, in the section named `what` (e.g. `"edges"`). */
 export function scanProblem(error: number, what: string, byte: number): string {
   switch (error) {
