@@ -3,12 +3,11 @@
 // structure, and real snapshots of real programs (Node and Chromium) for the rest.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './helpers/browser.js';
 import { ExitCode, HeapyError } from '../src/errors.js';
 import { diffPartitions, renderDiffTable, type DiffData } from '../src/analyses/diff.js';
 import { formatG } from '../src/analyses/format.js';
@@ -19,20 +18,14 @@ import { HeapSet } from '../src/query/index.js';
 import { loadStat } from '../src/query/stat.js';
 import { HeapSnapshot, loadSnapshotFile, SnapshotParser } from '../src/snapshot/index.js';
 import { SnapshotBuilder } from './helpers/builder.js';
+import { runNode } from './helpers/run.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
 const work = mkdtempSync(join(tmpdir(), 'heapy-analyses-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const run = (args: string[]) => runNode(args, work);
 
 // The queue program's three snapshots (500 messages a round), made once for this file.
 const queueDir = (async () => {
@@ -326,11 +319,7 @@ test('hints on a subset: only the objects of the set count', async () => {
 });
 
 test('detached DOM nodes in a Chromium heap: the detached hint with counts and a path', async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   const file = join(work, 'chromium-detached.heapsnapshot');
   try {
     const page = await browser.newPage();

@@ -3,55 +3,28 @@
 // closed after), history written with mode 0600.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listeningSocketsOf } from '../src/attach/proc.js';
+import { freePort } from './helpers/net.js';
+import { lastLine, tmuxServer } from './helpers/tmux.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'heapy-attach-tty-'));
-const tmuxSocket = `heapy-attach-tty-${process.pid}`;
+const term = tmuxServer(`heapy-attach-tty-${process.pid}`, 20_000);
+const tmux = term.run;
+const { screen, keys, waitScreen } = term;
 let target: ChildProcess | undefined;
 
 after(() => {
-  try {
-    tmux('kill-server');
-  } catch {
-    // no server left
-  }
+  term.kill();
   target?.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', tmuxSocket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-}
-const screen = (name: string) => tmux('capture-pane', '-p', '-J', '-t', name);
-const keys = (name: string, ...k: string[]) => tmux('send-keys', '-t', name, ...k);
-const lastLine = (s: string) => s.trimEnd().split('\n').pop() ?? '';
-
-async function waitScreen(name: string, ok: (s: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let s = '';
-  while (Date.now() < end) {
-    s = screen(name);
-    if (ok(s)) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}; screen:\n${s}`);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 test('attach in a terminal: completion, Ctrl-C while waiting, Ctrl-C twice leaves and closes the port, history', async () => {
   const inspectPort = await freePort();

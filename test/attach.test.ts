@@ -15,6 +15,7 @@ import { openInspector } from '../src/attach/inspector.js';
 import { completeRemote } from '../src/attach/complete.js';
 import { MaxIdScanner } from '../src/attach/maxid.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
+import { freePort } from './helpers/net.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
@@ -52,15 +53,6 @@ function publicCopy(): { bin: string; programs: string } {
     publicRoot = dir;
   }
   return { bin: join(publicRoot, 'dist', 'src', 'cli', 'bin.js'), programs: join(publicRoot, 'test', 'programs') };
-}
-
-/** A free TCP port on 127.0.0.1 (so parallel test files never fight over 9229). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 interface Target {

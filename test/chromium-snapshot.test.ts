@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './helpers/browser.js';
 import { loadSnapshotFile } from '../src/snapshot/index.js';
 import { HeapSet } from '../src/query/index.js';
 import { testDir } from './helpers/snapshots.js';
@@ -20,11 +20,7 @@ parent.remove();
 </script></body>`;
 
 test('a Chromium heap snapshot loads, with its classes and detached DOM', async () => {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   const file = join(testDir(), 'chromium.heapsnapshot');
   try {
     const page = await browser.newPage();

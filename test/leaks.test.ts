@@ -4,7 +4,6 @@
 // that heapy names the leaking kind, its holder and its path, and stays silent on a steady service.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { ExitCode } from '../src/errors.js';
 import { findLeaks, type LeakCluster, type LeakReport } from '../src/analyses/leaks.js';
 import { findHints, renderHints, type Hint } from '../src/analyses/hints.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
+import { runNode } from './helpers/run.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
@@ -20,20 +20,7 @@ const programs = join(root, 'test', 'programs');
 const work = mkdtempSync(join(tmpdir(), 'heapy-leaks-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[]): Promise<Run> {
-  const child = spawn(process.execPath, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const run = (args: string[]) => runNode(args, work);
 
 // Programs run two at a time (the machine has two cores), started as soon as this file loads.
 let slots = 2;

@@ -8,9 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath, repoRoot } from './helpers/snapshots.js';
 import { ExitCode } from '../src/errors.js';
+import { lastLine, tmuxServer } from './helpers/tmux.js';
 
 const appPath = join(repoRoot, 'test', 'programs', 'manhole-app.mjs');
-const tmuxSocket = `heapy-manhole-test-${process.pid}`;
+const term = tmuxServer(`heapy-manhole-test-${process.pid}`);
+const tmux = term.run;
+const { screen, keys, waitScreen } = term;
 
 interface App {
   child: ChildProcess;
@@ -45,10 +48,6 @@ function startApp(env: Record<string, string>): Promise<App> {
   });
 }
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', tmuxSocket, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-}
-
 /** Starts `heapy connect <target>` in a new tmux window; the shell prints EXIT=<code> when it ends. */
 function openTerminal(name: string, target: string, env: Record<string, string>): void {
   const vars = Object.entries(env)
@@ -56,23 +55,6 @@ function openTerminal(name: string, target: string, env: Record<string, string>)
     .join(' ');
   tmux('new-session', '-d', '-s', name, '-x', '200', '-y', '50', `${vars} '${process.execPath}' '${cliPath}' connect '${target}'; echo EXIT=$?; sleep 60`);
 }
-
-const screen = (name: string) => tmux('capture-pane', '-p', '-J', '-t', name);
-
-/** Waits until the screen satisfies `ok` (polling every 50 ms), or fails with the screen shown. */
-async function waitScreen(name: string, ok: (s: string) => boolean, what: string, timeoutMs = 8000): Promise<string> {
-  const end = Date.now() + timeoutMs;
-  let s = '';
-  while (Date.now() < end) {
-    s = screen(name);
-    if (ok(s)) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}; screen:\n${s}`);
-}
-
-const keys = (name: string, ...k: string[]) => tmux('send-keys', '-t', name, ...k);
-const lastLine = (s: string) => s.trimEnd().split('\n').pop() ?? '';
 
 describe('heapy connect in a terminal', () => {
   let app: App;
@@ -84,11 +66,7 @@ describe('heapy connect in a terminal', () => {
     app = await startApp({ MANHOLE_PORT: '0' });
   });
   after(async () => {
-    try {
-      tmux('kill-server');
-    } catch {
-      // no session left
-    }
+    term.kill();
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -155,11 +133,7 @@ describe('heapy connect with a token over a Unix socket', () => {
     app = await startApp({ MANHOLE_PATH: join(dir, 'm.sock'), MANHOLE_TOKEN: 'hunter2' });
   });
   after(async () => {
-    try {
-      tmux('kill-server');
-    } catch {
-      // no session left
-    }
+    term.kill();
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
   });

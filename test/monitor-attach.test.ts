@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './helpers/browser.js';
 import { listeningSocketsOf } from '../src/attach/proc.js';
 import { readMonitorFile, type MonitorData, type MonitorRecord } from '../src/monitor/format.js';
 import type { AllocationReport, GrowthStep } from '../src/monitor/alloc.js';
@@ -158,11 +158,7 @@ test('alloc -- command puts the known allocating function first, with its line, 
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /^ +0 +\d+\.\d MiB +\d+\.\d +\d+\.\d +\d+ {2}grow {2}\S*test\/programs\/monitor-alloc\.mjs:6:14$/m);
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors: string[] = [];

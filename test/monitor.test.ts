@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './helpers/browser.js';
 import { parseMonitorText, readMonitorFile, type MonitorData, type MonitorRecord } from '../src/monitor/format.js';
 import { DEFAULT_METRICS, buildTimeline, summarize, trendOf, trendVerdict, type Series } from '../src/monitor/series.js';
 import { sparkline, renderLiveLine } from '../src/monitor/live.js';
@@ -98,11 +99,7 @@ after(async () => {
 });
 
 async function openInBrowser(path: string): Promise<{ errors: string[]; count: (sel: string) => Promise<number>; text: (sel: string) => Promise<string[]>; close: () => Promise<void> }> {
-  browser ??= await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser ??= await launchChromium();
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('console', (m) => {

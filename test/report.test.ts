@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser.js';
 import { ExitCode } from '../src/errors.js';
 import { cliPath, repoRoot, testDir } from './helpers/snapshots.js';
 
@@ -33,11 +34,7 @@ before(async () => {
   const r = heapy(['report', ...snaps, monitor, '-o', page3]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /report\.html \(\d+\.\d MiB\)/);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -2,8 +2,7 @@
 // inside. `retryJob` only reads `job.id`, but it shares its function's context with `checksum`,
 // which captures the 32 KB `raw` buffer: every retry callback left in `pendingRetries` keeps one
 // buffer alive. Writes base/target/final .heapsnapshot files into the directory argv[2].
-import v8 from 'node:v8';
-import { join } from 'node:path';
+import { writeTrio } from './trio.mjs';
 
 const dir = process.argv[2];
 const ROUND = Number(process.argv[3] ?? 60);
@@ -28,10 +27,5 @@ function round(n) {
   for (let i = 0; i < n; i++) startJob();
 }
 
-round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'base.heapsnapshot'));
-round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'target.heapsnapshot'));
-round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'final.heapsnapshot'));
+await writeTrio(dir, () => round(ROUND));
 clearInterval(keepAlive);

@@ -2,8 +2,7 @@
 // is deleted, then many are added outside the constructor), and a tick history that keeps every
 // instance. Plain Node with no heapy inside; writes base/target/final .heapsnapshot files into
 // the directory argv[2].
-import v8 from 'node:v8';
-import { join } from 'node:path';
+import { writeTrio } from './trio.mjs';
 
 const dir = process.argv[2];
 const ROUND = Number(process.argv[3] ?? 800);
@@ -41,10 +40,5 @@ function round(n) {
   }
 }
 
-round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'base.heapsnapshot'));
-round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'target.heapsnapshot'));
-round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'final.heapsnapshot'));
+await writeTrio(dir, () => round(ROUND));
 clearInterval(timer);

@@ -2,8 +2,7 @@
 // 'price' listener to a long-lived feed and never removes it. Writes base/target/final
 // .heapsnapshot files into the directory given as argv[2], at moments it chooses.
 import { EventEmitter } from 'node:events';
-import v8 from 'node:v8';
-import { join } from 'node:path';
+import { writeTrio } from './trio.mjs';
 
 const dir = process.argv[2];
 const ROUND = Number(process.argv[3] ?? 500);
@@ -39,10 +38,5 @@ async function round(n) {
   }
 }
 
-await round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'base.heapsnapshot'));
-await round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'target.heapsnapshot'));
-await round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'final.heapsnapshot'));
+await writeTrio(dir, () => round(ROUND));
 clearInterval(ticker);

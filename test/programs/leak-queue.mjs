@@ -2,8 +2,7 @@
 // subscriber's queue that is never drained because the messaging client never connects. The
 // structure mirrors the seed's path: hub._unreads.get('DataSource')[0]._queue.items[i].
 // Plain Node with no heapy inside; writes base/target/final .heapsnapshot files into argv[2].
-import v8 from 'node:v8';
-import { join } from 'node:path';
+import { writeTrio } from './trio.mjs';
 
 const dir = process.argv[2];
 const ROUND = Number(process.argv[3] ?? 1000);
@@ -64,10 +63,5 @@ function round(n) {
   }
 }
 
-round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'base.heapsnapshot'));
-round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'target.heapsnapshot'));
-round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'final.heapsnapshot'));
+await writeTrio(dir, () => round(ROUND));
 clearInterval(timer);

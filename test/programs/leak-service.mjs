@@ -6,8 +6,7 @@
 // settled). argv[3] = 'leak': the same service, plus a per-request audit record kept in a
 // module-level Map that nothing ever deletes from (an unbounded cache).
 import http from 'node:http';
-import v8 from 'node:v8';
-import { join } from 'node:path';
+import { writeTrio } from './trio.mjs';
 
 const dir = process.argv[2];
 const mode = process.argv[3] ?? 'steady';
@@ -94,11 +93,6 @@ async function round(n) {
   for (let i = 0; i < n; i += 4) await Promise.all([request(), request(), request(), request()]);
 }
 
-await round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'base.heapsnapshot'));
-await round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'target.heapsnapshot'));
-await round(ROUND);
-v8.writeHeapSnapshot(join(dir, 'final.heapsnapshot'));
+await writeTrio(dir, () => round(ROUND));
 agent.destroy();
 server.close();
