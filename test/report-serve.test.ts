@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, openReport } from './helpers/browser.js';
 import { ExitCode } from '../src/errors.js';
 import { cliPath, repoRoot, testDir } from './helpers/snapshots.js';
 
@@ -63,19 +63,7 @@ function get(path: string, options: { host?: string; method?: string } = {}): Pr
   });
 }
 
-async function open(): Promise<{ page: Page; errors: string[]; requests: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(url);
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
-  return { page, errors, requests };
-}
+const open = () => openReport(browser, url);
 
 test('the served page loads from the loopback only and shows the same report, live', async () => {
   const { page, errors, requests } = await open();

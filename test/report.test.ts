@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './helpers/browser.js';
+import { launchChromium, openReport } from './helpers/browser.js';
 import { ExitCode } from '../src/errors.js';
 import { cliPath, repoRoot, testDir } from './helpers/snapshots.js';
 
@@ -42,19 +42,7 @@ after(async () => {
 });
 
 /** Opens the report, recording console errors and every request the page makes. */
-async function open(file: string): Promise<{ page: Page; errors: string[]; requests: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') errors.push(m.text());
-  });
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto('file://' + file);
-  await page.waitForSelector('html[data-ready="true"]', { timeout: 30_000 });
-  return { page, errors, requests };
-}
+const open = (file: string) => openReport(browser, 'file://' + file);
 
 const firstCell = (page: Page, col: number) => page.locator('#partition tbody tr').first().locator('td').nth(col).innerText();
 
