@@ -87,7 +87,6 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
     if (helper && tailTaken) {
       const records = await helper.waitForDone();
       parser.tailDecoded(records);
-      helper.taken();
       options.onProgress?.('edge tail', records, parser.header?.edgeCount ?? 0);
     }
   } finally {
@@ -200,12 +199,6 @@ class EdgeHelper {
     await this.until(() => this.done !== undefined || this.gaveUp);
     if (this.done === undefined) throw new HeapyError(`${this.path}: the edge worker stopped early`, ExitCode.internal);
     return this.done;
-  }
-
-  /** Records that the tail was taken: from here on the helper has nothing more to do. */
-  taken(): void {
-    this.plan = undefined;
-    this.gaveUp = true;
   }
 
   /** Stops the worker (this thread parses everything from here). */
