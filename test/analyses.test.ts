@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { launchChromium } from './helpers/browser.js';
 import { ExitCode, HeapyError } from '../src/errors.js';
 import { diffPartitions, renderDiffTable, type DiffData } from '../src/analyses/diff.js';
-import { formatG } from '../src/analyses/format.js';
+import { formatG } from '../src/util/format.js';
 import { GrowthTracker, renderGrowth, type GrowthRow } from '../src/analyses/growth.js';
 import { backrefGraph, toDot } from '../src/analyses/graph.js';
 import { findHints } from '../src/analyses/hints.js';

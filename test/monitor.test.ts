@@ -13,7 +13,8 @@ import { launchChromium } from './helpers/browser.js';
 import { parseMonitorText, readMonitorFile, type MonitorData, type MonitorRecord } from '../src/monitor/format.js';
 import { DEFAULT_METRICS, buildTimeline, summarize, trendOf, trendVerdict, type Series } from '../src/monitor/series.js';
 import { sparkline, renderLiveLine } from '../src/monitor/live.js';
-import { decimate, niceTicks } from '../src/monitor/plot.js';
+import { decimate } from '../src/monitor/plot.js';
+import { niceTicks } from '../src/util/format.js';
 import { HeapyError } from '../src/errors.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -9,7 +9,7 @@ import { ExitCode, HeapyError } from '../errors.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
 import type { Partition, Relation } from '../query/partition.js';
-import { formatG } from './format.js';
+import { formatG } from '../util/format.js';
 
 /** Count and size of one side. */
 export interface DiffSide {

@@ -13,7 +13,7 @@ import { inspect } from 'node:util';
 import { NO_DISTANCE, NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
 import { edgeStep, nodeBrief } from '../query/paths.js';
-import { formatBytes, formatCount } from './format.js';
+import { formatBytes, formatCount } from '../util/format.js';
 
 /** Options of {@link backrefGraph}. */
 export interface GraphOptions {

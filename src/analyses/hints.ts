@@ -21,7 +21,7 @@ import { inspect } from 'node:util';
 import { NO_DISTANCE, NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
 import { nodeBrief, renderPath } from '../query/paths.js';
-import { formatBytes, formatCount } from './format.js';
+import { formatBytes, formatCount } from '../util/format.js';
 import { treePath } from './spt.js';
 
 /** The rules, by name. */

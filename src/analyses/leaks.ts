@@ -22,10 +22,10 @@
  * own; they count inside the user objects that dominate them.
  */
 import { ExitCode, HeapyError } from '../errors.js';
-import { NO_DISTANCE, NO_NODE, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
+import { maxIds, NO_DISTANCE, NO_NODE, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
 import { edgeStep, nodeBrief, renderPath } from '../query/paths.js';
-import { formatBytes, formatCount } from './format.js';
+import { formatBytes, formatCount } from '../util/format.js';
 import { pathTree, treePath } from './spt.js';
 
 /** Options of {@link findLeaks}. */
@@ -143,21 +143,13 @@ function ages(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot): Ui
   return age;
 }
 
-/** The largest JS object id (odd; native ids are even and come from another counter). */
-function maxId(snap: HeapSnapshot): number {
-  let m = 0;
-  const ids = snap.nodeId;
-  for (let i = 0; i < ids.length; i++) if ((ids[i]! & 1) === 1 && ids[i]! > m) m = ids[i]!;
-  return m;
-}
-
 /**
  * Refuses snapshots that cannot be compared by id: out of order (V8 ids only grow, so a later
  * snapshot has the larger largest id), or not of one process (objects with the same id have
  * different types or names: checked on up to 2,000 ids, evenly spread).
  */
 function checkSequence(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot): void {
-  const [b, t, f] = [maxId(base), maxId(target), maxId(final)];
+  const [b, t, f] = [base, target, final].map((s) => maxIds(s.nodeId).js) as [number, number, number];
   if (b > t || t > f) {
     throw new HeapyError(`the snapshots are out of order: give base, target and final as taken (largest object ids ${b}, ${t}, ${f})`, ExitCode.badInput);
   }

@@ -6,6 +6,7 @@
  */
 import WebSocket from 'ws';
 import { ExitCode, HeapyError } from '../errors.js';
+import { formatDuration } from '../util/format.js';
 
 /** Handler for one CDP event's params. */
 export type CdpEventHandler = (params: Record<string, unknown>) => void;
@@ -113,7 +114,7 @@ abstract class MessageSession implements CdpSession {
         timeoutMs > 0
           ? setTimeout(() => {
               this.pending.delete(id);
-              reject(new HeapyError(`${this.label}: no answer to ${method} within ${formatMs(timeoutMs)} (is the target stopped or stuck?)`, ExitCode.targetTimeout));
+              reject(new HeapyError(`${this.label}: no answer to ${method} within ${formatDuration(timeoutMs)} (is the target stopped or stuck?)`, ExitCode.targetTimeout));
             }, timeoutMs)
           : undefined;
       this.pending.set(id, { method, resolve: resolve as (v: Record<string, unknown>) => void, reject, timer });
@@ -238,7 +239,7 @@ export class CdpClient extends MessageSession {
         const code = err.code;
         if (code === 'ECONNREFUSED') fail(new HeapyError(`${wsUrl}: connection refused (no inspector listening there)`, ExitCode.wsRefused));
         else if (/timed out|ETIMEDOUT/i.test(err.message) || code === 'ETIMEDOUT') {
-          fail(new HeapyError(`${wsUrl}: no WebSocket handshake within ${formatMs(connectTimeout)} (is the target stopped?)`, ExitCode.targetTimeout));
+          fail(new HeapyError(`${wsUrl}: no WebSocket handshake within ${formatDuration(connectTimeout)} (is the target stopped?)`, ExitCode.targetTimeout));
         } else fail(new HeapyError(`${wsUrl}: cannot connect (${code ?? err.message})`, ExitCode.wsRefused));
       });
     });
@@ -333,9 +334,4 @@ export class WorkerSession extends MessageSession {
     }
     this.finish('closed by heapy');
   }
-}
-
-/** Renders a duration for messages: "800 ms", "5 s". */
-export function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${+(ms / 1000).toFixed(1)} s`;
 }

@@ -5,7 +5,8 @@
  */
 import { request } from 'node:http';
 import { ExitCode, HeapyError } from '../errors.js';
-import { CdpClient, WorkerSession, formatMs, type CdpSession } from './cdp.js';
+import { CdpClient, WorkerSession, type CdpSession } from './cdp.js';
+import { formatDuration } from '../util/format.js';
 import {
   catchesSignal,
   commandText,
@@ -123,7 +124,7 @@ export async function openInspector(pid: number, options: OpenOptions = {}): Pro
     if (readProc(pid) === null) throw new HeapyError(`no process with pid ${pid}`, ExitCode.noSuchProcess);
     if (Date.now() > waitUntil) {
       throw new HeapyError(
-        `pid ${pid} has no SIGUSR1 handler after ${formatMs(timeoutMs)} (a Node without inspector support, or still starting); not signalling it, since that would terminate it`,
+        `pid ${pid} has no SIGUSR1 handler after ${formatDuration(timeoutMs)} (a Node without inspector support, or still starting); not signalling it, since that would terminate it`,
         ExitCode.targetTimeout,
       );
     }
@@ -151,7 +152,7 @@ export async function openInspector(pid: number, options: OpenOptions = {}): Pro
       if (wantPort !== 0) checkPortFree(pid, expected.host, wantPort);
       const state = readProc(pid)?.state ?? '?';
       throw new HeapyError(
-        `pid ${pid} did not open its inspector on port ${wantPort || '(any)'} within ${formatMs(timeoutMs)} after SIGUSR1 (state ${state}; started with --inspect-port elsewhere? pass --port N)`,
+        `pid ${pid} did not open its inspector on port ${wantPort || '(any)'} within ${formatDuration(timeoutMs)} after SIGUSR1 (state ${state}; started with --inspect-port elsewhere? pass --port N)`,
         ExitCode.targetTimeout,
       );
     }
@@ -202,7 +203,7 @@ async function probe(host: string, port: number, timeoutMs: number, pid: number 
     if (err instanceof HeapyError && err.exitCode === ExitCode.targetTimeout && pid !== null) {
       const state = readProc(pid)?.state ?? info?.state ?? '?';
       throw new HeapyError(
-        `pid ${pid}'s inspector on port ${port} accepted the connection but did not answer within ${formatMs(timeoutMs)}${state === 'T' ? ` (the process is stopped; 'kill -CONT ${pid}')` : ''}`,
+        `pid ${pid}'s inspector on port ${port} accepted the connection but did not answer within ${formatDuration(timeoutMs)}${state === 'T' ? ` (the process is stopped; 'kill -CONT ${pid}')` : ''}`,
         ExitCode.targetTimeout,
       );
     }
@@ -248,7 +249,7 @@ export function httpGet(host: string, port: number, path: string, timeoutMs: num
     });
     const timer = setTimeout(() => {
       req.destroy();
-      reject(new HeapyError(`${hostHeader}: no answer within ${formatMs(timeoutMs)}`, ExitCode.targetTimeout));
+      reject(new HeapyError(`${hostHeader}: no answer within ${formatDuration(timeoutMs)}`, ExitCode.targetTimeout));
     }, timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);

@@ -7,7 +7,8 @@ import { open, rename, unlink, chmod, type FileHandle } from 'node:fs/promises';
 import { ExitCode, HeapyError } from '../errors.js';
 import { HeapSet } from '../query/index.js';
 import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
-import { formatMs, type CdpSession } from './cdp.js';
+import type { CdpSession } from './cdp.js';
+import { formatDuration } from '../util/format.js';
 import { MaxIdScanner } from './maxid.js';
 
 /** Options for streaming a snapshot. */
@@ -53,7 +54,7 @@ export async function streamSnapshot(
   idle.catch(() => {});
   const watchdog = setInterval(() => {
     if (Date.now() - lastActivity > idleMs) {
-      idleReject?.(new HeapyError(`${session.label}: the target sent no snapshot data for ${formatMs(idleMs)} (stopped or stuck?)`, ExitCode.targetTimeout));
+      idleReject?.(new HeapyError(`${session.label}: the target sent no snapshot data for ${formatDuration(idleMs)} (stopped or stuck?)`, ExitCode.targetTimeout));
     }
   }, Math.min(1000, idleMs));
   const offChunk = session.on('HeapProfiler.addHeapSnapshotChunk', (p) => {

@@ -3,7 +3,8 @@
  * sampled live bytes by call path, drawn as hand-written SVG, and the table of allocation sites.
  * Self-contained: no script, no network.
  */
-import { formatBytes, formatLocation, type AllocationReport, type ProfileNode, type SamplingProfile } from './alloc.js';
+import { formatBytes } from '../util/format.js';
+import { formatLocation, type AllocationReport, type ProfileNode, type SamplingProfile } from './alloc.js';
 import { xmlEscape } from './plot.js';
 
 /** Options of {@link renderAllocHtml}. */

@@ -9,6 +9,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { isAbsolute, relative } from 'node:path';
+import { formatBytes } from '../util/format.js';
 
 /** A stack frame as CDP's Runtime.CallFrame gives it (line and column 0-based, -1 unknown). */
 export interface CallFrame {
@@ -186,15 +187,6 @@ export function shortUrl(url: string, cwd = process.cwd()): string {
 export function formatLocation(f: SiteFrame, cwd?: string): string {
   if (!f.url) return '';
   return `${shortUrl(f.url, cwd)}:${f.line || '?'}:${f.column || '?'}`;
-}
-
-/** Bytes in the largest unit that keeps the number at or above 1: B, KiB, MiB, GiB. */
-export function formatBytes(n: number): string {
-  const a = Math.abs(n);
-  if (a < 1024) return `${n} B`;
-  if (a < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
-  if (a < 1073741824) return `${(n / 1048576).toFixed(1)} MiB`;
-  return `${(n / 1073741824).toFixed(2)} GiB`;
 }
 
 /** Options of {@link formatAllocTable}. */

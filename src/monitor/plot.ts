@@ -4,6 +4,7 @@
  * time axis, user marks as labelled vertical lines, and optional least-squares trend lines.
  */
 import { basename } from 'node:path';
+import { niceTicks } from '../util/format.js';
 import { peakOf, seriesLabel, trendOf, trendVerdict, type Metric, type Series, type Timeline, type Trend } from './series.js';
 
 /** Options of {@link renderSvg}. */
@@ -48,17 +49,6 @@ const MIB = 1048576;
 /** Escapes text for XML content and attribute values. */
 export function xmlEscape(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
-
-/** Round tick values covering [lo, hi] with about `count` steps of 1, 2 or 5 times a power of ten. */
-export function niceTicks(lo: number, hi: number, count: number): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / Math.max(1, count);
-  const pow = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? 10 * pow;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
-  return out;
 }
 
 function fmt(n: number, digits: number): string {

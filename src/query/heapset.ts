@@ -4,7 +4,7 @@
  */
 import { inspect } from 'node:util';
 import { ExitCode, HeapyError } from '../errors.js';
-import { NO_DISTANCE, NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
+import { isAfterMark, maxIds, NO_DISTANCE, NO_NODE, type HeapSnapshot, type IdMark } from '../snapshot/index.js';
 import { kindTable } from './kinds.js';
 import { partition, renderPartition, type Partition, type Relation } from './partition.js';
 import { nodeBrief, renderPath, shortestPathEdges, edgeStep } from './paths.js';
@@ -39,12 +39,6 @@ export interface NodeView {
   readonly edges: readonly NodeEdge[];
 }
 
-/** A reference point for {@link HeapSet.allocatedAfter}: the largest JS and native ids seen. */
-export interface IdMark {
-  readonly js: number;
-  readonly native: number;
-}
-
 /** byId keeps at most this many rows, the largest objects first: a row is an object per object. */
 const BY_ID_ROWS = 100_000;
 
@@ -76,16 +70,7 @@ function byIdPartition(snap: HeapSnapshot, ords: Uint32Array): { partition: Part
 
 /** The largest odd (JS object) and even (native object) ids of a snapshot. */
 export function idMark(snap: HeapSnapshot): IdMark {
-  const ids = snap.nodeId;
-  let js = 0;
-  let native = 0;
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i]!;
-    if ((id & 1) === 1) {
-      if (id > js) js = id;
-    } else if (id > native) native = id;
-  }
-  return { js, native };
+  return maxIds(snap.nodeId);
 }
 
 /** An outgoing edge of a {@link NodeView}. */
@@ -261,15 +246,9 @@ export class HeapSet {
    * holds the largest of each; a plain number is used for both.
    */
   allocatedAfter(mark: IdMark | number): HeapSet {
-    const js = typeof mark === 'number' ? mark : mark.js;
-    const native = typeof mark === 'number' ? mark : mark.native;
+    const m = typeof mark === 'number' ? { js: mark, native: mark } : mark;
     const ids = this.snapshot.nodeId;
-    return this.derive(
-      this.ordinals.filter((o) => {
-        const id = ids[o]!;
-        return (id & 1) === 1 ? id > js : id > native;
-      }),
-    );
+    return this.derive(this.ordinals.filter((o) => isAfterMark(ids[o]!, m)));
   }
 
   /** The largest JS (odd) and native (even) V8 ids of the snapshot: a reference point for allocatedAfter. */

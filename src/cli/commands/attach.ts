@@ -19,6 +19,7 @@ import type { HeapSnapshot } from '../../snapshot/index.js';
 import { progressBar } from '../progress.js';
 import type { CommandModule } from '../main.js';
 import { parseCommandArgs } from '../args.js';
+import { formatBytes } from '../../util/format.js';
 
 /** Exit statuses for the signals heapy detaches on (128 + signal number, as shells report them). */
 export const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
@@ -93,19 +94,6 @@ export function defaultSnapshotName(pid: number | null, now = new Date()): strin
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
   return `heapy-${pid ?? 'remote'}-${stamp}.heapsnapshot`;
-}
-
-/** Renders byte counts as guppy does elsewhere in heapy's output: "12.3 MB". */
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(1)} ${units[u]}`;
 }
 
 /** The .mem report as text. */

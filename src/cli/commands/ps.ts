@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { listNodeProcesses } from '../../attach/ps.js';
 import type { CommandModule } from '../main.js';
-import { formatBytes } from './attach.js';
+import { formatBytes } from '../../util/format.js';
 
 const usage = `usage: heapy ps [--json]
 

@@ -9,7 +9,8 @@ import { snapshotToFile } from '../../attach/remote.js';
 import type { ProgressCallback } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { parseCommandArgs } from '../args.js';
-import { attachOptions, defaultSnapshotName, formatBytes, runAttached } from './attach.js';
+import { attachOptions, defaultSnapshotName, runAttached } from './attach.js';
+import { formatBytes } from '../../util/format.js';
 
 const usage = `usage: heapy snapshot <pid | host:port | ws://...> [-o file] [--gc] [--worker N] [--port N] [--timeout MS]
 
