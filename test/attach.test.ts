@@ -453,7 +453,7 @@ test('heapy ps lists a target whose inspector is closed, without opening it', as
     assert.equal(ps.code, 0, ps.stderr);
     const line = ps.stdout.split('\n').find((l) => l.trimStart().startsWith(`${t.pid} `));
     assert.ok(line, ps.stdout);
-    assert.match(line, / MB  -\s+.*attach-service\.mjs/);
+    assert.match(line, / MiB  -\s+.*attach-service\.mjs/);
     assert.equal(portOpen(t.pid, t.inspectPort), false);
     assert.equal((t.stderr().match(/Debugger listening/g) ?? []).length, opened, 'ps opened the inspector');
   } finally {
