@@ -3,9 +3,7 @@
  * @packageDocumentation
  */
 export { ExitCode, HeapyError, SnapshotFormatError } from './errors.js';
-export { hpy, Hpy, type HpyOptions } from './query/hpy.js';
-export { HeapSet, PathList, MoreRows, type NodeView } from './query/heapset.js';
-export { StatSet } from './query/stat.js';
+export { hpy, Hpy, HeapSet, PathList, MoreRows, RefPattern, StatSet, Printable, type HpyOptions, type NodeView, type NodeEdge } from './api/index.js';
 export { relations, relationByName, combine, type Relation, type Partition, type PartitionRow } from './query/index.js';
 export {
   loadSnapshotFile,

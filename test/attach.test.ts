@@ -13,7 +13,7 @@ import { listeningSocketsOf, readProc } from '../src/attach/proc.js';
 import { CdpClient } from '../src/attach/cdp.js';
 import { openInspector } from '../src/attach/inspector.js';
 import { completeRemote } from '../src/attach/complete.js';
-import { MaxIdScanner } from '../src/attach/maxid.js';
+import { MaxIdScanner } from '../src/capture/maxid.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { freePort } from './helpers/net.js';
 

@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium } from './helpers/browser.js';
 import { loadSnapshotFile } from '../src/snapshot/index.js';
-import { HeapSet } from '../src/query/index.js';
+import { HeapSet } from '../src/api/index.js';
 import { testDir } from './helpers/snapshots.js';
 
 const PAGE = `<!doctype html><title>heapy</title><body><div id=app></div><script>

@@ -6,7 +6,7 @@ import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'heap-snapshot-toolkit';
 import { loadSnapshotFile, NO_NODE, type HeapSnapshot } from '../src/snapshot/index.js';
-import { HeapSet } from '../src/query/index.js';
+import { HeapSet } from '../src/api/index.js';
 import { makeSnapshot, testDir } from './helpers/snapshots.js';
 
 interface DevToolsAggregate {

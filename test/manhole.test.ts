@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import vm from 'node:vm';
 import { repoRoot } from './helpers/snapshots.js';
 import { startManhole } from '../src/manhole/index.js';
-import { splitStatements, transformTopLevelAwait } from '../src/manhole/await-transform.js';
+import { splitStatements, transformTopLevelAwait } from '../src/util/await-transform.js';
 import { ExitCode, HeapyError } from '../src/errors.js';
 
 const appPath = join(repoRoot, 'test', 'programs', 'manhole-app.mjs');

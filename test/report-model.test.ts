@@ -3,7 +3,8 @@
 // graphs, timeline), the scoping of costly relations and the page's size and escaping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { byVia, byViaReference, HeapSet, kindTable, partition } from '../src/query/index.js';
+import { byVia, byViaReference, kindTable, partition } from '../src/query/index.js';
+import { HeapSet } from '../src/api/index.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { readMonitorFile } from '../src/monitor/format.js';
 import { assembleReport } from '../src/report/build.js';

@@ -1,7 +1,7 @@
 /**
  * Printing a partition the way every command that shows one does: guppy's table, or JSON.
  */
-import type { HeapSet } from '../query/index.js';
+import type { HeapSet } from '../api/index.js';
 
 /**
  * Writes `set`'s partition to stdout: the table (`limit` rows, Infinity for all), or with `json`

@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import type { REPLServer } from 'node:repl';
 import type { Context } from 'node:vm';
 import { ExitCode, HeapyError } from '../errors.js';
-import { createManholeEval, installStackTrimming } from './evaluate.js';
+import { createManholeEval, installStackTrimming } from '../util/evaluate.js';
 import { ManholeSession, type SessionConfig } from './session.js';
 
 /** Options of {@link startManhole}. At least one of `port` and `path` is needed. */
@@ -84,14 +84,14 @@ const MAX_COMMAND_CHARS = 4 << 20;
 
 type HpyFactory = () => unknown;
 
-// hpy lives in the query layer, which pulls in the snapshot engine: load it only when a manhole
+// hpy lives in the API layer, which pulls in the snapshot engine: load it only when a manhole
 // starts, and keep the manhole usable (without `h`) if it cannot be loaded.
 async function loadHpy(): Promise<{ hpy: HpyFactory | null; reason: string }> {
-  const specifier = '../query/hpy.js';
+  const specifier = '../api/hpy.js';
   try {
     const mod = (await import(specifier)) as { hpy?: HpyFactory };
     if (typeof mod.hpy === 'function') return { hpy: mod.hpy, reason: '' };
-    return { hpy: null, reason: 'the query layer exports no hpy()' };
+    return { hpy: null, reason: 'the API layer exports no hpy()' };
   } catch (err) {
     return { hpy: null, reason: (err as Error).message };
   }

@@ -14,7 +14,7 @@ import type { REPLServer } from 'node:repl';
 import type { Context } from 'node:vm';
 import { inspect, type InspectOptions } from 'node:util';
 import { decodeControl, encodeControl, TOKEN_PROMPT, PROTOCOL_VERSION, type ClientControl, type ServerControl } from './protocol.js';
-import type { EvalCallback, ManholeEval } from './evaluate.js';
+import type { EvalCallback, ManholeEval } from '../util/evaluate.js';
 
 /** What a session needs from its manhole. */
 export interface SessionConfig {

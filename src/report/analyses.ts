@@ -5,7 +5,8 @@
  */
 import { basename } from 'node:path';
 import { backrefGraph, diffSets, dotToSvg, findHints, findLeaks, toDot } from '../analyses/index.js';
-import { HeapSet, kindTable } from '../query/index.js';
+import { kindTable } from '../query/index.js';
+import { HeapSet } from '../api/index.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import type { DiffSection, GraphSection, HintSection, LeakSection, ReportSnapshot } from './model.js';
 

@@ -7,7 +7,8 @@
  */
 import { basename } from 'node:path';
 import type { HeapSnapshot } from '../snapshot/index.js';
-import { byVia, HeapSet, kindTable, partition, relations, type Relation } from '../query/index.js';
+import { byVia, kindTable, partition, relations, type Relation } from '../query/index.js';
+import { HeapSet } from '../api/index.js';
 import { incomingIndex, objectDetail, type ObjectDetail } from './objects.js';
 import { kindRetained, retainedTree, type TreeNode } from './tree.js';
 

@@ -9,7 +9,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExitCode, HeapyError } from '../errors.js';
-import { byKind, HeapSet, partition, type Partition } from '../query/index.js';
+import { byKind, partition, type Partition } from '../query/index.js';
+import { HeapSet } from '../api/index.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { renderReportHtml } from './html.js';
 import { RelationScope, reportRelation, type ReportData, type ReportOptions } from './model.js';

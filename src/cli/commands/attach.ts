@@ -1,8 +1,7 @@
 /**
  * `heapy attach <pid | host:port | ws-url>`: a REPL that evaluates in a running Node process
  * through its inspector, with heapy's own dot-commands (.heap, .setref, .snapshot, .gc, .mem)
- * running in heapy's process. Also the signal-safe attach/detach wrapper the snapshot and heap
- * commands share.
+ * running in heapy's process against the remote session of src/api/remote.ts.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,106 +9,15 @@ import { start, Recoverable, type REPLServer } from 'node:repl';
 import { inspect } from 'node:util';
 import { runInThisContext } from 'node:vm';
 import { ExitCode, HeapyError } from '../../errors.js';
-import { attachTarget, type Attachment, type AttachOptions } from '../../attach/connect.js';
+import type { Attachment } from '../../attach/connect.js';
 import { completeRemote, localNames } from '../../attach/complete.js';
 import { formatException, formatRemoteObject, type ExceptionDetails, type RemoteObject } from '../../attach/format.js';
-import { allocatedSince, collectGarbage, referenceId, snapshotToFile, takeSnapshot, targetMemory, type TargetMemory } from '../../attach/remote.js';
-import { HeapSet } from '../../query/index.js';
-import type { HeapSnapshot } from '../../snapshot/index.js';
+import { remoteHpy, type RemoteHpy } from '../../api/remote.js';
+import { isRecoverableSyntaxError } from '../../util/evaluate.js';
 import { progressBar } from '../progress.js';
 import type { CommandModule } from '../main.js';
 import { parseCommandArgs } from '../args.js';
-import { formatBytes } from '../../util/format.js';
-
-/** Exit statuses for the signals heapy detaches on (128 + signal number, as shells report them). */
-export const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
-const SIGNALS = Object.keys(SIGNAL_EXIT) as Array<keyof typeof SIGNAL_EXIT>;
-
-/** What `body` of {@link runAttached} may ask about signals. */
-export interface AttachedContext {
-  /** The signal heapy received, if any (the target has been detached already). */
-  signalled(): keyof typeof SIGNAL_EXIT | undefined;
-  /** Called once when a signal arrives, after detaching has started. */
-  onSignal(handler: () => void): void;
-}
-
-/**
- * Attaches, runs `body`, and always detaches (closing an inspector heapy opened), including on
- * SIGINT, SIGTERM and SIGHUP: a signal starts the detach at once, which also makes any request
- * still pending fail, and the command exits with 128 + the signal number.
- */
-export async function runAttached(spec: string, options: AttachOptions, body: (a: Attachment, ctx: AttachedContext) => Promise<number>): Promise<number> {
-  let signalled: keyof typeof SIGNAL_EXIT | undefined;
-  let attachment: Attachment | undefined;
-  const handlers: Array<() => void> = [];
-  const onSig = (sig: keyof typeof SIGNAL_EXIT): void => {
-    if (signalled) return;
-    signalled = sig;
-    if (attachment) void attachment.detach();
-    for (const h of handlers) h();
-  };
-  const listeners = SIGNALS.map((s) => [s, () => onSig(s)] as const);
-  for (const [s, l] of listeners) process.on(s, l);
-  try {
-    attachment = await attachTarget(spec, options);
-    // A signal during attaching: undo right away.
-    if (signalled) {
-      await attachment.detach();
-      return SIGNAL_EXIT[signalled];
-    }
-    let code: number;
-    try {
-      code = await body(attachment, { signalled: () => signalled, onSignal: (h) => handlers.push(h) });
-    } catch (err) {
-      if (signalled) code = SIGNAL_EXIT[signalled];
-      else throw err;
-    }
-    const closed = await attachment.detach();
-    if (!closed) process.stderr.write(`heapy: warning: could not confirm that the inspector of ${attachment.description} is closed again\n`);
-    return signalled ? SIGNAL_EXIT[signalled] : code;
-  } finally {
-    if (attachment) await attachment.detach();
-    for (const [s, l] of listeners) process.off(s, l);
-  }
-}
-
-/** Parses --port and --timeout into attach options. */
-export function attachOptions(values: { port?: string | undefined; worker?: string | undefined; timeout?: string | undefined }): AttachOptions {
-  const num = (name: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v)) throw new HeapyError(`--${name} expects a number, got '${v}'`, ExitCode.usage);
-    return Number(v);
-  };
-  const port = num('port', values.port);
-  const timeoutMs = num('timeout', values.timeout);
-  return {
-    ...(port !== undefined ? { port } : {}),
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    ...(values.worker !== undefined ? { worker: values.worker } : {}),
-  };
-}
-
-/** Default snapshot file name: heapy-<pid>-<YYYYMMDD-HHMMSS>.heapsnapshot (local time). */
-export function defaultSnapshotName(pid: number | null, now = new Date()): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  return `heapy-${pid ?? 'remote'}-${stamp}.heapsnapshot`;
-}
-
-/** The .mem report as text. */
-export function renderMemory(m: TargetMemory): string {
-  const lines: string[] = ['process.memoryUsage():'];
-  for (const [k, v] of Object.entries(m.memoryUsage)) lines.push(`  ${k.padEnd(28)} ${formatBytes(v).padStart(10)}`);
-  lines.push('v8.getHeapStatistics():');
-  for (const [k, v] of Object.entries(m.heapStatistics)) {
-    lines.push(`  ${k.padEnd(28)} ${(/size|memory|bytes/.test(k) ? formatBytes(v) : String(v)).padStart(10)}`);
-  }
-  lines.push('process.getActiveResourcesInfo():');
-  const res = Object.entries(m.activeResources).sort((a, b) => b[1] - a[1]);
-  if (res.length === 0) lines.push('  (none)');
-  for (const [k, v] of res) lines.push(`  ${k.padEnd(28)} ${String(v).padStart(10)}`);
-  return lines.join('\n');
-}
+import { attachOptions, defaultSnapshotName, runAttached, type AttachedContext } from '../attached.js';
 
 /** A value the REPL writer prints verbatim (remote results are formatted before they get here). */
 class Rendered {
@@ -144,93 +52,9 @@ const HELP = `heapy commands (run in heapy's process):
 Local evaluation (in heapy): input starting with _ or h., e.g. _[1].byReferrers, _.byId.at(1).sp,
   await h.heap(), h.setref(), h.last. Everything else is evaluated in the target.`;
 
-/** Local helper object `h` of the attach REPL: the remote counterpart of hpy(). */
-export interface RemoteHpy {
-  /** Snapshot the target; resolves to every reachable object (or those since setref). */
-  heap(): Promise<HeapSet>;
-  /** Set the reference point for later heap() calls; resolves to the reference id. */
-  setref(): Promise<number>;
-  /** Forget the reference point. */
-  clearref(): void;
-  /** Stream a snapshot to a file; resolves to its path. */
-  snapshot(file?: string): Promise<string>;
-  /** Collect garbage in the target. */
-  gc(): Promise<void>;
-  /** Memory figures of the target. */
-  mem(): Promise<TargetMemory>;
-  /** The last HeapSet from heap(). */
-  readonly last: HeapSet | undefined;
-  /** The last snapshot taken. */
-  readonly lastSnapshot: HeapSnapshot | undefined;
-  /** The current reference id, if set. */
-  readonly ref: number | undefined;
-}
-
-function makeHpy(a: Attachment): RemoteHpy {
-  let last: HeapSet | undefined;
-  let lastSnapshot: HeapSnapshot | undefined;
-  let ref: number | undefined;
-  const bar = (label: string) => progressBar(label);
-  return {
-    async heap() {
-      const p = bar('heap');
-      try {
-        // Let the previous snapshot go before the next one is built: two large graphs at once
-        // would double heapy's peak memory.
-        last = undefined;
-        lastSnapshot = undefined;
-        const snap = await takeSnapshot(a.session, { onProgress: p.onProgress });
-        lastSnapshot = snap;
-        const all = HeapSet.all(snap);
-        last = ref === undefined ? all : allocatedSince(all, ref);
-        return last;
-      } finally {
-        p.done();
-      }
-    },
-    async setref() {
-      const p = bar('setref');
-      try {
-        ref = await referenceId(a.session, { onProgress: p.onProgress });
-        return ref;
-      } finally {
-        p.done();
-      }
-    },
-    clearref() {
-      ref = undefined;
-    },
-    async snapshot(file?: string) {
-      const path = file ?? defaultSnapshotName(a.inspector.pid);
-      const p = bar('snapshot');
-      try {
-        await snapshotToFile(a.session, path, { onProgress: p.onProgress });
-      } finally {
-        p.done();
-      }
-      return path;
-    },
-    gc: () => collectGarbage(a.session),
-    mem: () => targetMemory(a.session),
-    get last() {
-      return last;
-    },
-    get lastSnapshot() {
-      return lastSnapshot;
-    },
-    get ref() {
-      return ref;
-    },
-  };
-}
-
 /** True for input evaluated in heapy rather than in the target: `_` (not `_name`) and `h.`. */
 export function isLocalInput(code: string): boolean {
   return /^\s*(?:_(?![\w$])|h\.)/.test(code);
-}
-
-function isIncomplete(err: unknown): boolean {
-  return err instanceof SyntaxError && /Unexpected end of input|Unterminated template|missing \) after/.test(err.message);
 }
 
 /** Evaluates a line in heapy's process with `_` and `h` bound; awaits a returned promise. */
@@ -245,7 +69,7 @@ async function evaluateLocal(code: string, scope: { _: unknown; h: RemoteHpy }):
     try {
       fn = runInThisContext(`(async function (_, h) { ${src}\n })`) as typeof fn;
     } catch (err2) {
-      if (isIncomplete(err2)) throw new Recoverable(err2 as Error);
+      if (isRecoverableSyntaxError(err2, src)) throw new Recoverable(err2 as Error);
       throw err2;
     }
   }
@@ -275,7 +99,7 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
   }
   out.write(`Type .help for heapy's commands; other input is evaluated in the target.\n`);
 
-  const h = makeHpy(a);
+  const h = remoteHpy(a, { progress: progressBar, defaultSnapshotName: () => defaultSnapshotName(a.inspector.pid) });
   const scope: { _: unknown; h: RemoteHpy } = { _: undefined, h };
   let queue: Promise<unknown> = Promise.resolve();
   // Lines piped in quickly must not overtake a slow evaluation: everything runs in order.
@@ -452,7 +276,7 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
     await h.gc();
     return 'garbage collected';
   });
-  dot('mem', 'Memory usage, heap statistics and active resources of the target', async () => renderMemory(await h.mem()));
+  dot('mem', 'Memory usage, heap statistics and active resources of the target', async () => String(await h.mem()));
   dot('help', "Show heapy's commands", async () => HELP);
   server.defineCommand('detach', {
     help: 'Detach from the target and exit',

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, HeapyError } from '../../errors.js';
-import { HeapSet } from '../../query/index.js';
+import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
 
 const usage = `usage: heapy demo [--wait SECONDS]
@@ -109,7 +109,7 @@ export const command: CommandModule = {
     const waitS = waitArg >= 0 ? Number(argv[waitArg + 1]) : 3;
     if (!Number.isFinite(waitS) || waitS < 0) throw new HeapyError('--wait takes a number of seconds', ExitCode.usage);
     const { attachTarget } = await import('../../attach/connect.js');
-    const { takeSnapshot } = await import('../../attach/remote.js');
+    const { takeSnapshot } = await import('../../capture/remote.js');
 
     say(wrap('heapy demo: a market-data service with a memory problem, examined live.'));
     const { child, pid } = await startService();

@@ -4,7 +4,8 @@
  */
 import { ExitCode, HeapyError } from '../../errors.js';
 import { diffSets, renderDiff } from '../../analyses/diff.js';
-import { HeapSet, relationByName } from '../../query/index.js';
+import { relationByName } from '../../query/index.js';
+import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs } from '../args.js';
 

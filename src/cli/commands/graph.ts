@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { backrefGraph, HeapGraph } from '../../analyses/graph.js';
-import { HeapSet } from '../../query/index.js';
+import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs } from '../args.js';
 

@@ -3,13 +3,14 @@
  * protocol, straight into heapy's engine (no file), and print the partition table.
  */
 import { ExitCode, HeapyError } from '../../errors.js';
-import { takeSnapshot } from '../../attach/remote.js';
-import { HeapSet, relationByName } from '../../query/index.js';
+import { takeSnapshot } from '../../capture/remote.js';
+import { relationByName } from '../../query/index.js';
+import { HeapSet } from '../../api/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { parseCommandArgs } from '../args.js';
 import { printPartition } from '../output.js';
-import { attachOptions, runAttached } from './attach.js';
+import { attachOptions, runAttached } from '../attached.js';
 import { streamProgress } from './snapshot.js';
 
 const usage = `usage: heapy heap <pid | host:port | ws://...> [--by RELATION] [--top N] [--json] [--gc] [--worker N] [--port N] [--timeout MS]

@@ -7,12 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js';
-import { snapshotToFile, takeSnapshot } from '../../attach/remote.js';
+import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
 import { parseDuration } from '../../monitor/duration.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs } from '../args.js';
-import { attachOptions, runAttached } from './attach.js';
+import { attachOptions, runAttached } from '../attached.js';
 import { streamProgress } from './snapshot.js';
 
 const usage = `usage: heapy leaks <base> <target> <final> [--all] [--top N] [--json]

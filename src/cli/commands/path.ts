@@ -2,7 +2,7 @@
  * `heapy path <file> (--id N | --kind NAME)`: shortest paths from the roots (guppy's `.sp`).
  */
 import { ExitCode, HeapyError } from '../../errors.js';
-import { HeapSet } from '../../query/index.js';
+import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs } from '../args.js';
 

@@ -2,6 +2,7 @@
  * `heapy repl [file]`: a Node REPL with `h` ready, on a snapshot file or on heapy's own process.
  */
 import repl from 'node:repl';
+import { inspect } from 'node:util';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
@@ -27,7 +28,10 @@ export const command: CommandModule = {
       ? `heapy repl on ${argv[0]}: \`heap\` is every reachable object; try heap, heap[0].bySize, heap.byId.at(0).sp`
       : 'heapy repl on this process: try await h.setref(), then await h.heap()';
     process.stdout.write(banner + '\n');
-    const server = repl.start({ prompt: 'heapy> ', useGlobal: false });
+    // Heap sets are proxies (any row index reaches at()); show them as their tables, as the
+    // manhole and attach REPLs do, not as `Proxy [...]` (node's REPL writer sets showProxy).
+    const colors = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+    const server = repl.start({ prompt: 'heapy> ', useGlobal: false, writer: (v) => inspect(v, { colors, showProxy: false }) });
     Object.assign(server.context, api, { h, heap });
     const history = process.env.HEAPY_HISTORY ?? join(homedir(), '.heapy_repl_history');
     await new Promise<void>((resolve) => server.setupHistory(history, () => resolve()));

@@ -5,11 +5,11 @@
  */
 import { resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
-import { snapshotToFile } from '../../attach/remote.js';
+import { snapshotToFile } from '../../capture/remote.js';
 import type { ProgressCallback } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { parseCommandArgs } from '../args.js';
-import { attachOptions, defaultSnapshotName, runAttached } from './attach.js';
+import { attachOptions, defaultSnapshotName, runAttached } from '../attached.js';
 import { formatBytes } from '../../util/format.js';
 
 const usage = `usage: heapy snapshot <pid | host:port | ws://...> [-o file] [--gc] [--worker N] [--port N] [--timeout MS]

@@ -5,7 +5,6 @@ import { ExitCode, HeapyError } from '../../errors.js';
 import { relationByName } from '../../query/relations.js';
 import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs } from '../args.js';
-import { printPartition } from '../output.js';
 import { retainedTable } from '../../query/dominators.js';
 
 const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json]
@@ -42,7 +41,7 @@ export const command: CommandModule = {
       return ExitCode.ok;
     }
     // The set API (and the analyses it carries) is loaded only for the partition view.
-    const { HeapSet } = await import('../../query/heapset.js');
+    const [{ HeapSet }, { printPartition }] = await Promise.all([import('../../api/heapset.js'), import('../output.js')]);
     const all = HeapSet.all(snap);
     const set = values.by === 'id' ? all.byId : all.by(relation!);
     printPartition(set, limit, values.json, { file, nodes: snap.nodeCount, edges: snap.edgeCount });

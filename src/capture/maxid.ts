@@ -3,11 +3,12 @@
  * small header for `meta.node_fields`, then decodes only the `nodes` array, keeping one number.
  * This is what `.setref` needs, in constant memory instead of the graph's hundreds of megabytes.
  *
- * Only odd ids count: V8 numbers heap objects from a counter in steps of 2 starting odd, while
- * embedder (native) and synthetic nodes get even ids derived from hashes, which are huge
- * (1,460,429,664 seen here next to a largest object id of ~100,000) and say nothing about age.
+ * Only odd ids count (see snapshot/ids.ts: even ids carry no age). The numbers are read by the
+ * engine's own scanner.
  */
 import { ExitCode, HeapyError } from '../errors.js';
+import { isHeapObjectId } from '../snapshot/ids.js';
+import { newScanState, scanNumbers, scanProblem } from '../snapshot/scan.js';
 
 // The header (meta and counts) is a few KB in every snapshot seen here; 1 MiB without "nodes"
 // means the input is not a snapshot.
@@ -21,9 +22,10 @@ export class MaxIdScanner {
   private fieldCount = 0;
   private idField = 0;
   private field = 0;
-  private value = 0;
-  private inNumber = false;
   private max = 0;
+  private readonly state = newScanState();
+  // 16 Ki numbers per scanner call: the chunks V8 sends are ~100 KB, so a few calls each.
+  private readonly scratch = new Float64Array(16384);
   private readonly source: string;
 
   constructor(source: string) {
@@ -33,7 +35,6 @@ export class MaxIdScanner {
   /** Feeds the next chunk of snapshot text. */
   write(chunk: string): void {
     if (this.done) return;
-    let start = 0;
     if (!this.inNodes) {
       this.header += chunk;
       const at = this.header.indexOf('"nodes":[');
@@ -49,40 +50,33 @@ export class MaxIdScanner {
       if (this.idField < 0) throw new HeapyError(`${this.source}: snapshot nodes have no id field`, ExitCode.badSnapshot);
       this.inNodes = true;
       // Continue in the rest of this chunk, just after '"nodes":['.
-      const rest = this.header.slice(at + '"nodes":['.length);
+      chunk = this.header.slice(at + '"nodes":['.length);
       this.header = '';
-      chunk = rest;
-      start = 0;
     }
-    const n = chunk.length;
-    let field = this.field;
-    let value = this.value;
-    let inNumber = this.inNumber;
-    let max = this.max;
+    // Snapshot text is ASCII (V8 escapes everything else): latin1 gives its bytes exactly.
+    const buf = Buffer.from(chunk, 'latin1');
+    const st = this.state;
+    const scratch = this.scratch;
     const fc = this.fieldCount;
     const idf = this.idField;
-    for (let i = start; i < n; i++) {
-      const c = chunk.charCodeAt(i);
-      if (c >= 48 && c <= 57) {
-        value = value * 10 + (c - 48);
-        inNumber = true;
-      } else {
-        if (inNumber) {
-          if (field === idf && value > max && value % 2 === 1) max = value;
-          field = field + 1 === fc ? 0 : field + 1;
-          value = 0;
-          inNumber = false;
+    let field = this.field;
+    let max = this.max;
+    st.i = 0;
+    while (st.i < buf.length && !st.ended && st.error === 0) {
+      scanNumbers(buf, buf.length, scratch, st);
+      for (let k = 0; k < st.n; k++) {
+        if (field === idf) {
+          const id = scratch[k]!;
+          if (id > max && isHeapObjectId(id)) max = id;
         }
-        if (c === 93 /* ] */) {
-          this.done = true;
-          break;
-        }
+        field = field + 1 === fc ? 0 : field + 1;
       }
+      st.n = 0;
     }
     this.field = field;
-    this.value = value;
-    this.inNumber = inNumber;
     this.max = max;
+    if (st.error !== 0) throw new HeapyError(`${this.source}: ${scanProblem(st.error, '"nodes"', buf[st.errorAt] ?? 0)}`, ExitCode.badSnapshot);
+    if (st.ended) this.done = true;
   }
 
   /** The largest odd (heap object) id seen; throws when the nodes array never ended. */

@@ -5,9 +5,8 @@
  */
 import { open, rename, unlink, chmod, type FileHandle } from 'node:fs/promises';
 import { ExitCode, HeapyError } from '../errors.js';
-import { HeapSet } from '../query/index.js';
 import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
-import type { CdpSession } from './cdp.js';
+import type { CdpSession } from '../attach/cdp.js';
 import { formatDuration } from '../util/format.js';
 import { MaxIdScanner } from './maxid.js';
 
@@ -160,15 +159,6 @@ export async function referenceId(session: CdpSession, options: StreamOptions = 
   const scanner = new MaxIdScanner(session.label);
   await streamSnapshot(session, (chunk) => scanner.write(chunk), options);
   return scanner.finish();
-}
-
-/**
- * The objects of `set` allocated after the reference id: odd V8 ids above it. Native and
- * synthetic nodes (even, hash-derived ids) are left out, since their ids carry no age.
- */
-export function allocatedSince(set: HeapSet, ref: number): HeapSet {
-  // Node ids are 32-bit: a native mark of 2^32-1 admits no native node.
-  return set.allocatedAfter({ js: ref, native: 0xffffffff });
 }
 
 /** Asks the target for a full garbage collection. */

@@ -6,9 +6,8 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { ExitCode, HeapyError } from '../errors.js';
 import { InProcessInspector } from '../capture/inprocess.js';
-import { HeapSnapshot, loadSnapshotFile, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
+import { HeapSnapshot, loadSnapshotFile, SnapshotParser, type IdMark, type ProgressCallback } from '../snapshot/index.js';
 import { HeapSet, idMark } from './heapset.js';
-import type { IdMark } from '../snapshot/index.js';
 import { loadStat, StatSet } from './stat.js';
 import { trackGrowth, type GrowthReport } from '../analyses/growth.js';
 

@@ -1,21 +1,36 @@
 /**
  * HeapSet: guppy's IdentitySet for a V8 heap. A sorted set of node ordinals of one snapshot with a
- * current equivalence relation; printing it gives guppy's partition table.
+ * current equivalence relation; printing it gives guppy's partition table. The set algebra and the
+ * per-object tables are pure functions in src/query/sets.ts; the analyses behind `diff()`,
+ * `hints()`, `graph()` and the others live in src/analyses/.
  */
-import { inspect } from 'node:util';
 import { ExitCode, HeapyError } from '../errors.js';
-import { isAfterMark, maxIds, NO_DISTANCE, NO_NODE, type HeapSnapshot, type IdMark } from '../snapshot/index.js';
-import { kindTable } from './kinds.js';
-import { partition, renderPartition, type Partition, type Relation } from './partition.js';
-import { nodeBrief, renderPath, shortestPathEdges, edgeStep } from './paths.js';
-import { dumpStat } from './stat.js';
-import { referencePattern, renderReferencePattern, type RefPatRow } from './refpat.js';
-import { byKind, byLocation, byModule, byProducer, byReferrers, bySize, byType, byUnity, byVia, combine, relationByName } from './relations.js';
-import type { StatSet } from './stat.js';
+import { isAfterMark, maxIds, NO_DISTANCE, type HeapSnapshot, type IdMark } from '../snapshot/index.js';
+import { kindTable } from '../query/kinds.js';
+import { partition, renderPartition, type Partition, type Relation } from '../query/partition.js';
+import { renderPath, shortestPathEdges, edgeStep } from '../query/paths.js';
+import { referencePattern, renderReferencePattern, type RefPatRow } from '../query/refpat.js';
+import { byKind, byLocation, byModule, byProducer, byReferrers, bySize, byType, byUnity, byVia, combine, relationByName } from '../query/relations.js';
+import {
+  byIdPartition,
+  byIdRelation,
+  dominatedOrdinals,
+  hasOrdinal,
+  immediateDominatorOrdinals,
+  mergeOrdinals,
+  ordinalsOfIds,
+  reachableOrdinals,
+  referentOrdinals,
+  referrerOrdinals,
+  renderByIdPartition,
+  selfSizeOf,
+} from '../query/sets.js';
 import { diffSets, HeapDiff } from '../analyses/diff.js';
 import { backrefChain, mostCommonKinds, type BackrefChain, type KindCountList } from '../analyses/growth.js';
 import { backrefGraph, HeapGraph, type GraphOptions } from '../analyses/graph.js';
 import { findHints, HintList, type HintOptions } from '../analyses/hints.js';
+import { Printable, Text } from './printable.js';
+import { dumpStat, type StatSet } from './stat.js';
 
 /** One object of a set, for reading (created on demand; never in hot paths). */
 export interface NodeView {
@@ -39,35 +54,6 @@ export interface NodeView {
   readonly edges: readonly NodeEdge[];
 }
 
-/** byId keeps at most this many rows, the largest objects first: a row is an object per object. */
-const BY_ID_ROWS = 100_000;
-
-/**
- * guppy's byid partition: one row per object, largest first, ties by ordinal. On sets larger than
- * BY_ID_ROWS only the largest are listed (found by a numeric sort of the sizes, not a comparator
- * sort of millions of rows); counts and totals still cover the whole set.
- */
-function byIdPartition(snap: HeapSnapshot, ords: Uint32Array): { partition: Partition; keys: Uint32Array } {
-  const self = snap.nodeSelfSize;
-  let total = 0;
-  for (let j = 0; j < ords.length; j++) total += self[ords[j]!]!;
-  let chosen: number[];
-  if (ords.length <= BY_ID_ROWS) {
-    chosen = Array.from(ords);
-  } else {
-    const sizes = new Float64Array(ords.length);
-    for (let j = 0; j < ords.length; j++) sizes[j] = self[ords[j]!]!;
-    sizes.sort();
-    const threshold = sizes[ords.length - BY_ID_ROWS]!;
-    chosen = [];
-    for (let j = 0; j < ords.length; j++) if (self[ords[j]!]! > threshold) chosen.push(ords[j]!);
-    for (let j = 0; j < ords.length && chosen.length < BY_ID_ROWS; j++) if (self[ords[j]!]! === threshold) chosen.push(ords[j]!);
-  }
-  chosen.sort((a, b) => self[b]! - self[a]! || a - b);
-  const rows = chosen.map((o) => ({ key: o, label: '', count: 1, size: self[o]! }));
-  return { partition: { header: byIdRelation.header, count: ords.length, size: total, rows }, keys: new Uint32Array(0) };
-}
-
 /** The largest odd (JS object) and even (native object) ids of a snapshot. */
 export function idMark(snap: HeapSnapshot): IdMark {
   return maxIds(snap.nodeId);
@@ -83,118 +69,93 @@ export interface NodeEdge {
   readonly to: number;
 }
 
-/** A relation that gives one row per object (guppy's byid). */
-const byIdRelation: Relation = {
-  name: 'id',
-  header: 'Brief',
-  classify(_snap, ords) {
-    return { keys: Float64Array.from(ords), label: (k) => String(k) };
-  },
-};
-
-function merge(a: Uint32Array, b: Uint32Array, keepA: boolean, keepB: boolean, keepBoth: boolean): Uint32Array {
-  const out = new Uint32Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let n = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!;
-    const y = b[j]!;
-    if (x < y) {
-      if (keepA) out[n++] = x;
-      i++;
-    } else if (y < x) {
-      if (keepB) out[n++] = y;
-      j++;
-    } else {
-      if (keepBoth) out[n++] = x;
-      i++;
-      j++;
-    }
-  }
-  if (keepA) while (i < a.length) out[n++] = a[i++]!;
-  if (keepB) while (j < b.length) out[n++] = b[j++]!;
-  return out.slice(0, n);
-}
-
-/** Sorted unique ordinals from a marking array. */
-function fromMarks(marks: Uint8Array): Uint32Array {
-  let n = 0;
-  for (let i = 0; i < marks.length; i++) if (marks[i]) n++;
-  const out = new Uint32Array(n);
-  n = 0;
-  for (let i = 0; i < marks.length; i++) if (marks[i]) out[n++] = i;
-  return out;
-}
-
 /** A printable list of shortest paths, numbered as guppy prints them. */
-export class PathList {
+export class PathList extends Printable<readonly string[]> {
   /** The rendered paths, one per object (objects no strong path reaches are left out). */
   readonly paths: readonly string[];
   constructor(paths: readonly string[]) {
+    super();
     this.paths = paths;
   }
   /** guppy's layout: ` 0: Root....`, 10 paths, then `<... N more paths ...>`. */
-  toString(limit = 10): string {
+  override toString(limit = 10): string {
     const shown = this.paths.slice(0, limit).map((p, i) => `${String(i).padStart(2)}: ${p}`);
     if (this.paths.length > limit) shown.push(`<... ${this.paths.length - limit} more paths ...>`);
     return shown.join('\n');
   }
-  /** All paths. */
-  get all(): string {
-    return this.toString(Infinity);
+  override toJSON(): readonly string[] {
+    return this.paths;
   }
-  /** REPL display. */
-  [inspect.custom](): string {
-    return this.toString();
+  /** All paths, printed as a list. */
+  get all(): Text {
+    return new Text(this.toString(Infinity));
   }
 }
 
 /** A printable reference pattern (`set.rp`). */
-export class RefPattern {
+export class RefPattern extends Printable<readonly RefPatRow[]> {
   /** The rows, as data. */
   readonly rows: readonly RefPatRow[];
   constructor(rows: readonly RefPatRow[]) {
+    super();
     this.rows = rows;
   }
-  toString(): string {
+  override toString(): string {
     return renderReferencePattern(this.rows);
   }
-  /** REPL display: the same text as toString(). */
-  [inspect.custom](): string {
-    return this.toString();
+  override toJSON(): readonly RefPatRow[] {
+    return this.rows;
   }
 }
 
 /** The next page of a partition table (`_.more`). */
-export class MoreRows {
+export class MoreRows extends Printable<Partition> {
   /** The set whose table this pages through. */
   readonly set: HeapSet;
   /** First row of this page. */
   readonly start: number;
   constructor(set: HeapSet, start: number) {
+    super();
     this.set = set;
     this.start = start;
   }
   /** The page after this one. */
   get more(): MoreRows {
-    return new MoreRows(this.set, this.start + 10);
+    return new MoreRows(this.set, this.start + PAGE_ROWS);
   }
   /** The page as text. */
-  toString(): string {
-    return this.set.render({ start: this.start, limit: 10 });
+  override toString(): string {
+    return this.set.render({ start: this.start, limit: PAGE_ROWS });
   }
-  /** REPL display. */
-  [inspect.custom](): string {
-    return this.toString();
+  override toJSON(): Partition {
+    const p = this.set.partition;
+    return { ...p, rows: p.rows.slice(this.start, this.start + PAGE_ROWS) };
   }
 }
 
+/** Rows a table shows at a time, as guppy does. */
+const PAGE_ROWS = 10;
+
+/** `set[3]`: a property name that is an integer row index. */
+const ROW_INDEX = /^-?\d+$/;
+
+/**
+ * `set[1]` as in guppy (`heap[1].bysize`) for any row: every HeapSet is returned through this
+ * proxy, whose only work is to send integer property names to at(). heapy's REPLs print with
+ * `showProxy: false`, so the table shows, not the proxy.
+ */
+const ROWS: ProxyHandler<HeapSet> = {
+  get(target, prop, receiver) {
+    if (typeof prop === 'string' && ROW_INDEX.test(prop)) return target.at(Number(prop));
+    return Reflect.get(target, prop, receiver);
+  },
+};
+
 /**
  * A set of heap objects of one snapshot, partitioned by a relation (kind by default).
- * Rows are reachable as `set.at(i)` and as `set[i]`.
+ * Rows are reachable as `set.at(i)` and as `set[i]`; an index past the rows is an error.
  */
-export class HeapSet {
+export class HeapSet extends Printable<Partition> {
   [index: number]: HeapSet;
   /** The snapshot the objects belong to. */
   readonly snapshot: HeapSnapshot;
@@ -205,29 +166,21 @@ export class HeapSet {
   private cached: { partition: Partition; keys: Float64Array | Uint32Array | Uint16Array } | undefined;
 
   constructor(snapshot: HeapSnapshot, ordinals: Uint32Array, relation: Relation = byKind) {
+    super();
     this.snapshot = snapshot;
     this.ordinals = ordinals;
     this.relation = relation;
+    return new Proxy(this, ROWS);
   }
 
   /** Every object a strong path from the roots reaches (synthetic root nodes left out). */
   static all(snapshot: HeapSnapshot): HeapSet {
-    const { distance, nodeType, nodeCount } = snapshot;
-    const synthetic = snapshot.types.synthetic;
-    const out = new Uint32Array(nodeCount);
-    let n = 0;
-    for (let i = 0; i < nodeCount; i++) if (distance[i] !== NO_DISTANCE && nodeType[i] !== synthetic) out[n++] = i;
-    return new HeapSet(snapshot, out.subarray(0, n));
+    return new HeapSet(snapshot, reachableOrdinals(snapshot));
   }
 
   /** The objects whose V8 ids are in `ids` (ids not in the snapshot are ignored). */
   static ofIds(snapshot: HeapSnapshot, ids: Iterable<number>): HeapSet {
-    const marks = new Uint8Array(snapshot.nodeCount);
-    for (const id of ids) {
-      const o = snapshot.ordinalOfId(id);
-      if (o >= 0) marks[o] = 1;
-    }
-    return new HeapSet(snapshot, fromMarks(marks));
+    return new HeapSet(snapshot, ordinalsOfIds(snapshot, ids));
   }
 
   private derive(ordinals: Uint32Array, relation: Relation = this.relation): HeapSet {
@@ -263,88 +216,64 @@ export class HeapSet {
 
   /** Sum of self sizes in bytes. */
   get size(): number {
-    const s = this.snapshot.nodeSelfSize;
-    let t = 0;
-    for (const o of this.ordinals) t += s[o]!;
-    return t;
+    return selfSizeOf(this.snapshot, this.ordinals);
   }
 
   /** The partition by the current relation (computed once). */
   get partition(): Partition {
-    this.cached ??= this.relation === byIdRelation ? byIdPartition(this.snapshot, this.ordinals) : partition(this.snapshot, this.ordinals, this.relation);
+    if (!this.cached) {
+      this.cached =
+        this.relation === byIdRelation
+          ? { partition: byIdPartition(this.snapshot, this.ordinals), keys: new Uint32Array(0) }
+          : partition(this.snapshot, this.ordinals, this.relation);
+    }
     return this.cached.partition;
   }
 
-  /** The subset in row i of the partition. */
+  /** The subset in row i of the partition (negative i counts from the end). */
   at(i: number): HeapSet {
     const p = this.partition;
     const row = p.rows[i < 0 ? p.rows.length + i : i];
     if (!row) throw new HeapyError(`row ${i} is out of range: the partition has ${p.rows.length} rows`, ExitCode.badInput);
     if (this.relation === byIdRelation) return this.derive(Uint32Array.of(row.key), byKind);
     const keys = this.cached!.keys;
-    const out: number[] = [];
-    for (let j = 0; j < this.ordinals.length; j++) if (keys[j] === row.key) out.push(this.ordinals[j]!);
-    return this.derive(Uint32Array.from(out), byKind);
+    const ords = this.ordinals;
+    const key = row.key;
+    const out = new Uint32Array(row.count);
+    let n = 0;
+    for (let j = 0; j < ords.length; j++) if (keys[j] === key) out[n++] = ords[j]!;
+    return this.derive(out.subarray(0, n), byKind);
   }
 
   /** Rows as a table (guppy's layout); `start`/`limit` select a page. */
   render(options: { start?: number; limit?: number } = {}): string {
-    if (this.relation === byIdRelation) return this.renderById(options.start ?? 0, options.limit ?? 10);
+    if (this.relation === byIdRelation) return renderByIdPartition(this.snapshot, this.partition, this.kind, options.start ?? 0, options.limit ?? PAGE_ROWS);
     return renderPartition(this.partition, options);
   }
 
-  private renderById(start: number, limit: number): string {
-    const p = this.partition;
-    const kinds = kindTable(this.snapshot);
-    const lines = [
-      `Set of ${p.count} ${this.kindSummary()} object${p.count === 1 ? '' : 's'}. Total size = ${p.size} bytes.`,
-      ' Index     Size   %   Cumulative  %   Brief',
-    ];
-    let cum = 0;
-    for (let i = 0; i < start && i < p.rows.length; i++) cum += p.rows[i]!.size;
-    const end = Math.min(p.rows.length, start + limit);
-    const pc = (x: number) => (p.size === 0 ? 0 : (100 * x) / p.size).toFixed(1).padStart(5);
-    for (let i = start; i < end; i++) {
-      const r = p.rows[i]!;
-      cum += r.size;
-      const ord = r.key;
-      lines.push(
-        `${String(i).padStart(6)} ${String(r.size).padStart(8)} ${pc(r.size)} ${String(cum).padStart(9)} ${pc(cum)} ` +
-          `${kinds.names[kinds.kindOf[ord]!]}: ${nodeBrief(this.snapshot, ord)}`,
-      );
-    }
-    if (end < p.count) lines.push(`<${p.count - end} more rows. Type e.g. '_.more' to view.>`);
-    return lines.join('\n');
-  }
-
-  private kindSummary(): string {
-    const p = this.by(byKind).partition;
-    return p.rows.length === 1 ? p.rows[0]!.label : '<mixed>';
-  }
-
   /** guppy's partition table, 10 rows. */
-  toString(): string {
+  override toString(): string {
     return this.render();
   }
 
-  /** REPL display: the partition table. */
-  [inspect.custom](): string {
-    return this.render();
+  /** The partition as data. */
+  override toJSON(): Partition {
+    return this.partition;
   }
 
   /** The next 10 rows of the table. */
   get more(): MoreRows {
-    return new MoreRows(this, 10);
+    return new MoreRows(this, PAGE_ROWS);
   }
 
   /** The whole table. */
-  get all(): string {
-    return this.render({ limit: Infinity });
+  get all(): Text {
+    return new Text(this.render({ limit: Infinity }));
   }
 
   /** The same set partitioned by another relation (a Relation or a name like "kind & size"). */
   by(relation: Relation | string): HeapSet {
-    const r = typeof relation === 'string' ? relationByName(relation) : relation;
+    const r = typeof relation === 'string' ? (relation === 'id' ? byIdRelation : relationByName(relation)) : relation;
     if (!r) {
       throw new HeapyError(
         `unknown relation '${String(relation)}' (kind, type, size, referrers, via, id, module, location, producer, unity; combine with &)`,
@@ -397,13 +326,14 @@ export class HeapSet {
 
   /** The kind of the set's objects when they share one, else `<mixed>`. */
   get kind(): string {
-    return this.kindSummary();
+    const p = this.by(byKind).partition;
+    return p.rows.length === 1 ? p.rows[0]!.label : '<mixed>';
   }
 
   /** guppy's brief form: `<50 Foo: @1, @3, @5...>`. */
   get brief(): string {
     const ids = Array.from(this.ordinals.subarray(0, 3), (o) => `@${this.snapshot.nodeId[o]}`);
-    return `<${this.count} ${this.kindSummary()}: ${ids.join(', ')}${this.count > 3 ? '...' : ''}>`;
+    return `<${this.count} ${this.kind}: ${ids.join(', ')}${this.count > 3 ? '...' : ''}>`;
   }
 
   /** The only object of a one-object set. */
@@ -445,43 +375,35 @@ export class HeapSet {
 
   /** True if the object (ordinal, or a one-object set) is in the set. */
   has(x: number | HeapSet): boolean {
-    if (typeof x !== 'number') return x.ordinals.every((o) => this.has(o));
-    const a = this.ordinals;
-    let lo = 0;
-    let hi = a.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (a[mid] === x) return true;
-      if (a[mid]! < x) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return false;
+    const ords = this.ordinals;
+    if (typeof x === 'number') return hasOrdinal(ords, x);
+    return x.ordinals.every((o) => hasOrdinal(ords, o));
   }
 
   /** Objects in either set (guppy's `|`). */
   union(other: HeapSet): HeapSet {
     this.sameSnapshot(other);
-    return this.derive(merge(this.ordinals, other.ordinals, true, true, true));
+    return this.derive(mergeOrdinals(this.ordinals, other.ordinals, true, true, true));
   }
   /** Objects in both sets (guppy's `&`). */
   intersection(other: HeapSet): HeapSet {
     this.sameSnapshot(other);
-    return this.derive(merge(this.ordinals, other.ordinals, false, false, true));
+    return this.derive(mergeOrdinals(this.ordinals, other.ordinals, false, false, true));
   }
   /** Objects in this set and not the other (guppy's `-`). */
   difference(other: HeapSet): HeapSet {
     this.sameSnapshot(other);
-    return this.derive(merge(this.ordinals, other.ordinals, true, false, false));
+    return this.derive(mergeOrdinals(this.ordinals, other.ordinals, true, false, false));
   }
   /** Objects in exactly one of the sets (guppy's `^`). */
   symmetricDifference(other: HeapSet): HeapSet {
     this.sameSnapshot(other);
-    return this.derive(merge(this.ordinals, other.ordinals, true, true, false));
+    return this.derive(mergeOrdinals(this.ordinals, other.ordinals, true, true, false));
   }
   /** True if every object of this set is in the other. */
   isSubsetOf(other: HeapSet): boolean {
     this.sameSnapshot(other);
-    return merge(this.ordinals, other.ordinals, true, false, false).length === 0;
+    return mergeOrdinals(this.ordinals, other.ordinals, true, false, false).length === 0;
   }
   /** True if every object of the other set is in this one. */
   isSupersetOf(other: HeapSet): boolean {
@@ -490,58 +412,17 @@ export class HeapSet {
 
   /** Objects that refer to any object of the set by a non-weak edge (the root left out). */
   get referrers(): HeapSet {
-    const s = this.snapshot;
-    const marks = new Uint8Array(s.nodeCount);
-    for (const o of this.ordinals) {
-      for (let k = s.firstRetainer[o]!, end = s.firstRetainer[o + 1]!; k < end; k++) {
-        if (s.retainerIsStrong(k)) marks[s.retainerNode(k)] = 1;
-      }
-    }
-    marks[s.rootOrdinal] = 0;
-    return this.derive(fromMarks(marks), byKind);
+    return this.derive(referrerOrdinals(this.snapshot, this.ordinals), byKind);
   }
 
   /** Objects the set refers to by non-weak edges. */
   get referents(): HeapSet {
-    const s = this.snapshot;
-    const marks = new Uint8Array(s.nodeCount);
-    const weak = s.types.edgeWeak;
-    for (const o of this.ordinals) {
-      for (let e = s.firstEdge[o]!, end = s.firstEdge[o + 1]!; e < end; e++) {
-        if (s.edgeType[e] !== weak) marks[s.edgeTo[e]!] = 1;
-      }
-    }
-    return this.derive(fromMarks(marks), byKind);
+    return this.derive(referentOrdinals(this.snapshot, this.ordinals), byKind);
   }
 
   /** The objects that would be freed if the set were freed: everything the set dominates, itself included. */
   get dominos(): HeapSet {
-    const s = this.snapshot;
-    const N = s.nodeCount;
-    // 1 = dominated by the set, 2 = not; resolved along dominator chains with memoisation.
-    const state = new Uint8Array(N);
-    for (const o of this.ordinals) state[o] = 1;
-    const dom = s.dominator;
-    const chain: number[] = [];
-    for (let v = 0; v < N; v++) {
-      if (state[v]) continue;
-      chain.length = 0;
-      let u = v;
-      let result = 2;
-      while (true) {
-        if (state[u]) {
-          result = state[u]!;
-          break;
-        }
-        chain.push(u);
-        const d = dom[u]!;
-        if (d === NO_NODE || d === u) break;
-        u = d;
-      }
-      for (const c of chain) state[c] = result;
-    }
-    for (let v = 0; v < N; v++) if (state[v] !== 1) state[v] = 0;
-    return this.derive(fromMarks(state), byKind);
+    return this.derive(dominatedOrdinals(this.snapshot, this.ordinals), byKind);
   }
 
   /** Total self size of {@link HeapSet.dominos}: the bytes freed with the set. */
@@ -556,13 +437,7 @@ export class HeapSet {
 
   /** The immediate dominators of the set's objects. */
   get imdom(): HeapSet {
-    const s = this.snapshot;
-    const marks = new Uint8Array(s.nodeCount);
-    for (const o of this.ordinals) {
-      const d = s.dominator[o]!;
-      if (d !== NO_NODE) marks[d] = 1;
-    }
-    return this.derive(fromMarks(marks), byKind);
+    return this.derive(immediateDominatorOrdinals(this.snapshot, this.ordinals), byKind);
   }
 
   /** Shortest paths from the roots to each object, nearest objects first. */
@@ -631,20 +506,6 @@ export class HeapSet {
   hints(options: HintOptions = {}): HintList {
     return new HintList(findHints(this.snapshot, this.ordinals, options));
   }
-}
-
-// `set[1]` as in guppy (`heap[1].bysize`): index getters on the prototype lead to at(). A Proxy
-// would do it for any index, but the REPL prints proxies as `Proxy [...]` and every property read
-// would pay for the trap.
-const INDEX_GETTERS = 10_000;
-for (let i = 0; i < INDEX_GETTERS; i++) {
-  Object.defineProperty(HeapSet.prototype, i, {
-    get(this: HeapSet) {
-      return this.at(i);
-    },
-    enumerable: false,
-    configurable: false,
-  });
 }
 
 /** Re-exported relation product for users: `set.by(combine(byKind, bySize))`. */

@@ -3,17 +3,18 @@
  * table for later comparison, with no snapshot attached.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
-import { inspect } from 'node:util';
 import { ExitCode, HeapyError } from '../errors.js';
-import { renderPartition, type Partition } from './partition.js';
+import { renderPartition, type Partition } from '../query/partition.js';
+import { Printable, Text } from './printable.js';
 
 /** A partition read back from a dump file: printable and comparable, without objects. */
-export class StatSet {
+export class StatSet extends Printable<Partition> {
   /** The saved partition. */
   readonly partition: Partition;
   /** When it was made (seconds since the epoch, as guppy writes it). */
   readonly timeMade: number;
   constructor(partition: Partition, timeMade: number) {
+    super();
     this.partition = partition;
     this.timeMade = timeMade;
   }
@@ -26,16 +27,16 @@ export class StatSet {
     return this.partition.size;
   }
   /** The table, 10 rows. */
-  toString(): string {
+  override toString(): string {
     return renderPartition(this.partition);
   }
-  /** All rows. */
-  get all(): string {
-    return renderPartition(this.partition, { limit: Infinity });
+  /** The saved partition as data. */
+  override toJSON(): Partition {
+    return this.partition;
   }
-  /** REPL display: the table. */
-  [inspect.custom](): string {
-    return this.toString();
+  /** All rows. */
+  get all(): Text {
+    return new Text(renderPartition(this.partition, { limit: Infinity }));
   }
 }
 

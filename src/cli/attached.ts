@@ -1,0 +1,81 @@
+/**
+ * The signal-safe attach/detach wrapper every command that attaches to a live process runs in
+ * (attach, snapshot, heap, leaks --pid), with the options and file names they share.
+ */
+import { ExitCode, HeapyError } from '../errors.js';
+import { attachTarget, type Attachment, type AttachOptions } from '../attach/connect.js';
+
+/** Exit statuses for the signals heapy detaches on (128 + signal number, as shells report them). */
+export const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+const SIGNALS = Object.keys(SIGNAL_EXIT) as Array<keyof typeof SIGNAL_EXIT>;
+
+/** What `body` of {@link runAttached} may ask about signals. */
+export interface AttachedContext {
+  /** The signal heapy received, if any (the target has been detached already). */
+  signalled(): keyof typeof SIGNAL_EXIT | undefined;
+  /** Called once when a signal arrives, after detaching has started. */
+  onSignal(handler: () => void): void;
+}
+
+/**
+ * Attaches, runs `body`, and always detaches (closing an inspector heapy opened), including on
+ * SIGINT, SIGTERM and SIGHUP: a signal starts the detach at once, which also makes any request
+ * still pending fail, and the command exits with 128 + the signal number.
+ */
+export async function runAttached(spec: string, options: AttachOptions, body: (a: Attachment, ctx: AttachedContext) => Promise<number>): Promise<number> {
+  let signalled: keyof typeof SIGNAL_EXIT | undefined;
+  let attachment: Attachment | undefined;
+  const handlers: Array<() => void> = [];
+  const onSig = (sig: keyof typeof SIGNAL_EXIT): void => {
+    if (signalled) return;
+    signalled = sig;
+    if (attachment) void attachment.detach();
+    for (const h of handlers) h();
+  };
+  const listeners = SIGNALS.map((s) => [s, () => onSig(s)] as const);
+  for (const [s, l] of listeners) process.on(s, l);
+  try {
+    attachment = await attachTarget(spec, options);
+    // A signal during attaching: undo right away.
+    if (signalled) {
+      await attachment.detach();
+      return SIGNAL_EXIT[signalled];
+    }
+    let code: number;
+    try {
+      code = await body(attachment, { signalled: () => signalled, onSignal: (h) => handlers.push(h) });
+    } catch (err) {
+      if (signalled) code = SIGNAL_EXIT[signalled];
+      else throw err;
+    }
+    const closed = await attachment.detach();
+    if (!closed) process.stderr.write(`heapy: warning: could not confirm that the inspector of ${attachment.description} is closed again\n`);
+    return signalled ? SIGNAL_EXIT[signalled] : code;
+  } finally {
+    if (attachment) await attachment.detach();
+    for (const [s, l] of listeners) process.off(s, l);
+  }
+}
+
+/** Parses --port and --timeout into attach options. */
+export function attachOptions(values: { port?: string | undefined; worker?: string | undefined; timeout?: string | undefined }): AttachOptions {
+  const num = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^\d+$/.test(v)) throw new HeapyError(`--${name} expects a number, got '${v}'`, ExitCode.usage);
+    return Number(v);
+  };
+  const port = num('port', values.port);
+  const timeoutMs = num('timeout', values.timeout);
+  return {
+    ...(port !== undefined ? { port } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(values.worker !== undefined ? { worker: values.worker } : {}),
+  };
+}
+
+/** Default snapshot file name: heapy-<pid>-<YYYYMMDD-HHMMSS>.heapsnapshot (local time). */
+export function defaultSnapshotName(pid: number | null, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `heapy-${pid ?? 'remote'}-${stamp}.heapsnapshot`;
+}
