@@ -7,7 +7,7 @@
 import { ExitCode, HeapyError } from '../errors.js';
 import { isAfterMark, maxIds, NO_DISTANCE, type HeapSnapshot, type IdMark } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
-import { partition, renderPartition, type Partition, type Relation } from '../query/partition.js';
+import { partition, renderPartition, type ClassKeys, type Partition, type Relation } from '../query/partition.js';
 import { renderPath, shortestPathEdges, edgeStep } from '../query/paths.js';
 import { referencePattern, renderReferencePattern, type RefPatRow } from '../query/refpat.js';
 import { byKind, byLocation, byModule, byProducer, byReferrers, bySize, byType, byUnity, byVia, combine, relationByName } from '../query/relations.js';
@@ -163,7 +163,7 @@ export class HeapSet extends Printable<Partition> {
   readonly ordinals: Uint32Array;
   /** The relation the set is partitioned by when printed. */
   readonly relation: Relation;
-  private cached: { partition: Partition; keys: Float64Array | Uint32Array | Uint16Array } | undefined;
+  private cached: { partition: Partition; keys: ClassKeys } | undefined;
 
   constructor(snapshot: HeapSnapshot, ordinals: Uint32Array, relation: Relation = byKind) {
     super();

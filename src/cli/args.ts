@@ -1,6 +1,7 @@
 /**
  * What every subcommand does with its arguments and input files, in one place: option parsing
- * with a one-line usage error, whole-number options, and loading a snapshot behind a progress bar.
+ * with a one-line usage error, numeric, duration and window options through one validator each, and
+ * loading a snapshot behind a progress bar.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { basename } from 'node:path';
@@ -28,13 +29,62 @@ export function usageError(command: string, message: string): HeapyError {
   return new HeapyError(`${message} (see 'heapy ${command} --help')`, ExitCode.usage);
 }
 
-/** An option that must be a whole number of at least `min`. */
-export function wholeNumber(option: string, value: string, min = 0): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) {
-    throw new HeapyError(`${option} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, not '${value}'`, ExitCode.usage);
+/**
+ * A whole-number option in [min, max]. Every numeric option goes through here, so every bad value
+ * gets the same message form: `--top: expected a whole number of at least 0, got 'x'`.
+ */
+export function wholeNumber(option: string, value: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const n = /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new HeapyError(`${option}: expected a whole number ${range}, got '${value}'`, ExitCode.usage);
   }
   return n;
+}
+
+/** {@link wholeNumber} for an option that may be absent. */
+export function optionalWholeNumber(option: string, value: string | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  return value === undefined ? undefined : wholeNumber(option, value, min, max);
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60000, min: 60000, h: 3600000 };
+
+/**
+ * Milliseconds in a duration option: `100ms`, `0.5s`, `30s`, `2m`, `1h`. A bare number is in
+ * `bareUnit`: seconds as in mprof (`-T 0.1`) unless the option is documented in milliseconds.
+ */
+export function duration(option: string, text: string, bareUnit: 's' | 'ms' = 's'): number {
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|min|h)?\s*$/.exec(text);
+  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2] ?? bareUnit]! : NaN;
+  if (!(ms > 0)) throw new HeapyError(`${option}: expected a duration above zero such as 500ms, 30s or 2m, got '${text}'`, ExitCode.usage);
+  return ms;
+}
+
+/** A time window `t0,t1` in seconds; either side may be empty (`,5` = up to 5 s). */
+export function timeWindow(option: string, text: string): [number, number] {
+  const m = /^\s*([\d.]*)\s*,\s*([\d.]*)\s*$/.exec(text);
+  const a = m?.[1] === '' ? 0 : Number(m?.[1]);
+  const b = m?.[2] === '' ? Infinity : Number(m?.[2]);
+  if (!m || Number.isNaN(a) || Number.isNaN(b) || b <= a) {
+    throw new HeapyError(`${option}: expected 't0,t1' in seconds with t0 < t1, got '${text}'`, ExitCode.usage);
+  }
+  return [a, b];
+}
+
+/**
+ * Splits `[options..., --, command...]`; without `--`, the command starts at the first argument
+ * that is not an option or an option's value (`valueOptions` lists the options that take one).
+ */
+export function splitCommand(argv: string[], valueOptions: ReadonlySet<string>): { options: string[]; command: string[] } {
+  const dd = argv.indexOf('--');
+  if (dd >= 0) return { options: argv.slice(0, dd), command: argv.slice(dd + 1) };
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i] as string;
+    if (!a.startsWith('-') || a === '-') break;
+    i += valueOptions.has(a) ? 2 : 1;
+  }
+  return { options: argv.slice(0, i), command: argv.slice(i) };
 }
 
 /** Loads and analyses a snapshot file, with a progress bar on stderr when it is a terminal. */

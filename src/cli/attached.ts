@@ -4,6 +4,7 @@
  */
 import { ExitCode, HeapyError } from '../errors.js';
 import { attachTarget, type Attachment, type AttachOptions } from '../attach/connect.js';
+import { duration, optionalWholeNumber } from './args.js';
 
 /** Exit statuses for the signals heapy detaches on (128 + signal number, as shells report them). */
 export const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
@@ -59,13 +60,9 @@ export async function runAttached(spec: string, options: AttachOptions, body: (a
 
 /** Parses --port and --timeout into attach options. */
 export function attachOptions(values: { port?: string | undefined; worker?: string | undefined; timeout?: string | undefined }): AttachOptions {
-  const num = (name: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    if (!/^\d+$/.test(v)) throw new HeapyError(`--${name} expects a number, got '${v}'`, ExitCode.usage);
-    return Number(v);
-  };
-  const port = num('port', values.port);
-  const timeoutMs = num('timeout', values.timeout);
+  const port = optionalWholeNumber('--port', values.port, 0, 65535);
+  // --timeout is documented in milliseconds (`--timeout 800`); units are accepted too.
+  const timeoutMs = values.timeout === undefined ? undefined : duration('--timeout', values.timeout, 'ms');
   return {
     ...(port !== undefined ? { port } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),

@@ -144,8 +144,3 @@ export class DescendantTracker {
     return out;
   }
 }
-
-/** All descendants of `root`, from one full scan of /proc (see {@link DescendantTracker} for repeated use). */
-export function listDescendants(root: number): number[] {
-  return new DescendantTracker(root).list();
-}

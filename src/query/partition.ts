@@ -4,10 +4,13 @@
  */
 import type { HeapSnapshot } from '../snapshot/index.js';
 
+/** Class keys aligned with a set's ordinals: Uint16/Uint32 when keys are small ids (kinds), else Float64. */
+export type ClassKeys = Float64Array | Uint32Array | Uint16Array;
+
 /** Per-element class keys of a set, with the label of each key. */
 export interface Classification {
-  /** Class key of each element, aligned with the set's ordinals (Uint32 when keys are small ids). */
-  readonly keys: Float64Array | Uint32Array | Uint16Array;
+  /** Class key of each element, aligned with the set's ordinals. */
+  readonly keys: ClassKeys;
   /** Label shown in the table for a key. */
   label(key: number): string;
 }
@@ -47,7 +50,7 @@ export interface Partition {
 }
 
 /** Groups `ords` by the relation; rows sorted by total size, then count, then label. */
-export function partition(snap: HeapSnapshot, ords: Uint32Array, relation: Relation): { partition: Partition; keys: Float64Array | Uint32Array | Uint16Array } {
+export function partition(snap: HeapSnapshot, ords: Uint32Array, relation: Relation): { partition: Partition; keys: ClassKeys } {
   const { keys, label } = relation.classify(snap, ords);
   const self = snap.nodeSelfSize;
   const counts: number[] = [];

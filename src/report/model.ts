@@ -7,7 +7,7 @@
  */
 import { basename } from 'node:path';
 import type { HeapSnapshot } from '../snapshot/index.js';
-import { byVia, kindTable, partition, relations, type Relation } from '../query/index.js';
+import { byVia, kindTable, partition, relations, type ClassKeys, type Relation } from '../query/index.js';
 import { HeapSet } from '../api/index.js';
 import { incomingIndex, objectDetail, type ObjectDetail } from './objects.js';
 import { kindRetained, retainedTree, type TreeNode } from './tree.js';
@@ -279,7 +279,7 @@ export function snapshotInfo(source: string, snap: HeapSnapshot, all: HeapSet = 
  * The `k` largest ordinals by retained size in each of the first `rows` rows of a partition, given
  * each object's class key. One pass; each row keeps a small sorted list.
  */
-function samplesPerRow(snap: HeapSnapshot, ords: Uint32Array, keys: Float64Array | Uint32Array | Uint16Array, rowKeys: readonly number[], k: number): number[][] {
+function samplesPerRow(snap: HeapSnapshot, ords: Uint32Array, keys: ClassKeys, rowKeys: readonly number[], k: number): number[][] {
   const out: number[][] = rowKeys.map(() => []);
   if (k <= 0 || rowKeys.length === 0) return out;
   const rowOf = new Map<number, number>();

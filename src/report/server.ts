@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExitCode, HeapyError } from '../errors.js';
-import { byKind, partition, type Partition } from '../query/index.js';
+import { byKind, partition, type ClassKeys, type Partition } from '../query/index.js';
 import { HeapSet } from '../api/index.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { renderReportHtml } from './html.js';
@@ -70,7 +70,7 @@ export class ReportApi {
   private readonly html: string;
   private readonly data: ReportData;
   // Partitions are recomputed on demand (a row click); keep the last few (each holds a key per object).
-  private readonly partitions = new Map<string, { ords: Uint32Array; partition: Partition; keys: Float64Array | Uint32Array | Uint16Array }>();
+  private readonly partitions = new Map<string, { ords: Uint32Array; partition: Partition; keys: ClassKeys }>();
 
   constructor(snap: HeapSnapshot, data: ReportData, reportOptions: ReportOptions = {}) {
     this.snap = snap;
@@ -87,7 +87,7 @@ export class ReportApi {
     return ord;
   }
 
-  private partitionOf(name: string): { ords: Uint32Array; partition: Partition; keys: Float64Array | Uint32Array | Uint16Array } {
+  private partitionOf(name: string): { ords: Uint32Array; partition: Partition; keys: ClassKeys } {
     const hit = this.partitions.get(name);
     if (hit) return hit;
     const relation = reportRelation(name);

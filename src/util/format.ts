@@ -86,7 +86,7 @@ export function niceTicks(lo: number, hi: number, count: number, cover = false):
   const out: number[] = [];
   const eps = step * 1e-9;
   for (let v = Math.ceil((lo - eps) / step) * step; cover ? out.length === 0 || out[out.length - 1]! < hi - eps : v <= hi + eps; v += step) {
-    out.push(Math.round(v / step) * step);
+    out.push(Math.round(v / step) * step + 0); // + 0: no -0 tick from rounding just below zero
   }
   return out;
 }

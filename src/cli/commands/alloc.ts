@@ -6,11 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CommandModule } from '../main.js';
+import { duration, splitCommand, wholeNumber } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { GrowthTracker, allocationSites, formatAllocTable, formatGrowthStep, type AllocationReport, type SamplingProfile } from '../../monitor/alloc.js';
 import { renderAllocHtml } from '../../monitor/alloc-html.js';
 import { DEFAULT_SAMPLING_INTERVAL, sampleCommand, sampleTarget, type AllocTarget } from '../../monitor/alloc-session.js';
-import { parseDuration, splitCommand } from '../../monitor/duration.js';
 
 const usage = `usage: heapy alloc [options] <pid | host:port | ws://...>
        heapy alloc [options] -- <command...>
@@ -33,12 +33,6 @@ options:
   -n, --top <n>                 rows in the table (default 20)
       --json                    JSON instead of the table (with --watch: one line per step)
       --html <file>             also write a self-contained HTML flame view`;
-
-function positiveInt(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new HeapyError(`${what}: expected a positive integer, got '${text}'`, ExitCode.usage);
-  return n;
-}
 
 function sleepOrStop(ms: number, stop: Promise<unknown>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -75,10 +69,10 @@ export const command: CommandModule = {
     if (commandMode ? cmd.length === 0 || positionals.length > 0 : positionals.length !== 1) {
       throw new HeapyError(`expected one target (pid, host:port or ws:// URL) or -- <command...>\n${usage}`, ExitCode.usage);
     }
-    const samplingInterval = values['sampling-interval'] !== undefined ? positiveInt(values['sampling-interval'], '--sampling-interval') : DEFAULT_SAMPLING_INTERVAL;
-    const top = positiveInt(values.top, '--top');
-    const durationMs = values.duration !== undefined ? parseDuration(values.duration, '--duration') : values.watch ? undefined : 30_000;
-    const everyMs = parseDuration(values.every, '--every');
+    const samplingInterval = values['sampling-interval'] !== undefined ? wholeNumber('--sampling-interval', values['sampling-interval'], 1) : DEFAULT_SAMPLING_INTERVAL;
+    const top = wholeNumber('--top', values.top, 1);
+    const durationMs = values.duration !== undefined ? duration('--duration', values.duration) : values.watch ? undefined : 30_000;
+    const everyMs = duration('--every', values.every);
     const quiet = values.json;
 
     const target: AllocTarget = commandMode ? await sampleCommand(cmd, samplingInterval, { stdoutToStderr: values.json }) : await sampleTarget(positionals[0] as string, samplingInterval);

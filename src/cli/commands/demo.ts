@@ -10,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
+import { duration, parseCommandArgs } from '../args.js';
+import { formatDuration } from '../../util/format.js';
 
-const usage = `usage: heapy demo [--wait SECONDS]
+const usage = `usage: heapy demo [--wait DURATION]
 
 Starts the bundled market-data service (examples/market-data/service.mjs), attaches to it by pid
 through its inspector, prints the heap by kind, the property stores of its timestamp class, the
@@ -105,17 +107,16 @@ export const command: CommandModule = {
   summary: 'the guided tour: attach to a bundled leaky service and find its problems',
   usage,
   async run(argv) {
-    const waitArg = argv.indexOf('--wait');
-    const waitS = waitArg >= 0 ? Number(argv[waitArg + 1]) : 3;
-    if (!Number.isFinite(waitS) || waitS < 0) throw new HeapyError('--wait takes a number of seconds', ExitCode.usage);
+    const { values } = parseCommandArgs('demo', argv, { wait: { type: 'string', default: '3s' } });
+    const waitMs = duration('--wait', values.wait);
     const { attachTarget } = await import('../../attach/connect.js');
     const { takeSnapshot } = await import('../../capture/remote.js');
 
     say(wrap('heapy demo: a market-data service with a memory problem, examined live.'));
     const { child, pid } = await startService();
     say(wrap(`Started examples/market-data/service.mjs as pid ${pid}; it knows nothing about heapy.`));
-    say(`Letting it run for ${waitS} s...`);
-    await new Promise((r) => setTimeout(r, waitS * 1000));
+    say(`Letting it run for ${formatDuration(waitMs)}...`);
+    await new Promise((r) => setTimeout(r, waitMs));
     let attachment: Awaited<ReturnType<typeof attachTarget>> | undefined;
     try {
       say(`$ heapy attach ${pid}      (SIGUSR1 opens its inspector on 127.0.0.1)`);
@@ -175,8 +176,8 @@ export const command: CommandModule = {
       const { writeFileAtomic } = await import('../../report/files.js');
       const data = await assembleReport({
         snapshots: [
-          { source: `pid ${pid} at ${waitS} s`, snapshot: first },
-          { source: `pid ${pid} at ${waitS + gap} s`, snapshot: second },
+          { source: `pid ${pid} at ${formatDuration(waitMs)}`, snapshot: first },
+          { source: `pid ${pid} at ${formatDuration(waitMs + gap * 1000)}`, snapshot: second },
         ],
       });
       const out = join(tmpdir(), `heapy-demo-${pid}.html`);

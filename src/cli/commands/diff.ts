@@ -7,7 +7,7 @@ import { diffSets, renderDiff } from '../../analyses/diff.js';
 import { relationByName } from '../../query/index.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs } from '../args.js';
+import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
 const usage = `usage: heapy diff <a.heapsnapshot> <b.heapsnapshot> [--by RELATION] [--top N] [--json]
 
@@ -31,8 +31,7 @@ export const command: CommandModule = {
         json: { type: 'boolean', default: false },
       });
     if (positionals.length !== 2) throw new HeapyError(`diff takes two snapshot files (see 'heapy diff --help')`, ExitCode.usage);
-    const top = Number(values.top);
-    if (!Number.isInteger(top) || top < 0) throw new HeapyError(`--top must be a whole number, not '${values.top}'`, ExitCode.usage);
+    const top = wholeNumber('--top', values.top, 0);
     const relation = relationByName(values.by);
     if (!relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
     const [fileA, fileB] = positionals as [string, string];

@@ -8,7 +8,7 @@ import { ExitCode, HeapyError } from '../../errors.js';
 import { backrefGraph, HeapGraph } from '../../analyses/graph.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs } from '../args.js';
+import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
 const usage = `usage: heapy graph <file.heapsnapshot> (--id ID ... | --kind NAME) [-o out.svg|out.dot]
                    [--depth N] [--max-nodes N] [--too-many N] [--limit N]
@@ -24,12 +24,6 @@ one "+N more" box. Backing stores are folded into their owners.
   --max-nodes N    at most N boxes (default 60)
   --too-many N     referrers shown per object (default 8)
   --limit N        objects to start from with --kind (default 3)`;
-
-function positive(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new HeapyError(`--${name} must be a positive whole number, not '${v}'`, ExitCode.usage);
-  return n;
-}
 
 /** `heapy graph`. */
 export const command: CommandModule = {
@@ -52,8 +46,8 @@ export const command: CommandModule = {
     const out = values.output;
     const format = out === undefined ? 'dot' : extname(out).toLowerCase().slice(1);
     if (format !== 'svg' && format !== 'dot') throw new HeapyError(`-o must name a .svg or .dot file, not '${out}'`, ExitCode.usage);
-    const options = { depth: positive('depth', values.depth), maxNodes: positive('max-nodes', values['max-nodes']), tooMany: positive('too-many', values['too-many']) };
-    const limit = positive('limit', values.limit);
+    const options = { depth: wholeNumber('--depth', values.depth, 1), maxNodes: wholeNumber('--max-nodes', values['max-nodes'], 1), tooMany: wholeNumber('--too-many', values['too-many'], 1) };
+    const limit = wholeNumber('--limit', values.limit, 1);
     const file = positionals[0]!;
     const snap = await loadWithProgress(file);
     let starts: number[];

@@ -8,7 +8,7 @@ import { relationByName } from '../../query/index.js';
 import { HeapSet } from '../../api/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, wholeNumber } from '../args.js';
 import { printPartition } from '../output.js';
 import { attachOptions, runAttached } from '../attached.js';
 import { streamProgress } from './snapshot.js';
@@ -39,8 +39,7 @@ async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const spec = positionals[0];
   if (!spec || positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
-  const top = Number(values.top);
-  if (!Number.isInteger(top) || top < 0) throw new HeapyError(`--top must be a whole number, not '${values.top}'`, ExitCode.usage);
+  const top = wholeNumber('--top', values.top);
   const limit = top === 0 ? Infinity : top;
   const relation = values.by === 'id' ? undefined : relationByName(values.by);
   if (values.by !== 'id' && !relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);

@@ -5,7 +5,7 @@
 import { ExitCode, HeapyError } from '../../errors.js';
 import { findHints, renderHints } from '../../analyses/hints.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs } from '../args.js';
+import { loadWithProgress, parseCommandArgs, optionalWholeNumber } from '../args.js';
 
 const usage = `usage: heapy hints <file.heapsnapshot> [--base OLDER.heapsnapshot] [--min-bytes N] [--min-count N] [--json]
 
@@ -17,13 +17,6 @@ listeners, detached DOM nodes. Largest bytes at stake first.
   --min-bytes N    smallest bytes at stake worth a hint (default 65536)
   --min-count N    smallest number of promises, calls, timers or entries worth a hint (default 1000)
   --json           machine-readable output`;
-
-function count(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new HeapyError(`--${name} must be a whole number, not '${v}'`, ExitCode.usage);
-  return n;
-}
 
 /** `heapy hints`. */
 export const command: CommandModule = {
@@ -37,8 +30,8 @@ export const command: CommandModule = {
         json: { type: 'boolean', default: false },
       });
     if (positionals.length !== 1) throw new HeapyError(`hints takes one snapshot file (see 'heapy hints --help')`, ExitCode.usage);
-    const minBytes = count('min-bytes', values['min-bytes']);
-    const minCount = count('min-count', values['min-count']);
+    const minBytes = optionalWholeNumber('--min-bytes', values['min-bytes']);
+    const minCount = optionalWholeNumber('--min-count', values['min-count']);
     const base = values.base !== undefined ? await loadWithProgress(values.base) : undefined;
     const snap = await loadWithProgress(positionals[0]!);
     const hints = findHints(snap, null, {

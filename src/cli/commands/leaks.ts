@@ -8,10 +8,9 @@ import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js';
 import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
-import { parseDuration } from '../../monitor/duration.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs } from '../args.js';
+import { loadWithProgress, parseCommandArgs, duration, wholeNumber } from '../args.js';
 import { attachOptions, runAttached } from '../attached.js';
 import { streamProgress } from './snapshot.js';
 
@@ -54,8 +53,7 @@ export const command: CommandModule = {
         worker: { type: 'string' },
         timeout: { type: 'string' },
       });
-    const top = Number(values.top);
-    if (!Number.isInteger(top) || top < 1) throw new HeapyError(`--top must be a positive whole number, not '${values.top}'`, ExitCode.usage);
+    const top = wholeNumber('--top', values.top, 1);
     const options = { all: values.all, limit: top };
 
     if (values.pid === undefined) {
@@ -69,7 +67,7 @@ export const command: CommandModule = {
     }
 
     if (positionals.length > 0) throw new HeapyError(`leaks --pid takes no snapshot files (see 'heapy leaks --help')`, ExitCode.usage);
-    const intervalMs = parseDuration(values.interval, '--interval');
+    const intervalMs = duration('--interval', values.interval);
     const saveDir = values.save;
     if (saveDir !== undefined) {
       try {

@@ -3,9 +3,8 @@
  */
 import { resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, duration } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
-import { parseDuration } from '../../monitor/duration.js';
 import { mib } from '../../monitor/live.js';
 import type { LiveState } from '../../monitor/recorder.js';
 import { startMonitor } from '../../monitor/remote.js';
@@ -44,9 +43,9 @@ export const command: CommandModule = {
     const { values, positionals } = parsed;
     if (positionals.length !== 1 || !/^\d+$/.test(positionals[0] as string)) throw new HeapyError(`expected one pid\n${usage}`, ExitCode.usage);
     const pid = Number(positionals[0]);
-    const intervalMs = parseDuration(values.interval, '--interval');
+    const intervalMs = duration('--interval', values.interval);
     if (intervalMs < 10) throw new HeapyError('--interval: at least 10ms', ExitCode.usage);
-    const durationMs = values.duration !== undefined ? parseDuration(values.duration, '--duration') : undefined;
+    const durationMs = values.duration !== undefined ? duration('--duration', values.duration) : undefined;
     const output = values.output !== undefined ? resolve(values.output) : undefined;
     const live = !values.quiet && process.stdout.isTTY ? new LiveView(process.stdout, false) : undefined;
     let last: LiveState | undefined;

@@ -4,7 +4,7 @@
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs } from '../args.js';
+import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
 const usage = `usage: heapy path <file.heapsnapshot> (--id ID | --kind NAME) [--limit N] [--json]
 
@@ -22,8 +22,7 @@ export const command: CommandModule = {
     if (positionals.length !== 1 || (values.id === undefined) === (values.kind === undefined)) {
       throw new HeapyError(`path takes one snapshot file and either --id or --kind (see 'heapy path --help')`, ExitCode.usage);
     }
-    const limit = Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new HeapyError(`--limit must be a positive whole number`, ExitCode.usage);
+    const limit = wholeNumber('--limit', values.limit, 1);
     const file = positionals[0]!;
     const snap = await loadWithProgress(file);
     let set: HeapSet;

@@ -4,9 +4,8 @@
 import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, timeWindow } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
-import { parseWindow } from '../../monitor/duration.js';
 import { latestDataFile } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
 import { renderHtml, renderSvg } from '../../monitor/plot.js';
@@ -42,7 +41,7 @@ export const command: CommandModule = {
     });
     const { values, positionals } = parsed;
     const files = positionals.length > 0 ? positionals : [latestDataFile(process.cwd())];
-    const window = values.window !== undefined ? parseWindow(values.window) : undefined;
+    const window = values.window !== undefined ? timeWindow('--window', values.window) : undefined;
     const metrics = values.series !== undefined ? parseMetrics(values.series) : DEFAULT_METRICS;
     const timelines = files.map((f) => buildTimeline(readMonitorFile(f), metrics, window));
     const first = files[0] as string;

@@ -13,7 +13,7 @@ import { renderReportHtml } from '../../report/html.js';
 import type { ReportSnapshot } from '../../report/model.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, optionalWholeNumber } from '../args.js';
 import { progressBar } from '../progress.js';
 
 const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [-o report.html] [--open]
@@ -67,8 +67,7 @@ export const command: CommandModule = {
     });
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw new HeapyError(`report needs a snapshot file\n${usage}`, ExitCode.usage);
-    const rows = values.rows === undefined ? undefined : Number(values.rows);
-    if (rows !== undefined && (!Number.isInteger(rows) || rows < 1)) throw new HeapyError(`--rows must be a positive whole number, not '${values.rows}'`, ExitCode.usage);
+    const rows = optionalWholeNumber('--rows', values.rows, 1);
     const snapFiles: string[] = [];
     const monitorFiles: string[] = [];
     for (const f of positionals) (inputKind(f) === 'monitor' ? monitorFiles : snapFiles).push(f);

@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
+import { duration, splitCommand } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
-import { parseDuration, splitCommand } from '../../monitor/duration.js';
 import { renderLiveLine, mib } from '../../monitor/live.js';
 import type { LiveState } from '../../monitor/recorder.js';
 import { startRun } from '../../monitor/run.js';
@@ -118,7 +118,7 @@ export const command: CommandModule = {
       throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
     }
     if (cmd.length === 0) throw new HeapyError(`no command given\n${usage}`, ExitCode.usage);
-    const intervalMs = parseDuration(values.interval, '--interval');
+    const intervalMs = duration('--interval', values.interval);
     if (intervalMs < 10) throw new HeapyError('--interval: at least 10ms (reading /proc and V8 figures faster only adds noise)', ExitCode.usage);
     const output = values.output !== undefined ? resolve(values.output) : undefined;
     const live = !values.quiet && process.stdout.isTTY ? new LiveView(process.stdout, true) : undefined;

@@ -8,7 +8,7 @@ import { assembleReport } from '../../report/build.js';
 import { checkListen, isLoopback, startReportServer } from '../../report/server.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, wholeNumber } from '../args.js';
 import { progressBar } from '../progress.js';
 import { openInBrowser } from './report.js';
 
@@ -39,8 +39,7 @@ export const command: CommandModule = {
     });
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new HeapyError(`serve takes one snapshot file\n${usage}`, ExitCode.usage);
-    const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HeapyError(`--port must be 0..65535, not '${values.port}'`, ExitCode.usage);
+    const port = wholeNumber('--port', values.port, 0, 65535);
     const host = values.host;
     if (!isLoopback(host) && !values['allow-remote']) {
       throw new HeapyError(`refusing to listen on ${host}: the page shows the whole heap to whoever connects; add --allow-remote to do it anyway`, ExitCode.unsafeListen);

@@ -4,7 +4,7 @@
 import { ExitCode, HeapyError } from '../../errors.js';
 import { relationByName } from '../../query/relations.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs } from '../args.js';
+import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 import { retainedTable } from '../../query/dominators.js';
 
 const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json]
@@ -28,8 +28,7 @@ export const command: CommandModule = {
         json: { type: 'boolean', default: false },
       });
     if (positionals.length !== 1) throw new HeapyError(`summary takes one snapshot file (see 'heapy summary --help')`, ExitCode.usage);
-    const top = Number(values.top);
-    if (!Number.isInteger(top) || top < 0) throw new HeapyError(`--top must be a whole number, not '${values.top}'`, ExitCode.usage);
+    const top = wholeNumber('--top', values.top, 0);
     const limit = top === 0 ? Infinity : top;
     const file = positionals[0]!;
     const relation = values.by === 'id' ? undefined : relationByName(values.by);
