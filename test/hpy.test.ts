@@ -153,6 +153,37 @@ test('in-process: setref, then heap() shows only what was allocated since', asyn
   delete (globalThis as Record<string, unknown>).heapyTestHolder;
 });
 
+test('in-process: after setref, 1,000 new instances are row 0 and nothing of heapy shows', async () => {
+  const h = hpy();
+  class Quote {
+    bid: number;
+    ask: number;
+    constructor(i: number) {
+      this.bid = i;
+      this.ask = i + 1;
+    }
+  }
+  const kept: Quote[] = [];
+  (globalThis as Record<string, unknown>).heapyTestQuotes = kept;
+  await h.setref();
+  for (let i = 0; i < 1000; i++) kept.push(new Quote(i));
+  const heap = await h.heap();
+  assert.equal(heap.partition.rows[0]!.label, 'Quote', String(heap));
+  assert.equal(heap[0]!.count, 1000);
+  // heapy's code is in dist/src: no closure, script or class of it is counted in the new heap.
+  const heapyDir = new URL('../../src/', import.meta.url).href;
+  const modules = heap.byModule.partition.rows.map((r) => r.label);
+  assert.ok(!modules.some((m) => m.includes(heapyDir) || m.includes('/dist/src/')), modules.join('\n'));
+  assert.ok(!String(heap.hints()).includes('/dist/src/'), String(heap.hints()) + '\n' + heap.all);
+  for (const kind of ['HeapSnapshot', 'HeapSet', 'SnapshotParser', 'InProcessInspector', 'Hpy', 'StringTable']) {
+    assert.ok(!heap.partition.rows.some((r) => r.label === kind), `${kind} is heapy's`);
+  }
+  // A row index past the table is an error, not undefined.
+  assert.throws(() => heap[heap.partition.rows.length], /out of range/);
+  h.close();
+  delete (globalThis as Record<string, unknown>).heapyTestQuotes;
+});
+
 test('byProducer names the allocating line when allocation tracking was on', async () => {
   const out = join(testDir(), 'tracked.heapsnapshot');
   execFileSync(process.execPath, [join(repoRoot, 'test', 'programs', 'tracked-heap.mjs'), out]);

@@ -1,13 +1,14 @@
 /**
  * hpy(): guppy's heapy session for Node. `await h.heap()` snapshots this process through an
  * in-process inspector session, streams the chunks straight into the engine and returns a
- * HeapSet of every reachable object, minus heapy's own objects and minus the reference set.
+ * HeapSet of every reachable object, minus what heapy's own code owns and minus the reference set.
  */
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { ExitCode, HeapyError } from '../errors.js';
 import { InProcessInspector } from '../capture/inprocess.js';
 import { HeapSnapshot, loadSnapshotFile, SnapshotParser, type IdMark, type ProgressCallback } from '../snapshot/index.js';
 import { HeapSet, idMark } from './heapset.js';
+import { ownedByScripts, recompiledCode } from '../query/scripts.js';
 import { loadStat, StatSet } from './stat.js';
 import { trackGrowth, type GrowthReport } from '../analyses/growth.js';
 
@@ -17,24 +18,10 @@ export interface HpyOptions {
   readonly onProgress?: ProgressCallback;
 }
 
-// Classes whose instances hold heapy's data: what they dominate is left out of h.heap().
-const OWN_CLASSES = new Set([
-  'Hpy',
-  'HeapSnapshot',
-  'HeapSet',
-  'SnapshotParser',
-  'InProcessInspector',
-  'StatSet',
-  'PathList',
-  'RefPattern',
-  'GrowthTracker',
-  'GrowthReport',
-  'HeapDiff',
-  'HeapGraph',
-  'HintList',
-  'KindCountList',
-  'BackrefChain',
-]);
+// heapy's own scripts: this file is dist/src/api/hpy.js, so dist/src/ holds them all. Whatever
+// they own (their functions, closures, class instances and all these dominate) is left out of
+// h.heap(): the analysis must not show itself.
+const OWN_SCRIPTS = new URL('../', import.meta.url).href;
 
 /** A heapy session over this process (or over snapshot files with load()). */
 export class Hpy {
@@ -60,25 +47,19 @@ export class Hpy {
   }
 
   /**
-   * Every reachable object of this process, minus heapy's own objects (sessions, snapshots and
-   * sets, with all they dominate) and minus the objects that existed at the last setref().
+   * Every reachable object of this process, minus what heapy's own code owns (its functions,
+   * closures and class instances, with all they dominate: sessions, snapshots, sets, compiled
+   * code) and minus the objects that existed at the last setref(). After a setref, the code V8
+   * recompiled since for functions that existed at it is left out too (JIT tiering, not memory
+   * the application allocated).
    */
   async heap(): Promise<HeapSet> {
     const snap = await this.takeSnapshot();
-    let set = HeapSet.all(snap);
-    const own = new Uint8Array(snap.nodeCount);
-    let anyOwn = false;
-    for (let i = 0; i < snap.nodeCount; i++) {
-      if (snap.nodeType[i] === snap.types.object && OWN_CLASSES.has(snap.nodeNameString(i))) {
-        own[i] = 1;
-        anyOwn = true;
-      }
+    let set = HeapSet.all(snap).difference(new HeapSet(snap, ownedByScripts(snap, OWN_SCRIPTS)));
+    if (this.ref) {
+      set = set.allocatedAfter(this.ref);
+      set = set.difference(new HeapSet(snap, recompiledCode(snap, set.ordinals)));
     }
-    if (anyOwn) {
-      const ownSet = new HeapSet(snap, Uint32Array.from(own.reduce<number[]>((a, v, i) => (v ? (a.push(i), a) : a), [])));
-      set = set.difference(ownSet.dominos);
-    }
-    if (this.ref) set = set.allocatedAfter(this.ref);
     return set;
   }
 

@@ -236,6 +236,16 @@ export class HeapSnapshot {
     return this.stringTable.get(i);
   }
 
+  /** Index of the string `s` in the table (V8 writes each string once), or -1. */
+  stringIndex(s: string): number {
+    return this.stringTable.indexOf(s);
+  }
+
+  /** Indexes of the strings that contain the ASCII text `needle` (a byte search, no decoding). */
+  stringsContaining(needle: string): number[] {
+    return this.stringTable.containing(needle);
+  }
+
   /** The node's raw name (constructor name for objects, the value for strings). */
   nodeNameString(ord: number): string {
     return this.stringTable.get(this.nodeName[ord]!);

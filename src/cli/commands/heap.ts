@@ -11,7 +11,7 @@ import type { CommandModule } from '../main.js';
 import { parseCommandArgs, wholeNumber } from '../args.js';
 import { printPartition } from '../output.js';
 import { attachOptions, runAttached } from '../attached.js';
-import { streamProgress } from './snapshot.js';
+import { progressBar } from '../progress.js';
 
 const usage = `usage: heapy heap <pid | host:port | ws://...> [--by RELATION] [--top N] [--json] [--gc] [--worker N] [--port N] [--timeout MS]
 
@@ -48,7 +48,7 @@ async function run(argv: string[]): Promise<number> {
   const got: { snap?: HeapSnapshot; description: string } = { description: '' };
   const code = await runAttached(spec, attachOptions(values), async (a) => {
     got.description = a.description;
-    const p = streamProgress(`heap ${a.inspector.pid ?? a.inspector.port}`);
+    const p = progressBar(`heap ${a.inspector.pid ?? a.inspector.port}`);
     try {
       got.snap = await takeSnapshot(a.session, { gc: values.gc, onProgress: p.onProgress });
     } finally {

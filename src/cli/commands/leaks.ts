@@ -12,7 +12,7 @@ import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs, duration, wholeNumber } from '../args.js';
 import { attachOptions, runAttached } from '../attached.js';
-import { streamProgress } from './snapshot.js';
+import { progressBar } from '../progress.js';
 
 const usage = `usage: heapy leaks <base> <target> <final> [--all] [--top N] [--json]
        heapy leaks --pid <pid | host:port | ws://...> [--interval 30s] [--save DIR] [--all] [--top N] [--json]
@@ -91,7 +91,7 @@ export const command: CommandModule = {
           clearTimeout(timer);
           if (ctx.signalled()) return ExitCode.ok;
         }
-        const p = streamProgress(`${name} snapshot`);
+        const p = progressBar(`${name} snapshot`);
         try {
           if (saveDir !== undefined) {
             const file = join(saveDir, `${name}.heapsnapshot`);

@@ -6,9 +6,9 @@
 import { resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { snapshotToFile } from '../../capture/remote.js';
-import type { ProgressCallback } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { parseCommandArgs } from '../args.js';
+import { progressBar } from '../progress.js';
 import { attachOptions, defaultSnapshotName, runAttached } from '../attached.js';
 import { formatBytes } from '../../util/format.js';
 
@@ -25,37 +25,6 @@ Options:
   --port N           inspector port to expect (default: the target's --inspect-port, or 9229)
   --timeout MS       how long to wait for the target to answer (default 5000)`;
 
-/** A progress line on stderr for streaming: the target's walk (percent), then megabytes received. */
-export function streamProgress(label: string, stream: NodeJS.WriteStream = process.stderr): { onProgress: ProgressCallback | undefined; done(): void } {
-  if (!stream.isTTY) return { onProgress: undefined, done() {} };
-  let last = 0;
-  let shown = false;
-  const onProgress: ProgressCallback = (phase, done, total) => {
-    const now = Date.now();
-    // At most 10 redraws a second: a 200 MB snapshot arrives as ~2000 chunks.
-    if (now - last < 100) return;
-    last = now;
-    let text: string;
-    if (phase === 'snapshot' && total > 0) {
-      const w = 30;
-      const f = Math.min(1, done / total);
-      text = `${label}: target walking its heap ${'█'.repeat(Math.round(f * w)).padEnd(w, '░')} ${Math.round(f * 100)}%`;
-    } else if (phase === 'transfer') {
-      text = `${label}: received ${formatBytes(done)}`;
-    } else {
-      text = `${label}: ${phase}${total > 0 ? ` ${Math.round((100 * done) / total)}%` : ''}`;
-    }
-    stream.write(`\r\x1b[K${text}`);
-    shown = true;
-  };
-  return {
-    onProgress,
-    done() {
-      if (shown) stream.write('\r\x1b[K');
-    },
-  };
-}
-
 async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs('snapshot', argv, {
     output: { type: 'string', short: 'o' },
@@ -69,7 +38,7 @@ async function run(argv: string[]): Promise<number> {
   const options = attachOptions(parsed.values);
   return runAttached(spec, options, async (a) => {
     const path = parsed.values.output ?? defaultSnapshotName(a.inspector.pid);
-    const p = streamProgress(`snapshot ${a.inspector.pid ?? a.inspector.port}`);
+    const p = progressBar(`snapshot ${a.inspector.pid ?? a.inspector.port}`);
     const t0 = Date.now();
     let bytes: number;
     try {
