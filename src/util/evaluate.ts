@@ -179,3 +179,81 @@ export function installStackTrimming(context: vm.Context): void {
     return out;
   };
 }
+
+/**
+ * The identifiers a piece of REPL input refers to by name: words outside strings, comments and
+ * template text, and not after `.` or `?.` (those are properties). Keywords are included and an
+ * object literal's keys count as names (a rare false positive); callers look up the names they
+ * care about.
+ */
+export function referencedNames(code: string): Set<string> {
+  const names = new Set<string>();
+  const n = code.length;
+  // Template nesting: each entry is the brace depth at which a `${` opened.
+  const templates: number[] = [];
+  let depth = 0;
+  let i = 0;
+  let prev = '';
+  const skipTemplateText = (): void => {
+    // i is just after a backtick or a closing `}` of `${`: skip text up to the end or the next `${`.
+    while (i < n) {
+      const c = code[i]!;
+      if (c === '\\') i += 2;
+      else if (c === '`') {
+        i++;
+        return;
+      } else if (c === '$' && code[i + 1] === '{') {
+        i += 2;
+        templates.push(depth);
+        depth++;
+        return;
+      } else i++;
+    }
+  };
+  while (i < n) {
+    const c = code[i]!;
+    if (c === '/' && code[i + 1] === '/') {
+      while (i < n && code[i] !== '\n') i++;
+    } else if (c === '/' && code[i + 1] === '*') {
+      const end = code.indexOf('*/', i + 2);
+      i = end < 0 ? n : end + 2;
+    } else if (c === "'" || c === '"') {
+      i++;
+      while (i < n && code[i] !== c && code[i] !== '\n') i += code[i] === '\\' ? 2 : 1;
+      i++;
+      prev = 'x';
+    } else if (c === '`') {
+      i++;
+      skipTemplateText();
+      prev = 'x';
+    } else if (c === '{') {
+      depth++;
+      i++;
+      prev = c;
+    } else if (c === '}') {
+      depth--;
+      i++;
+      if (templates.length > 0 && templates[templates.length - 1] === depth) {
+        templates.pop();
+        skipTemplateText();
+      }
+      prev = 'x';
+    } else if (/[A-Za-z_$]/.test(c) || c > '\u007f') {
+      const start = i;
+      while (i < n && (/[\w$]/.test(code[i]!) || code[i]! > '\u007f')) i++;
+      if (prev !== '.') names.add(code.slice(start, i));
+      prev = 'x';
+    } else if (/\d/.test(c)) {
+      while (i < n && /[\w.]/.test(code[i]!)) i++;
+      prev = 'x';
+    } else {
+      if (!/\s/.test(c)) prev = c === '.' && code[i + 1] === '.' && code[i + 2] === '.' ? ',' : c;
+      i += c === '.' && code[i + 1] === '.' && code[i + 2] === '.' ? 3 : 1;
+      if (c === '?' && code[i] === '.') {
+        prev = '.';
+        i++;
+      }
+    }
+  }
+  return names;
+}

@@ -6,14 +6,14 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { start, Recoverable, type REPLServer } from 'node:repl';
-import { inspect } from 'node:util';
-import { runInThisContext } from 'node:vm';
+import { inspect, types } from 'node:util';
 import { ExitCode, HeapyError } from '../../errors.js';
 import type { Attachment } from '../../attach/connect.js';
 import { completeRemote, localNames } from '../../attach/complete.js';
 import { formatException, formatRemoteObject, type ExceptionDetails, type RemoteObject } from '../../attach/format.js';
-import { remoteHpy, type RemoteHpy } from '../../api/remote.js';
-import { isRecoverableSyntaxError } from '../../util/evaluate.js';
+import { remoteHpy } from '../../api/remote.js';
+import { relationByName } from '../../query/index.js';
+import { localScope } from '../local-scope.js';
 import { progressBar } from '../progress.js';
 import type { CommandModule } from '../main.js';
 import { parseCommandArgs } from '../args.js';
@@ -24,17 +24,21 @@ class Rendered {
   constructor(readonly text: string) {}
 }
 
+const WHERE = `What runs where: input that names h, _ or a name you assigned from a heapy result
+runs in heapy (heap = await h.heap(), heap[4].bySize, trades = heap[3], trades.byId.at(0).sp);
+everything else runs in the target. .local CODE and .target CODE choose the side explicitly.`;
+
 const usage = `usage: heapy attach <pid | host:port | ws://...> [--worker N] [--port N] [--timeout MS]
 
 Opens the inspector of a running Node process (SIGUSR1 when given a pid), connects, and gives a
-REPL that evaluates in the target. heapy's own commands run in heapy's process:
-  .heap              snapshot the target and show its partition table (kept as _)
+REPL. heapy's own commands run in heapy's process:
+  .heap [--by REL]   snapshot the target and show its partition table (the heap becomes _)
   .setref            later .heap shows only objects allocated after this point
   .snapshot [file]   stream a snapshot to a file
   .gc                collect garbage in the target
   .mem               memory usage, heap statistics and active resources of the target
   .detach            detach (also .exit, Ctrl-D); an inspector heapy opened is closed again
-Input starting with _ or h. runs in heapy against the last result, e.g. _[1].byReferrers, _.byId.at(1).sp.
+${WHERE}
 
 Options:
   --worker N     talk to worker thread N (ids are listed when attaching)
@@ -43,38 +47,18 @@ Options:
 History: ~/.heapy_attach_history (HEAPY_ATTACH_HISTORY overrides; empty disables).`;
 
 const HELP = `heapy commands (run in heapy's process):
-  .heap              snapshot the target, print the partition table; the HeapSet becomes _
+  .heap [--by REL]   snapshot the target, print the partition table (by kind, or REL: size, type,
+                     referrers, via, id, module, location, ...); the heap becomes _
   .setref            remember the newest object id now; later .heap shows only newer objects
   .snapshot [file]   stream a snapshot to file (default heapy-<pid>-<time>.heapsnapshot)
   .gc                collect garbage in the target
   .mem               process.memoryUsage(), v8.getHeapStatistics(), active resources
+  .local CODE        evaluate CODE in heapy
+  .target CODE       evaluate CODE in the target
   .detach            detach and exit (an inspector heapy opened is closed again)
-Local evaluation (in heapy): input starting with _ or h., e.g. _[1].byReferrers, _.byId.at(1).sp,
-  await h.heap(), h.setref(), h.last. Everything else is evaluated in the target.`;
-
-/** True for input evaluated in heapy rather than in the target: `_` (not `_name`) and `h.`. */
-export function isLocalInput(code: string): boolean {
-  return /^\s*(?:_(?![\w$])|h\.)/.test(code);
-}
-
-/** Evaluates a line in heapy's process with `_` and `h` bound; awaits a returned promise. */
-async function evaluateLocal(code: string, scope: { _: unknown; h: RemoteHpy }): Promise<unknown> {
-  let fn: (this: void, _: unknown, h: RemoteHpy) => unknown;
-  const src = code.trim().replace(/;$/, '');
-  try {
-    // As an expression first, so `_[1].byReferrers` yields its value; `await` works inside.
-    fn = runInThisContext(`(async function (_, h) { return (${src}\n); })`) as typeof fn;
-  } catch (err) {
-    if (!(err instanceof SyntaxError)) throw err;
-    try {
-      fn = runInThisContext(`(async function (_, h) { ${src}\n })`) as typeof fn;
-    } catch (err2) {
-      if (isRecoverableSyntaxError(err2, src)) throw new Recoverable(err2 as Error);
-      throw err2;
-    }
-  }
-  return await fn(scope._, scope.h);
-}
+h, in heapy: await h.heap(), await h.setref(), h.clearref(), await h.snapshot([file]), await h.gc(),
+  await h.mem(), h.last (the last heap), h.lastSnapshot, h.ref (the reference id).
+${WHERE}`;
 
 interface EvaluateResult {
   result: RemoteObject;
@@ -86,7 +70,16 @@ async function run(argv: string[]): Promise<number> {
   const spec = parsed.positionals[0];
   if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
   const options = { ...attachOptions(parsed.values), listWorkers: true };
-  return runAttached(spec, options, (a, ctx) => replSession(a, ctx));
+  let attached: Attachment | undefined;
+  const code = await runAttached(spec, options, (a, ctx) => {
+    attached = a;
+    return replSession(a, ctx);
+  });
+  if (attached) {
+    const how = attached.inspector.openedByUs ? 'the inspector heapy opened is closed again' : 'its inspector was open before and stays open';
+    process.stderr.write(`heapy: detached from ${attached.description}; ${how}\n`);
+  }
+  return code;
 }
 
 function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
@@ -99,8 +92,10 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
   }
   out.write(`Type .help for heapy's commands; other input is evaluated in the target.\n`);
 
+  // heapy's results print as their tables; heap sets are proxies (any row index), shown as sets.
+  const show = (v: unknown): string => inspect(v, { colors, depth: 2, showProxy: false });
   const h = remoteHpy(a, { progress: progressBar, defaultSnapshotName: () => defaultSnapshotName(a.inspector.pid) });
-  const scope: { _: unknown; h: RemoteHpy } = { _: undefined, h };
+  const local = localScope(h);
   let queue: Promise<unknown> = Promise.resolve();
   // Lines piped in quickly must not overtake a slow evaluation: everything runs in order.
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -147,28 +142,21 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
     terminal: Boolean(process.stdin.isTTY && out.isTTY),
     useColors: colors,
     ignoreUndefined: true,
-    writer: (v: unknown) => (v instanceof Rendered ? v.text : inspect(v, { colors, depth: 2 })),
+    writer: (v: unknown) => (v instanceof Rendered ? v.text : show(v)),
     eval: (cmd, _context, _file, callback) => {
       const code = cmd.trim();
       if (code === '') {
         callback(null, undefined);
         return;
       }
-      serial(async () => {
-        if (isLocalInput(code)) {
-          const v = await evaluateLocal(code, scope);
-          if (v !== undefined) scope._ = v;
-          return v;
-        }
-        return remoteEval(cmd);
-      }).then(
+      serial(async () => (local.owns(code) ? local.evaluate(cmd) : remoteEval(cmd))).then(
         (v) => callback(null, v),
         (e: unknown) => {
           if (e instanceof Recoverable) callback(e, undefined);
           else if (e instanceof HeapyError) {
             callback(null, new Rendered(`heapy: ${e.message}`));
             if (e.exitCode === ExitCode.connectionLost) lost(e);
-          } else if (e instanceof Error) {
+          } else if (types.isNativeError(e)) {
             // heapy's own stack frames would only confuse; the message says what went wrong.
             callback(null, new Rendered(`Uncaught ${e.name}: ${e.message}`));
           } else callback(null, new Rendered(`Uncaught ${inspect(e)}`));
@@ -182,19 +170,15 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
         cb(null, [names.filter((n) => n.startsWith(word)), word]);
         return;
       }
-      if (isLocalInput(line)) {
+      if (local.owns(line)) {
         const m = /^(.*)\.([\w$]*)$/.exec(line.trim());
         if (!m) {
-          cb(null, [[], line]);
+          const word = /[\w$]*$/.exec(line)![0];
+          cb(null, [local.names().filter((n) => n.startsWith(word)), word]);
           return;
         }
-        evaluateLocal(m[1]!, scope).then(
-          (obj) => {
-            const hits = localNames(obj).filter((n) => n.startsWith(m[2]!)).sort().map((n) => `${m[1]}.${n}`);
-            cb(null, [hits, line.trim()]);
-          },
-          () => cb(null, [[], line]),
-        );
+        const hits = localNames(local.peek(m[1]!)).filter((n) => n.startsWith(m[2]!)).sort().map((n) => `${m[1]}.${n}`);
+        cb(null, [hits, line.trim()]);
         return;
       }
       completeRemote(a.session, line).then(
@@ -258,11 +242,14 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
     });
   };
 
-  dot('heap', 'Snapshot the target and print its partition table (the HeapSet becomes _)', async () => {
+  dot('heap', 'Snapshot the target and print its partition table: .heap [--by REL] (the heap becomes _)', async (arg) => {
+    if (arg !== '' && !/^--by[= ]/.test(arg)) throw new HeapyError(`.heap takes --by RELATION, not '${arg}'`, ExitCode.usage);
+    const by = arg.replace(/^--by[= ]\s*/, '').trim().replace(/^(['"])(.*)\1$/, '$2');
+    // Checked before the snapshot: a typo must not cost the target a pause.
+    if (by !== '' && by !== 'id' && !relationByName(by)) throw new HeapyError(`unknown relation '${by}' (kind, type, size, referrers, via, id, module, location, producer, unity)`, ExitCode.usage);
     const set = await h.heap();
-    scope._ = set;
     const head = h.ref !== undefined ? `Objects allocated since .setref (V8 ids > ${h.ref}; native objects, whose ids carry no age, left out):\n` : '';
-    return head + set.render();
+    return head + (by === '' ? set : set.by(by)).render();
   });
   dot('setref', 'Later .heap shows only objects allocated after now', async () => {
     const id = await h.setref();
@@ -278,6 +265,8 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
   });
   dot('mem', 'Memory usage, heap statistics and active resources of the target', async () => String(await h.mem()));
   dot('help', "Show heapy's commands", async () => HELP);
+  dot('local', 'Evaluate the rest of the line in heapy: .local CODE', async (arg) => show(await local.evaluate(arg)));
+  dot('target', 'Evaluate the rest of the line in the target: .target CODE', async (arg) => (await remoteEval(arg)).text);
   server.defineCommand('detach', {
     help: 'Detach from the target and exit',
     action() {
