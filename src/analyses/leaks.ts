@@ -20,6 +20,9 @@
  *
  * Internal V8 objects (code, shapes, feedback, `system / ...` nodes) never form clusters of their
  * own; they count inside the user objects that dominate them.
+ *
+ * findLeaks below is the list of phases; ages by id are in leak-ages.ts, path shapes and holders
+ * in path-shapes.ts, the text form in leak-text.ts.
  */
 import { NO_NODE, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
