@@ -207,11 +207,11 @@ function isInternal(snap: HeapSnapshot, v: number): boolean {
 interface Tops {
   /** The tops, in ordinal order. */
   readonly list: readonly number[];
-  /** Per node: the top a new node belongs to, or -1 (old, or under an internal top). */
+  /** Per new node: the top it belongs to, or -1 (an internal top, or a new store of an old owner); UNKNOWN_TOP for old nodes. */
   readonly topOf: Int32Array;
 }
 
-// topOf while findTops runs: not worked out yet.
+// topOf of a node not worked out (yet, or ever: old nodes keep it).
 const UNKNOWN_TOP = -2;
 
 /**
