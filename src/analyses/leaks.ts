@@ -20,13 +20,16 @@
  *
  * Internal V8 objects (code, shapes, feedback, `system / ...` nodes) never form clusters of their
  * own; they count inside the user objects that dominate them.
+ *
+ * findLeaks below is the list of phases; ages by id are in leak-ages.ts, path shapes and holders
+ * in path-shapes.ts, the text form in leak-text.ts.
  */
-import { ExitCode, HeapyError } from '../errors.js';
-import { maxIds, NO_DISTANCE, NO_NODE, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
+import { NO_NODE, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
-import { edgeStep, nodeBrief, renderPath } from '../query/paths.js';
-import { formatBytes, formatCount } from '../util/format.js';
-import { pathTree, treePath } from './spt.js';
+import { nodeBrief } from '../query/paths.js';
+import { ageNodes, checkSequence, FRESH, OLD, SURVIVOR, type Ages } from './leak-ages.js';
+import { pathShapes, Placement, Tokenizer, type PathShapes } from './path-shapes.js';
+import { pathTree, treePathText } from './spt.js';
 
 /** Options of {@link findLeaks}. */
 export interface LeakOptions {
@@ -114,66 +117,35 @@ export interface LeakReport {
   readonly settled: number;
 }
 
-const OLD = 0;
-const SURVIVOR = 1;
-const FRESH = 2;
-const GONE = 3;
+export { renderLeaks } from './leak-text.js';
 
-// A trie node whose objects leave through more than this many property names, most of them
-// holding one or two objects each, is a dictionary: its keys are data, not code, and merge to [*].
-const KEYED_FANOUT = 8;
+/** Finds what leaked between base and target and is still held in final; see the module comment. */
+export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot, options: LeakOptions = {}): LeakReport {
+  const progress = options.onProgress ?? (() => {});
+  progress('matching ids', 0, 1);
+  checkSequence(base, target, final);
+  const age = ageNodes(base, target, final);
+  const kinds = leakKinds(final);
+  progress('tops', 0, 1);
+  const tops = findTops(final, age.final);
+  progress('paths', 0, tops.list.length);
+  const tokenizer = new Tokenizer(final);
+  const shapes = pathShapes(final, tokenizer, tops.list, kinds.of);
+  progress('clusters', 0, 1);
+  const placement = new Placement(final, tokenizer, (u) => age.final[u] === OLD);
+  const clusters = mergePopulations(clusterTops(final, age.final, tops.list, shapes, placement));
+  const insides = measureInsides(final, age.final, tops.topOf, clusters, kinds);
+  progress('growth', 0, 1);
+  const held = countHeld(target, final, age, kinds, placement, clusters.list);
+  const out = clusters.list.map((c) => summarize(target, final, kinds, c, insides.get(c), held));
+  progress('done', 1, 1);
+  return rank(age, out, options);
+}
 
 // Retained size counts as grown when it rose by more than this factor (and fresh objects are inside).
 const RETAINED_GROWTH = 1.1;
-
-/** Age of every final node: OLD (in base), SURVIVOR (in target), FRESH (in neither), GONE (unreachable). */
-function ages(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot): Uint8Array {
-  const N = final.nodeCount;
-  const age = new Uint8Array(N);
-  const { nodeId, distance } = final;
-  for (let v = 0; v < N; v++) {
-    if (distance[v] === NO_DISTANCE) {
-      age[v] = GONE;
-      continue;
-    }
-    const id = nodeId[v]!;
-    age[v] = base.ordinalOfId(id) >= 0 ? OLD : target.ordinalOfId(id) >= 0 ? SURVIVOR : FRESH;
-  }
-  age[final.rootOrdinal] = OLD;
-  return age;
-}
-
-/**
- * Refuses snapshots that cannot be compared by id: out of order (V8 ids only grow, so a later
- * snapshot has the larger largest id), or not of one process (objects with the same id have
- * different types or names: checked on up to 2,000 ids, evenly spread).
- */
-function checkSequence(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot): void {
-  const [b, t, f] = [base, target, final].map((s) => maxIds(s.nodeId).js) as [number, number, number];
-  if (b > t || t > f) {
-    throw new HeapyError(`the snapshots are out of order: give base, target and final as taken (largest object ids ${b}, ${t}, ${f})`, ExitCode.badInput);
-  }
-  for (const [earlier, name] of [
-    [base, 'base'],
-    [target, 'target'],
-  ] as const) {
-    let same = 0;
-    let checked = 0;
-    const step = Math.max(1, Math.floor(final.nodeCount / 2000));
-    for (let v = 0; v < final.nodeCount; v += step) {
-      const o = earlier.ordinalOfId(final.nodeId[v]!);
-      if (o < 0) continue;
-      checked++;
-      if (earlier.nodeType[o] === final.nodeType[v] && earlier.nodeNameString(o) === final.nodeNameString(v)) same++;
-    }
-    if (checked >= 50 && same < checked * 0.8) {
-      throw new HeapyError(
-        `${name} and final are not snapshots of one process: of ${checked} objects with the same id, ${checked - same} differ in type or name`,
-        ExitCode.badInput,
-      );
-    }
-  }
-}
+// The default of LeakOptions.limit: 20 clusters of six lines each already fill a few screens.
+const DEFAULT_LIMIT = 20;
 
 /** Per snapshot: the leak kind of each node, as an index into `labels`. */
 interface LeakKinds {
@@ -231,317 +203,36 @@ function isInternal(snap: HeapSnapshot, v: number): boolean {
   return false;
 }
 
-/**
- * Steps of paths as generalized tokens. Property names are kept (a trie decides later which to
- * generalize); indexes, Map keys and Set members become `*`. Map table slots are told apart
- * (key or value) with one scan per table, cached, instead of one scan per step.
- */
-class Tokenizer {
-  private readonly snap: HeapSnapshot;
-  private readonly slots = new Map<number, Set<number>>();
-  private readonly entryStart = new Map<number, number>();
-  constructor(snap: HeapSnapshot) {
-    this.snap = snap;
-  }
-
-  /** Property steps are returned as `\u0001name` so the trie can generalize them. */
-  token(from: number, e: number): string {
-    const s = this.snap;
-    const ty = s.types;
-    const t = s.edgeType[e];
-    if (from === s.rootOrdinal) return edgeStep(s, from, e);
-    if (s.nodeType[from] === ty.synthetic) {
-      return t === ty.edgeElement || t === ty.edgeHidden ? '[*]' : edgeStep(s, from, e);
-    }
-    switch (t) {
-      case ty.edgeElement:
-        return '[*]';
-      case ty.edgeHidden:
-        return '.[[*]]';
-      case ty.edgeProperty:
-      case ty.edgeShortcut:
-        return '\u0001' + s.edgeNameString(e);
-      case ty.edgeInternal: {
-        const name = s.edgeNameString(e);
-        if (/^\d+$/.test(name)) {
-          const owner = s.owner[from]!;
-          if (owner !== NO_NODE) {
-            const cls = s.className(owner);
-            if (cls === 'Map' || cls === 'WeakMap') return this.isValueSlot(from, Number(name)) ? '.get(*)' : '.keys()[*]';
-            if (cls === 'Set' || cls === 'WeakSet') return '.values()[*]';
-          }
-          return '.[[*]]';
-        }
-        return edgeStep(s, from, e);
-      }
-      default:
-        return edgeStep(s, from, e);
-    }
-  }
-
-  /**
-   * Whether slot `slot` of a Map's table (V8's OrderedHashMap) holds a value. The table is
-   * [elements, deleted, buckets, bucket heads × B, entries × 2B of (key, value, chain)], so its
-   * length is 3 + 7B and entries start at 3 + B; the length comes from the self size (16-byte
-   * header and 8-byte slots in Node, 8 and 4 with pointer compression as in Chrome). Smi keys have
-   * no edge, so this works where looking for a key edge next to the value does not. Falls back to
-   * that neighbour test when the size fits neither layout.
-   */
-  private isValueSlot(table: number, slot: number): boolean {
-    let start = this.entryStart.get(table);
-    if (start === undefined) {
-      const size = this.snap.nodeSelfSize[table]!;
-      start = -1;
-      for (const [header, word] of [
-        [16, 8],
-        [8, 4],
-      ] as const) {
-        const length = (size - header) / word;
-        if (Number.isInteger(length) && length >= 10 && (length - 3) % 7 === 0) {
-          start = 3 + (length - 3) / 7;
-          break;
-        }
-      }
-      this.entryStart.set(table, start);
-    }
-    if (start >= 0 && slot >= start) return (slot - start) % 3 === 1;
-    let set = this.slots.get(table);
-    if (!set) {
-      set = new Set();
-      const s = this.snap;
-      for (let e = s.firstEdge[table]!, end = s.firstEdge[table + 1]!; e < end; e++) {
-        const n = Number(s.edgeNameString(e));
-        if (Number.isInteger(n)) set.add(n);
-      }
-      this.slots.set(table, set);
-    }
-    return set.has(slot - 1);
-  }
+/** The top objects of final, from {@link findTops}. */
+interface Tops {
+  /** The tops, in ordinal order. */
+  readonly list: readonly number[];
+  /** Per new node: the top it belongs to, or -1 (an internal top, or a new store of an old owner); UNKNOWN_TOP for old nodes. */
+  readonly topOf: Int32Array;
 }
 
-/** Renders a token list as path text. */
-function renderTokens(tokens: readonly string[]): string {
-  let out = 'Root';
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    let text = t.startsWith('\u0001') ? propertyText(t.slice(1)) : t === '\u0002' ? '[*]' : t;
-    let j = i;
-    while (j + 1 < tokens.length && tokens[j + 1] === t) j++;
-    if (j > i) {
-      text = `(${text})+`;
-      i = j;
-    }
-    out += text;
-  }
-  return out;
-}
-
-function propertyText(name: string): string {
-  if (/^[A-Za-z_$][\w$]*$/.test(name)) return '.' + name;
-  const sym = /^<symbol (.*)>$/.exec(name);
-  if (sym) return `[${sym[1]}]`;
-  return `[${JSON.stringify(name)}]`;
-}
-
-interface TrieNode {
-  children: Map<string, TrieNode>;
-  /** Members whose token list passes through this node. */
-  count: number;
-}
-
-function newTrie(): TrieNode {
-  return { children: new Map(), count: 0 };
-}
-
-function mergeTrie(dst: TrieNode, src: TrieNode): void {
-  dst.count += src.count;
-  for (const [k, c] of src.children) {
-    const d = dst.children.get(k);
-    if (d) mergeTrie(d, c);
-    else dst.children.set(k, c);
-  }
-}
-
-/** Merges property children of dictionary-like nodes into one `\u0002` ([*]) child, recursively. */
-function generalizeTrie(node: TrieNode): void {
-  let props = 0;
-  let sparse = 0;
-  for (const [k, c] of node.children) {
-    if (k.startsWith('\u0001')) {
-      props++;
-      if (c.count <= 2) sparse++;
-    }
-  }
-  if (props > KEYED_FANOUT && sparse * 2 >= props) {
-    const star = node.children.get('\u0002') ?? newTrie();
-    for (const [k, c] of [...node.children]) {
-      if (!k.startsWith('\u0001')) continue;
-      node.children.delete(k);
-      mergeTrie(star, c);
-    }
-    node.children.set('\u0002', star);
-  }
-  for (const c of node.children.values()) generalizeTrie(c);
-}
-
-/** Walks raw tokens through a generalized trie, returning the generalized tokens. */
-function generalize(trie: TrieNode, tokens: readonly string[]): string[] {
-  const out: string[] = [];
-  let node: TrieNode | undefined = trie;
-  for (const t of tokens) {
-    let next: TrieNode | undefined = node?.children.get(t);
-    let g = t;
-    if (!next && t.startsWith('\u0001') && node?.children.has('\u0002')) {
-      next = node.children.get('\u0002');
-      g = '\u0002';
-    }
-    out.push(g);
-    node = next;
-  }
-  return out;
-}
-
-/** Collapses runs of one token (a linked list's `.next.next.next`). */
-function collapse(tokens: string[]): string[] {
-  const out: string[] = [];
-  for (const t of tokens) {
-    if (t === '') continue;
-    if (out.length > 0 && out[out.length - 1] === t) continue;
-    out.push(t);
-  }
-  return out;
-}
+// topOf of a node not worked out (yet, or ever: old nodes keep it).
+const UNKNOWN_TOP = -2;
 
 /**
- * Where each node hangs from old state, memoized along the shortest-path tree: its holder (the
- * nearest ancestor, itself left out, that is old and not a backing store; the root when none) and
- * its place below the holder: the generalized first step (`*` for property names), looking
- * through the holder's own backing store (a Map's table, an array's elements), and the number of
- * steps, backing stores not counted. Objects of one kind at one place under one holder are one
- * population (a Map's values, not the objects inside them). Every node is worked out once, from
- * its parent's answer, so asking for all nodes costs O(N).
+ * The tops: new objects (not stores) whose effective dominator, a store read as its owner, is
+ * old; internal V8 objects are left out. Every new node is assigned its top along its dominator
+ * chain, each chain walked once (nodes met on the way get the answer too).
  */
-class Placement {
-  private readonly snap: HeapSnapshot;
-  private readonly tok: Tokenizer;
-  private readonly isOld: (u: number) => boolean;
-  private readonly holderOf: Int32Array;
-  private readonly depthOf: Int32Array;
-  private readonly stepOf: (string | undefined)[];
-  constructor(snap: HeapSnapshot, tok: Tokenizer, isOld: (u: number) => boolean) {
-    this.snap = snap;
-    this.tok = tok;
-    this.isOld = isOld;
-    this.holderOf = new Int32Array(snap.nodeCount).fill(-2);
-    this.depthOf = new Int32Array(snap.nodeCount);
-    this.stepOf = new Array<string | undefined>(snap.nodeCount);
-  }
-
-  /** The holder of v (see the class comment). */
-  holder(v: number): number {
-    this.solve(v);
-    return this.holderOf[v]!;
-  }
-
-  /** `${firstStep}|${depth}` of v below its holder. */
-  place(v: number): string {
-    this.solve(v);
-    return `${this.stepOf[v] ?? '?'}|${this.depthOf[v]}`;
-  }
-
-  private solve(v: number): void {
-    const { holderOf } = this;
-    if (holderOf[v] !== -2) return;
-    const { parentNode, parentEdge } = pathTree(this.snap);
-    const owner = this.snap.owner;
-    const root = this.snap.rootOrdinal;
-    // Climb to the first node already solved (or the root), then solve downwards.
-    const chain: number[] = [];
-    let u = v;
-    while (u >= 0 && holderOf[u] === -2) {
-      chain.push(u);
-      u = parentNode[u]!;
-    }
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const x = chain[i]!;
-      const p = parentNode[x]!;
-      if (p < 0) {
-        holderOf[x] = root;
-        continue;
-      }
-      const counted = owner[x] === NO_NODE ? 1 : 0;
-      if (this.isOld(p) && owner[p] === NO_NODE) {
-        holderOf[x] = p;
-        this.depthOf[x] = counted;
-        this.stepOf[x] = this.step(p, parentEdge[x]!);
-        continue;
-      }
-      const h = holderOf[p]!;
-      holderOf[x] = h;
-      this.depthOf[x] = this.depthOf[p]! + counted;
-      // A child of the holder's own store: the step out of the store is the one that tells.
-      this.stepOf[x] = owner[p] === h && parentNode[p] === h ? this.step(p, parentEdge[x]!) : this.stepOf[p];
-    }
-  }
-
-  private step(from: number, e: number): string {
-    const t = this.tok.token(from, e);
-    return t.startsWith('\u0001') ? '*' : t;
-  }
-}
-
-function describe(snap: HeapSnapshot, ord: number, kinds: LeakKinds): LeakObject {
-  const edges = treePath(snap, ord);
-  return {
-    id: snap.nodeId[ord]!,
-    ordinal: ord,
-    kind: ord === snap.rootOrdinal ? '(root)' : kinds.of(ord),
-    brief: ord === snap.rootOrdinal ? 'Root' : nodeBrief(snap, ord),
-    path: edges ? renderPath(snap, edges) : '(no strong path)',
-  };
-}
-
-/** Finds what leaked between base and target and is still held in final; see the module comment. */
-export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot, options: LeakOptions = {}): LeakReport {
-  const progress = options.onProgress ?? (() => {});
-  const limit = options.limit ?? 20;
-  progress('matching ids', 0, 1);
-  checkSequence(base, target, final);
-  const age = ages(base, target, final);
+function findTops(final: HeapSnapshot, age: Uint8Array): Tops {
   const N = final.nodeCount;
-  const { dominator, owner, retainedSize, nodeId } = final;
-  const fkinds = leakKinds(final);
-
-  let newInTarget = 0;
-  for (let v = 0; v < target.nodeCount; v++) {
-    if (target.distance[v] !== NO_DISTANCE && base.ordinalOfId(target.nodeId[v]!) < 0) newInTarget++;
-  }
-  let survivors = 0;
-  let freshInFinal = 0;
-  for (let v = 0; v < N; v++) {
-    if (age[v] === SURVIVOR) survivors++;
-    else if (age[v] === FRESH) freshInFinal++;
-  }
-
-  // Tops: new objects (not stores) whose effective dominator, a store read as its owner, is old.
-  progress('tops', 0, 1);
-  const effDom = (v: number): number => {
-    let d = dominator[v]!;
-    if (d !== NO_NODE && owner[d] !== NO_NODE) d = owner[d]!;
-    return d;
-  };
+  const { dominator, owner } = final;
   const isNew = (v: number) => age[v] === SURVIVOR || age[v] === FRESH;
-  // topOf: the top object a new node belongs to (-1: none, e.g. an internal top); -2 = unknown.
-  const topOf = new Int32Array(N).fill(-2);
+  const topOf = new Int32Array(N).fill(UNKNOWN_TOP);
   const isTop = new Uint8Array(N);
   const chain: number[] = [];
   for (let v = 0; v < N; v++) {
-    if (!isNew(v) || topOf[v] !== -2) continue;
+    if (!isNew(v) || topOf[v] !== UNKNOWN_TOP) continue;
     chain.length = 0;
     let u = v;
     let result = -1;
     while (true) {
-      if (topOf[u] !== -2) {
+      if (topOf[u] !== UNKNOWN_TOP) {
         result = topOf[u]!;
         break;
       }
@@ -556,7 +247,8 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
         result = -1;
         break;
       }
-      const d = effDom(u);
+      let d = dominator[u]!;
+      if (d !== NO_NODE && owner[d] !== NO_NODE) d = owner[d]!;
       if (d === NO_NODE || !isNew(d)) {
         if (isInternal(final, u)) result = -1;
         else {
@@ -569,126 +261,84 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
     }
     for (const c of chain) topOf[c] = result;
   }
-  const tops: number[] = [];
-  for (let v = 0; v < N; v++) if (isTop[v]) tops.push(v);
+  const list: number[] = [];
+  for (let v = 0; v < N; v++) if (isTop[v]) list.push(v);
+  return { list, topOf };
+}
 
-  // Paths of the tops in final, as raw tokens; then the trie decides which names generalize.
-  progress('paths', 0, tops.length);
-  const tree = pathTree(final);
-  const tokenizer = new Tokenizer(final);
-  // Tops with the same raw path share one token list (a leak's thousands of `items[i]` all read
-  // `items[*]`): keep each distinct list once, with its count, so the trie and the rendering work
-  // per distinct path rather than per object.
-  const rawIndex = new Map<string, number>();
-  const rawLists: string[][] = [];
-  const rawCount: number[] = [];
-  const rawOf = new Int32Array(tops.length).fill(-1);
-  // Token keys of path prefixes, memoized per node: tops share their parents' prefixes.
-  const SEP = '\u0004';
-  const prefix = new Map<number, { key: string; last: string }>([[final.rootOrdinal, { key: '', last: '' }]]);
-  const append = (p: { key: string; last: string }, t: string) => (t === '' || t === p.last ? p : { key: p.key === '' ? t : p.key + SEP + t, last: t });
-  const prefixOf = (u: number): { key: string; last: string } | undefined => {
-    const chain: number[] = [];
-    let x = u;
-    while (!prefix.has(x)) {
-      if (tree.parentEdge[x] === -1) return undefined;
-      chain.push(x);
-      x = tree.parentNode[x]!;
-    }
-    let acc = prefix.get(x)!;
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const y = chain[i]!;
-      acc = append(acc, tokenizer.token(tree.parentNode[y]!, tree.parentEdge[y]!));
-      prefix.set(y, acc);
-    }
-    return acc;
-  };
-  for (let i = 0; i < tops.length; i++) {
-    const v = tops[i]!;
-    if (tree.parentEdge[v] === -1) continue;
-    const parent = prefixOf(tree.parentNode[v]!);
-    if (!parent) continue;
-    const own = append(parent, tokenizer.token(tree.parentNode[v]!, tree.parentEdge[v]!));
-    const key = (own.key === '' ? '' : own.key + SEP) + '\u0003' + fkinds.of(v);
-    let r = rawIndex.get(key);
-    if (r === undefined) {
-      r = rawLists.length;
-      rawIndex.set(key, r);
-      rawLists.push(key.split(SEP));
-      rawCount.push(0);
-    }
-    rawCount[r]!++;
-    rawOf[i] = r;
-  }
-  const trie = newTrie();
-  rawLists.forEach((c, r) => {
-    const n = rawCount[r]!;
-    let node = trie;
-    node.count += n;
-    for (const t of c) {
-      let next = node.children.get(t);
-      if (!next) {
-        next = newTrie();
-        node.children.set(t, next);
-      }
-      next.count += n;
-      node = next;
-    }
-  });
-  generalizeTrie(trie);
+/** A cluster while it is built: its tops, their holders and places. */
+interface Building {
+  readonly kind: string;
+  readonly shape: string;
+  readonly survivors: number[];
+  retained: number;
+  readonly holders: Set<number>;
+  /** Population keys: `${holderId}|${place}`. */
+  readonly keys: Set<string>;
+  /** The survivor nearest the roots (the largest among equals), and its holder. */
+  rep: number;
+  repHolder: number;
+  otherShapes: number;
+}
 
-  // Clusters.
-  progress('clusters', 0, 1);
-  interface Acc {
-    kind: string;
-    shape: string;
-    survivors: number[];
-    retained: number;
-    holders: Set<number>;
-    /** Population keys: `${holderId}|${firstStep}`. */
-    keys: Set<string>;
-    rep: number;
-    repHolder: number;
-    otherShapes: number;
-  }
-  const clusters = new Map<string, Acc>();
-  const clusterOfTop = new Map<number, Acc>();
-  const oldInFinal = (u: number) => age[u] === OLD;
-  const placeFinal = new Placement(final, tokenizer, oldInFinal);
-  const shapeOfRaw = rawLists.map((raw) => renderTokens(collapse(generalize(trie, raw).slice(0, -1))));
+/** Clusters being built, and the cluster of each top. */
+interface Clusters {
+  readonly list: Building[];
+  readonly ofTop: Map<number, Building>;
+}
+
+/**
+ * Groups the tops by kind and path shape, and finds each top's holder and place under it: the
+ * population keys that later tell whether the holders keep getting more.
+ */
+function clusterTops(final: HeapSnapshot, age: Uint8Array, tops: readonly number[], shapes: PathShapes, placement: Placement): Clusters {
+  const { nodeId, retainedSize, distance } = final;
+  const byKey = new Map<string, Building>();
+  const ofPath: (Building | undefined)[] = [];
+  const ofTop = new Map<number, Building>();
   for (let i = 0; i < tops.length; i++) {
-    const r = rawOf[i]!;
+    const r = shapes.pathOf[i]!;
     if (r < 0) continue;
-    const raw = rawLists[r]!;
     const v = tops[i]!;
-    const kind = raw[raw.length - 1]!.slice(1);
-    const shape = shapeOfRaw[r]!;
-    const key = `${kind}\u0000${shape}`;
-    let acc = clusters.get(key);
-    if (!acc) {
-      acc = { kind, shape, survivors: [], retained: 0, holders: new Set(), keys: new Set(), rep: -1, repHolder: -1, otherShapes: 0 };
-      clusters.set(key, acc);
+    let c = ofPath[r];
+    if (!c) {
+      const kind = shapes.kind[r]!;
+      const shape = shapes.shape[r]!;
+      const key = `${kind}\u0000${shape}`;
+      c = byKey.get(key);
+      if (!c) {
+        c = { kind, shape, survivors: [], retained: 0, holders: new Set(), keys: new Set(), rep: -1, repHolder: -1, otherShapes: 0 };
+        byKey.set(key, c);
+      }
+      ofPath[r] = c;
     }
-    clusterOfTop.set(v, acc);
-    const holder = placeFinal.holder(v);
-    acc.holders.add(holder);
-    acc.keys.add(`${nodeId[holder]}|${placeFinal.place(v)}`);
+    ofTop.set(v, c);
+    const holder = placement.holder(v);
+    c.holders.add(holder);
+    c.keys.add(`${nodeId[holder]}|${placement.place(v)}`);
     if (age[v] === SURVIVOR) {
-      acc.survivors.push(v);
-      acc.retained += retainedSize[v]!;
-      const d = final.distance[v]!;
-      if (acc.rep < 0 || d < final.distance[acc.rep]! || (d === final.distance[acc.rep]! && retainedSize[v]! > retainedSize[acc.rep]!)) {
-        acc.rep = v;
-        acc.repHolder = holder;
+      c.survivors.push(v);
+      c.retained += retainedSize[v]!;
+      const d = distance[v]!;
+      if (c.rep < 0 || d < distance[c.rep]! || (d === distance[c.rep]! && retainedSize[v]! > retainedSize[c.rep]!)) {
+        c.rep = v;
+        c.repHolder = holder;
       }
     }
   }
-  // Clusters made only of fresh objects are not leaks by the three-snapshot rule. Clusters of one
-  // kind at the same places under the same holders are one population whose shortest paths
-  // happen to differ (a closure reached through its context in one, through a hidden slot in
-  // another): merge them, keeping the shape of the larger.
-  const merged = new Map<string, Acc>();
-  for (const c of [...clusters.values()].filter((x) => x.survivors.length > 0).sort((a, b) => b.survivors.length - a.survivors.length)) {
+  return { list: [...byKey.values()], ofTop };
+}
+
+/**
+ * Drops clusters made only of fresh objects (not leaks by the three-snapshot rule) and merges
+ * clusters of one kind at the same places under the same holders: one population whose shortest
+ * paths happen to differ (a closure reached through its context in one, through a hidden slot in
+ * another), keeping the shape of the larger.
+ */
+function mergePopulations(clusters: Clusters): Clusters {
+  const { ofTop } = clusters;
+  const merged = new Map<string, Building>();
+  for (const c of clusters.list.filter((x) => x.survivors.length > 0).sort((a, b) => b.survivors.length - a.survivors.length)) {
     const key = `${c.kind}\u0000${[...c.keys].sort().join('\u0000')}`;
     const into = merged.get(key);
     if (!into) {
@@ -696,39 +346,62 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
       continue;
     }
     into.otherShapes++;
-    for (const v of c.survivors) clusterOfTop.set(v, into);
+    for (const v of c.survivors) ofTop.set(v, into);
     for (const v of c.survivors) into.survivors.push(v);
     into.retained += c.retained;
     for (const h of c.holders) into.holders.add(h);
   }
-  const candidates = [...merged.values()];
+  return { list: [...merged.values()], ofTop };
+}
 
-  // New objects inside survivors, and fresh objects inside them (growth of a survivor's insides).
-  const inside = new Map<Acc, { objects: number; fresh: number; kinds: Map<string, { count: number; size: number }> }>();
-  for (let v = 0; v < N; v++) {
+/** What a cluster's survivors hold inside: new objects they dominate, by kind. */
+interface Inside {
+  objects: number;
+  /** Of those, fresh ones other than the survivors themselves (growth inside a survivor). */
+  fresh: number;
+  readonly kinds: Map<string, { count: number; size: number }>;
+}
+
+/** Counts the new objects inside each cluster's survivors (each survivor and everything new it dominates). */
+function measureInsides(final: HeapSnapshot, age: Uint8Array, topOf: Int32Array, clusters: Clusters, kinds: LeakKinds): Map<Building, Inside> {
+  const insides = new Map<Building, Inside>();
+  const selfSize = final.nodeSelfSize;
+  for (let v = 0; v < final.nodeCount; v++) {
     const t = topOf[v]!;
     if (t < 0 || age[t] !== SURVIVOR) continue;
-    const acc = clusterOfTop.get(t);
-    if (!acc) continue;
-    let x = inside.get(acc);
+    const c = clusters.ofTop.get(t);
+    if (!c) continue;
+    let x = insides.get(c);
     if (!x) {
       x = { objects: 0, fresh: 0, kinds: new Map() };
-      inside.set(acc, x);
+      insides.set(c, x);
     }
     x.objects++;
     if (age[v] === FRESH && v !== t) x.fresh++;
-    const kind = fkinds.of(v);
+    const kind = kinds.of(v);
     const k = x.kinds.get(kind) ?? { count: 0, size: 0 };
     k.count++;
-    k.size += final.nodeSelfSize[v]!;
+    k.size += selfSize[v]!;
     x.kinds.set(kind, k);
   }
+  return insides;
+}
 
-  // Held populations: objects of the cluster's kind whose nearest old ancestor is one of its holders.
-  progress('growth', 0, 1);
-  const byKey = new Map<string, Acc[]>();
+/** Objects held at a cluster's places under its holders, in target and final. */
+interface Held {
+  readonly target: Map<Building, { held: number; fresh: number }>;
+  readonly final: Map<Building, { held: number; fresh: number }>;
+}
+
+/**
+ * The clusters' held populations: in each of target and final, the objects of a cluster's kind
+ * whose holder and place match one of its population keys (the holders are old, so present in
+ * both). In target, holders are the objects already in base.
+ */
+function countHeld(target: HeapSnapshot, final: HeapSnapshot, age: Ages, kinds: LeakKinds, placement: Placement, clusters: readonly Building[]): Held {
+  const byKey = new Map<string, Building[]>();
   const wantedKinds = new Set<string>();
-  for (const c of candidates) {
+  for (const c of clusters) {
     wantedKinds.add(c.kind);
     for (const k of c.keys) {
       const key = `${c.kind}|${k}`;
@@ -737,123 +410,117 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
       else byKey.set(key, [c]);
     }
   }
-  const population = (snap: HeapSnapshot, placement: Placement): Map<Acc, { held: number; fresh: number }> => {
-    const counts = new Map<Acc, { held: number; fresh: number }>();
-    const kinds = snap === final ? fkinds : leakKinds(snap);
-    const { parentEdge } = pathTree(snap);
-    const wanted = new Uint8Array(kinds.labels.length);
-    kinds.labels.forEach((l, i) => {
-      if (wantedKinds.has(l)) wanted[i] = 1;
-    });
-    const ids = kinds.ids;
-    const owner = snap.owner;
-    for (let v = 0; v < snap.nodeCount; v++) {
-      if (!wanted[ids[v]!] || parentEdge[v] === -1 || owner[v] !== NO_NODE) continue;
-      const kind = kinds.labels[ids[v]!]!;
-      const h = placement.holder(v);
-      const list = byKey.get(`${kind}|${snap.nodeId[h]}|${placement.place(v)}`);
-      if (!list) continue;
-      const fresh = snap === final && age[v] === FRESH ? 1 : 0;
-      for (const c of list) {
-        const x = counts.get(c);
-        if (x) {
-          x.held++;
-          x.fresh += fresh;
-        } else counts.set(c, { held: 1, fresh });
-      }
-    }
-    return counts;
-  };
-  const targetOld = new Uint8Array(target.nodeCount);
-  for (let v = 0; v < target.nodeCount; v++) targetOld[v] = base.ordinalOfId(target.nodeId[v]!) >= 0 ? 1 : 0;
-  targetOld[target.rootOrdinal] = 1;
-  const heldTarget = population(target, new Placement(target, new Tokenizer(target), (u) => targetOld[u] === 1));
-  const heldFinal = population(final, placeFinal);
-
-  const out: LeakCluster[] = [];
-  for (const c of candidates) {
-    let retainedInTarget = 0;
-    for (const v of c.survivors) {
-      const t = target.ordinalOfId(nodeId[v]!);
-      if (t >= 0) retainedInTarget += target.retainedSize[t]!;
-    }
-    const ins = inside.get(c) ?? { objects: c.survivors.length, fresh: 0, kinds: new Map<string, { count: number; size: number }>() };
-    const contents = [...ins.kinds]
-      .map(([kind, x]) => ({ kind, count: x.count, size: x.size }))
-      .sort((a, b) => b.size - a.size || b.count - a.count)
-      .slice(0, 5);
-    const inFinal = heldFinal.get(c) ?? { held: 0, fresh: 0 };
-    const held = { target: heldTarget.get(c)?.held ?? 0, final: inFinal.held };
-    const growing = (inFinal.fresh > 0 && held.final > held.target) || (ins.fresh > 0 && c.retained > retainedInTarget * RETAINED_GROWTH);
-    const rep = describe(final, c.rep, fkinds);
-    const holder = describe(final, c.repHolder, fkinds);
-    out.push({
-      kind: c.kind,
-      shape: c.shape,
-      otherShapes: c.otherShapes,
-      count: c.survivors.length,
-      fresh: inFinal.fresh,
-      retainedSize: c.retained,
-      retainedSizeInTarget: retainedInTarget,
-      objects: ins.objects,
-      contents,
-      held,
-      growing,
-      representative: rep,
-      holder,
-      via: rep.path.startsWith(holder.path) ? rep.path.slice(holder.path.length) : rep.path,
-      holders: c.holders.size,
-      sampleIds: c.survivors.slice(0, 5).map((v) => nodeId[v]!),
-    });
-  }
-  out.sort((a, b) => Number(b.growing) - Number(a.growing) || b.retainedSize - a.retainedSize || b.count - a.count);
-  const shown = options.all ? out : out.filter((c) => c.growing);
-  progress('done', 1, 1);
+  const { oldInTarget } = age;
+  const targetPlacement = new Placement(target, new Tokenizer(target), (u) => oldInTarget[u] === 1);
   return {
-    newInTarget,
-    survivors,
-    freshInFinal,
-    clusters: shown.slice(0, limit),
-    settled: out.length - out.filter((c) => c.growing).length,
+    target: population(target, leakKinds(target), targetPlacement, byKey, wantedKinds, null),
+    final: population(final, kinds, placement, byKey, wantedKinds, age.final),
   };
 }
 
-/** The report as text: one block per cluster, largest first. */
-export function renderLeaks(r: LeakReport): string {
-  const lines: string[] = [];
-  const growing = r.clusters.filter((c) => c.growing).length;
-  lines.push(
-    `${formatCount(r.newInTarget)} objects were new in target; ${formatCount(r.survivors)} of them are still alive in final; ` +
-      `${formatCount(r.freshInFinal)} more are new since target.`,
-  );
-  if (r.clusters.length === 0) {
-    lines.push(
-      r.settled > 0
-        ? `No growing leak found (${r.settled} cluster${r.settled === 1 ? '' : 's'} of survivors stopped growing after target; --all shows them).`
-        : 'No leak found: nothing new since base is still held in final.',
-    );
-    return lines.join('\n');
-  }
-  const settledShown = r.clusters.length - growing;
-  const settledNote =
-    settledShown > 0 ? `, ${settledShown} that stopped growing` : r.settled > 0 ? ` (${r.settled} that stopped growing not shown; --all shows them)` : '';
-  lines.push(`${growing} growing cluster${growing === 1 ? '' : 's'}${settledNote}, largest retained size first:`);
-  r.clusters.forEach((c, i) => {
-    lines.push('');
-    const fresh = c.fresh > 0 ? ` (+${formatCount(c.fresh)} since target)` : '';
-    lines.push(`#${i + 1} ${c.kind}: ${formatCount(c.count)} leaked${fresh}, retaining ${formatBytes(c.retainedSize)}${c.growing ? '' : '  [settled: stopped growing after target]'}`);
-    lines.push(`   path:     ${c.shape}${c.otherShapes > 0 ? `  (and ${c.otherShapes} similar path${c.otherShapes === 1 ? '' : 's'})` : ''}`);
-    const others = c.holders > 1 ? ` (1 of ${formatCount(c.holders)} holders)` : '';
-    lines.push(`   holder:   ${c.holder.kind === '(root)' ? 'Root' : `${c.holder.kind} @${c.holder.id}`}${others} at ${c.holder.path}`);
-    lines.push(`   example:  ${c.representative.path}  ${c.representative.brief}`);
-    lines.push(
-      `   growth:   ${formatCount(c.held.target)} -> ${formatCount(c.held.final)} held by the holder${c.holders > 1 ? 's' : ''}; ` +
-        `retained ${formatBytes(c.retainedSizeInTarget)} in target -> ${formatBytes(c.retainedSize)} in final`,
-    );
-    if (c.objects > c.count) {
-      const parts = c.contents.map((k) => `${k.kind} x${formatCount(k.count)} (${formatBytes(k.size)})`);
-      lines.push(`   contains: ${formatCount(c.objects)} new objects: ${parts.join(', ')}`);
-    }
+/**
+ * One snapshot's populations: per cluster, its objects held (by kind, holder id and place) and,
+ * given the ages of final, how many of them are fresh. One pass over the nodes; the string key
+ * is built only for nodes of a wanted kind.
+ */
+function population(
+  snap: HeapSnapshot,
+  kinds: LeakKinds,
+  placement: Placement,
+  byKey: ReadonlyMap<string, readonly Building[]>,
+  wantedKinds: ReadonlySet<string>,
+  age: Uint8Array | null,
+): Map<Building, { held: number; fresh: number }> {
+  const counts = new Map<Building, { held: number; fresh: number }>();
+  const { parentEdge } = pathTree(snap);
+  const wanted = new Uint8Array(kinds.labels.length);
+  kinds.labels.forEach((l, i) => {
+    if (wantedKinds.has(l)) wanted[i] = 1;
   });
-  return lines.join('\n');
+  const { ids, labels } = kinds;
+  const { owner, nodeId } = snap;
+  for (let v = 0; v < snap.nodeCount; v++) {
+    if (!wanted[ids[v]!] || parentEdge[v] === -1 || owner[v] !== NO_NODE) continue;
+    const h = placement.holder(v);
+    const list = byKey.get(`${labels[ids[v]!]!}|${nodeId[h]}|${placement.place(v)}`);
+    if (!list) continue;
+    const fresh = age !== null && age[v] === FRESH ? 1 : 0;
+    for (const c of list) {
+      const x = counts.get(c);
+      if (x) {
+        x.held++;
+        x.fresh += fresh;
+      } else counts.set(c, { held: 1, fresh });
+    }
+  }
+  return counts;
+}
+
+/** How many kinds a cluster's contents list: the largest by self size. */
+const CONTENT_KINDS = 5;
+/** How many survivor ids a cluster lists. */
+const SAMPLE_IDS = 5;
+
+/**
+ * A cluster as reported: its growth (retained size in target and final, held populations) and
+ * the verdict growing or settled, its contents, representative and holder.
+ */
+function summarize(target: HeapSnapshot, final: HeapSnapshot, kinds: LeakKinds, c: Building, inside: Inside | undefined, held: Held): LeakCluster {
+  const { nodeId } = final;
+  let retainedInTarget = 0;
+  for (const v of c.survivors) {
+    const t = target.ordinalOfId(nodeId[v]!);
+    if (t >= 0) retainedInTarget += target.retainedSize[t]!;
+  }
+  const ins = inside ?? { objects: c.survivors.length, fresh: 0, kinds: new Map<string, { count: number; size: number }>() };
+  const contents = [...ins.kinds]
+    .map(([kind, x]) => ({ kind, count: x.count, size: x.size }))
+    .sort((a, b) => b.size - a.size || b.count - a.count)
+    .slice(0, CONTENT_KINDS);
+  const inFinal = held.final.get(c) ?? { held: 0, fresh: 0 };
+  const heldCounts = { target: held.target.get(c)?.held ?? 0, final: inFinal.held };
+  const growing = (inFinal.fresh > 0 && heldCounts.final > heldCounts.target) || (ins.fresh > 0 && c.retained > retainedInTarget * RETAINED_GROWTH);
+  const rep = describe(final, c.rep, kinds);
+  const holder = describe(final, c.repHolder, kinds);
+  return {
+    kind: c.kind,
+    shape: c.shape,
+    otherShapes: c.otherShapes,
+    count: c.survivors.length,
+    fresh: inFinal.fresh,
+    retainedSize: c.retained,
+    retainedSizeInTarget: retainedInTarget,
+    objects: ins.objects,
+    contents,
+    held: heldCounts,
+    growing,
+    representative: rep,
+    holder,
+    via: rep.path.startsWith(holder.path) ? rep.path.slice(holder.path.length) : rep.path,
+    holders: c.holders.size,
+    sampleIds: c.survivors.slice(0, SAMPLE_IDS).map((v) => nodeId[v]!),
+  };
+}
+
+function describe(snap: HeapSnapshot, ord: number, kinds: LeakKinds): LeakObject {
+  return {
+    id: snap.nodeId[ord]!,
+    ordinal: ord,
+    kind: ord === snap.rootOrdinal ? '(root)' : kinds.of(ord),
+    brief: ord === snap.rootOrdinal ? 'Root' : nodeBrief(snap, ord),
+    path: treePathText(snap, ord),
+  };
+}
+
+/** The report: growing clusters first, then by retained size and count; settled ones only with `all`; at most `limit`. */
+function rank(age: Ages, clusters: LeakCluster[], options: LeakOptions): LeakReport {
+  clusters.sort((a, b) => Number(b.growing) - Number(a.growing) || b.retainedSize - a.retainedSize || b.count - a.count);
+  const growing = clusters.filter((c) => c.growing);
+  return {
+    newInTarget: age.newInTarget,
+    survivors: age.survivors,
+    freshInFinal: age.freshInFinal,
+    clusters: (options.all ? clusters : growing).slice(0, options.limit ?? DEFAULT_LIMIT),
+    settled: clusters.length - growing.length,
+  };
 }

@@ -6,6 +6,7 @@
  * array of n leaked elements.
  */
 import { NO_DISTANCE, SYSTEM_DISTANCE_BASE, type HeapSnapshot } from '../snapshot/index.js';
+import { renderPath } from '../query/paths.js';
 
 /** Parent links of the shortest-path tree. */
 export interface PathTree {
@@ -66,4 +67,10 @@ export function treePath(snap: HeapSnapshot, ord: number): number[] | null {
     v = parentNode[v]!;
   }
   return edges.reverse();
+}
+
+/** The shortest path to `ord` in `.sp` syntax (`Root.a.b`), or `(no strong path)` when none. */
+export function treePathText(snap: HeapSnapshot, ord: number): string {
+  const edges = treePath(snap, ord);
+  return edges ? renderPath(snap, edges) : '(no strong path)';
 }

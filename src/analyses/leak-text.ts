@@ -1,0 +1,43 @@
+/** The text form of a leak report, as `heapy leaks` prints it. */
+import { formatBytes, formatCount } from '../util/format.js';
+import type { LeakReport } from './leaks.js';
+
+/** The report as text: one block per cluster, largest first. */
+export function renderLeaks(r: LeakReport): string {
+  const lines: string[] = [];
+  const growing = r.clusters.filter((c) => c.growing).length;
+  lines.push(
+    `${formatCount(r.newInTarget)} objects were new in target; ${formatCount(r.survivors)} of them are still alive in final; ` +
+      `${formatCount(r.freshInFinal)} more are new since target.`,
+  );
+  if (r.clusters.length === 0) {
+    lines.push(
+      r.settled > 0
+        ? `No growing leak found (${r.settled} cluster${r.settled === 1 ? '' : 's'} of survivors stopped growing after target; --all shows them).`
+        : 'No leak found: nothing new since base is still held in final.',
+    );
+    return lines.join('\n');
+  }
+  const settledShown = r.clusters.length - growing;
+  const settledNote =
+    settledShown > 0 ? `, ${settledShown} that stopped growing` : r.settled > 0 ? ` (${r.settled} that stopped growing not shown; --all shows them)` : '';
+  lines.push(`${growing} growing cluster${growing === 1 ? '' : 's'}${settledNote}, largest retained size first:`);
+  r.clusters.forEach((c, i) => {
+    lines.push('');
+    const fresh = c.fresh > 0 ? ` (+${formatCount(c.fresh)} since target)` : '';
+    lines.push(`#${i + 1} ${c.kind}: ${formatCount(c.count)} leaked${fresh}, retaining ${formatBytes(c.retainedSize)}${c.growing ? '' : '  [settled: stopped growing after target]'}`);
+    lines.push(`   path:     ${c.shape}${c.otherShapes > 0 ? `  (and ${c.otherShapes} similar path${c.otherShapes === 1 ? '' : 's'})` : ''}`);
+    const others = c.holders > 1 ? ` (1 of ${formatCount(c.holders)} holders)` : '';
+    lines.push(`   holder:   ${c.holder.kind === '(root)' ? 'Root' : `${c.holder.kind} @${c.holder.id}`}${others} at ${c.holder.path}`);
+    lines.push(`   example:  ${c.representative.path}  ${c.representative.brief}`);
+    lines.push(
+      `   growth:   ${formatCount(c.held.target)} -> ${formatCount(c.held.final)} held by the holder${c.holders > 1 ? 's' : ''}; ` +
+        `retained ${formatBytes(c.retainedSizeInTarget)} in target -> ${formatBytes(c.retainedSize)} in final`,
+    );
+    if (c.objects > c.count) {
+      const parts = c.contents.map((k) => `${k.kind} x${formatCount(k.count)} (${formatBytes(k.size)})`);
+      lines.push(`   contains: ${formatCount(c.objects)} new objects: ${parts.join(', ')}`);
+    }
+  });
+  return lines.join('\n');
+}
