@@ -12,7 +12,7 @@ import { ExitCode, HeapyError } from '../errors.js';
 import { byKind, HeapSet, partition, type Partition } from '../query/index.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { renderReportHtml } from './html.js';
-import { RelationScope, reportRelation, type ReportData, type ReportOptions } from './model.js';
+import { RelationScope, reportRelation, type ReportData, type ReportOptions, type RowDetail } from './model.js';
 import { incomingEdges, objectDetail, objectRef, outgoingEdges, pathHops } from './objects.js';
 import { dominatedPage } from './tree.js';
 
@@ -99,7 +99,7 @@ export class ReportApi {
     return entry;
   }
 
-  private row(url: URL): unknown {
+  private row(url: URL): RowDetail {
     const name = url.searchParams.get('relation') ?? 'kind';
     const index = intParam(url, 'index', 0);
     const limit = intParam(url, 'limit', 20, MAX_LIMIT);
