@@ -1,9 +1,10 @@
 // The report page's bundler (src/report/bundle.ts) on small in-memory module graphs: order,
 // private top-level scopes, renamed imports; every form it does not understand is an Error
-// naming the module.
+// naming the module; and the real page script holds the client and the formatting module only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runInNewContext } from 'node:vm';
+import { readdirSync, readFileSync } from 'node:fs';
+import { runInNewContext, Script } from 'node:vm';
 import { bundleModules, SEPARATOR } from '../src/report/bundle.js';
 
 const root = new URL('file:///virtual/');
@@ -75,4 +76,20 @@ test('an import cycle is refused', () => {
       }),
     /import cycle through a\.js \(from b\.js\)/,
   );
+});
+
+test('the page script is the report client and the formatting module, nothing server-side', () => {
+  const dist = new URL('../src/', import.meta.url);
+  const script = bundleModules(new URL('report/client/main.js', dist), 'start', dist, (url) => readFileSync(url, 'utf8'));
+  new Script(script); // parses as a classic script
+  const modules = script
+    .split('\n')
+    .filter((l) => l.startsWith(SEPARATOR))
+    .map((l) => l.slice(SEPARATOR.length))
+    .sort();
+  const client = readdirSync(new URL('report/client/', dist))
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => `report/client/${f}`);
+  assert.deepEqual(modules, [...client, 'util/format.js'].sort());
+  assert.ok(!script.includes('sourceMappingURL'));
 });
