@@ -101,7 +101,7 @@ test('opening objects and rows fetches them from the engine', async () => {
     await panel.getByRole('button', { name: 'Show the objects it keeps alive' }).click();
     const kept = panel.locator('section', { hasText: 'Keeps alive' });
     await kept.locator('tbody tr').nth(49).waitFor();
-    assert.match(await kept.locator('.table-foot').innerText(), /^[\d,]+ objects, [\d.]+ MB retained together$/);
+    assert.match(await kept.locator('.table-foot').innerText(), /^[\d,]+ objects, [\d.]+ MiB retained together$/);
     assert.ok(requests.includes(`${url}api/dominated/${arrayId}?limit=50`));
 
     // An object the page does not hold: widget 123's detail comes from /api/object.

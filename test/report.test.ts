@@ -70,7 +70,7 @@ test('the page loads without errors or network requests and shows the known top 
     assert.equal(await firstCell(page, 1), '40,000');
     // Sizes in human units, exact bytes on hover.
     const size = page.locator('#partition tbody tr').first().locator('td').nth(3).locator('span').first();
-    assert.match(await size.innerText(), /^\d+(\.\d+)? (KB|MB)$/);
+    assert.match(await size.innerText(), /^\d+(\.\d+)? (KiB|MiB)$/);
     assert.match((await size.getAttribute('title')) ?? '', /^[\d,]+ bytes$/);
     for (const id of ['treemap', 'partition', 'kinds', 'graph', 'hints', 'diff', 'leaks', 'timeline']) {
       assert.equal(await page.locator(`nav.sections a[href="#${id}"]`).count(), 1, `section ${id} listed`);
@@ -149,7 +149,7 @@ test('the treemap, the graph, the diff, the leaks and the timeline render', asyn
     const tiles = page.locator('#treemap svg.treemap g.tile');
     assert.ok((await tiles.count()) >= 5);
     const first = await tiles.first().getAttribute('aria-label');
-    assert.match(first ?? '', /^\.global global, [\d.]+ (KB|MB) retained/);
+    assert.match(first ?? '', /^\.global global, [\d.]+ (KiB|MiB) retained/);
     // Enter goes inside a tile; the breadcrumb grows.
     await tiles.first().focus();
     await page.keyboard.press('Enter');

@@ -9,8 +9,12 @@ import { basename } from 'node:path';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { byVia, kindTable, partition, relations, type ClassKeys, type Relation } from '../query/index.js';
 import { HeapSet } from '../api/index.js';
-import { incomingIndex, objectDetail, type ObjectDetail } from './objects.js';
+import { incomingIndex, objectDetail, type ObjectDetail, type ObjectRef } from './objects.js';
 import { kindRetained, retainedTree, type TreeNode } from './tree.js';
+
+/** The page also reads objects and tree tiles (and `heapy serve`'s pages of them): one vocabulary for both sides. */
+export type { EdgeItem, EdgePage, ObjectDetail, ObjectRef, PathHop } from './objects.js';
+export type { DominatedItem, DominatedPage, TreeNode } from './tree.js';
 
 /** Bumped when the shape of {@link ReportData} changes incompatibly. */
 export const REPORT_FORMAT_VERSION = 1;
@@ -204,6 +208,21 @@ export interface ReportData {
   readonly timings: Readonly<Record<string, number>>;
   /** Present when the page is served by `heapy serve` (objects can be fetched). */
   readonly live?: boolean;
+}
+
+/** An object with its shortest path: what a row's largest objects show under `heapy serve`. */
+export type PathedRef = ObjectRef & Pick<ObjectDetail, 'path' | 'hops' | 'distance'>;
+
+/** `heapy serve`'s answer for one partition row (GET /api/row): the row by kind and its largest objects. */
+export interface RowDetail {
+  readonly relation: string;
+  readonly index: number;
+  readonly label: string;
+  readonly count: number;
+  readonly size: number;
+  /** The row's objects partitioned by kind, at most 50 rows. */
+  readonly byKind: ReadonlyArray<{ readonly label: string; readonly count: number; readonly size: number }>;
+  readonly largest: readonly PathedRef[];
 }
 
 /** Limits of {@link buildReport}; the defaults keep a 1 GB snapshot's page at a few MB. */

@@ -13,7 +13,7 @@ import { byKind, partition, type ClassKeys, type Partition } from '../query/inde
 import { HeapSet } from '../api/index.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { renderReportHtml } from './html.js';
-import { RelationScope, reportRelation, type ReportData, type ReportOptions } from './model.js';
+import { RelationScope, reportRelation, type ReportData, type ReportOptions, type RowDetail } from './model.js';
 import { incomingEdges, objectDetail, objectRef, outgoingEdges, pathHops } from './objects.js';
 import { dominatedPage } from './tree.js';
 
@@ -100,7 +100,7 @@ export class ReportApi {
     return entry;
   }
 
-  private row(url: URL): unknown {
+  private row(url: URL): RowDetail {
     const name = url.searchParams.get('relation') ?? 'kind';
     const index = intParam(url, 'index', 0);
     const limit = intParam(url, 'limit', 20, MAX_LIMIT);

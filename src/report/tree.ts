@@ -214,8 +214,22 @@ export function retainedTree(snap: HeapSnapshot, options: TreeOptions = {}): Tre
   return rootNode;
 }
 
+/** One dominated child: the object, the step that reaches it, and whether it has children of its own. */
+export interface DominatedItem extends ObjectRef {
+  readonly label: string;
+  readonly hasChildren: boolean;
+}
+
+/** A page of one object's dominated children (GET /api/dominated): what the page drills into. */
+export interface DominatedPage {
+  /** All the children, and their retained bytes together. */
+  readonly total: number;
+  readonly totalSize: number;
+  readonly items: readonly DominatedItem[];
+}
+
 /** The dominated children of one object, largest first (for `heapy serve`'s tree drilling). */
-export function dominatedPage(snap: HeapSnapshot, ord: number, offset = 0, limit = 50): { total: number; totalSize: number; items: Array<ObjectRef & { label: string; hasChildren: boolean }> } {
+export function dominatedPage(snap: HeapSnapshot, ord: number, offset = 0, limit = 50): DominatedPage {
   const kids = visibleChildren(snap, ord);
   const r = snap.retainedSize;
   kids.sort((a, b) => r[b]! - r[a]! || a - b);
