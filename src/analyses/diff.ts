@@ -4,12 +4,12 @@
  * kind). The two sets may come from different snapshots of one process, where V8 ids are stable,
  * or one side may be a saved StatSet (then only the table is possible).
  */
-import { inspect } from 'node:util';
 import { ExitCode, HeapyError } from '../errors.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
 import type { Partition, Relation } from '../query/partition.js';
 import { formatG } from '../util/format.js';
+import { Printable, Text } from '../util/printable.js';
 
 /** Count and size of one side. */
 export interface DiffSide {
@@ -249,7 +249,7 @@ export function renderDiff(d: DiffData, options: DiffRenderOptions = {}): string
 }
 
 /** The result of `set.diff(other)`: the data, printed as guppy's table plus the id comparison. */
-export class HeapDiff implements DiffData {
+export class HeapDiff extends Printable<DiffData> implements DiffData {
   readonly header: string;
   /** Totals of set A (the minuend). */
   readonly a: DiffSide;
@@ -258,6 +258,7 @@ export class HeapDiff implements DiffData {
   readonly rows: readonly DiffRow[];
   readonly byId: readonly IdDiffRow[] | null;
   constructor(d: DiffData) {
+    super();
     this.header = d.header;
     this.a = d.a;
     this.b = d.b;
@@ -265,18 +266,15 @@ export class HeapDiff implements DiffData {
     this.byId = d.byId;
   }
   /** All rows of both tables. */
-  get all(): string {
-    return renderDiff(this, { limit: Infinity });
+  get all(): Text {
+    return new Text(renderDiff(this, { limit: Infinity }));
   }
   /** The data without methods (for JSON). */
-  toJSON(): DiffData {
+  override toJSON(): DiffData {
     return { header: this.header, a: this.a, b: this.b, rows: this.rows, byId: this.byId };
   }
-  toString(): string {
+  /** guppy's table plus the id comparison, 10 rows each. */
+  override toString(): string {
     return renderDiff(this, { moreHint: '_.all' });
-  }
-  /** Makes console.log and the REPL print the tables rather than the fields. */
-  [inspect.custom](): string {
-    return this.toString();
   }
 }

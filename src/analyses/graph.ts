@@ -9,11 +9,12 @@
  *
  * SVG is rendered in-process by Graphviz compiled to WebAssembly (@viz-js/viz): no `dot` binary.
  */
-import { inspect } from 'node:util';
 import { NO_DISTANCE, NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
 import { edgeStep, nodeBrief } from '../query/paths.js';
 import { formatBytes, formatCount } from '../util/format.js';
+import { Printable } from '../util/printable.js';
+import { inspect } from 'node:util';
 
 /** Options of {@link backrefGraph}. */
 export interface GraphOptions {
@@ -240,7 +241,6 @@ export function backrefGraph(snap: HeapSnapshot, starts: ArrayLike<number>, opti
 
 /** Quotes a DOT string: backslashes and quotes escaped, newlines as \n, control characters dropped. */
 function q(s: string): string {
-  // eslint-disable-next-line no-control-regex
   return '"' + s.replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, '').replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') + '"';
 }
 
@@ -288,12 +288,13 @@ export async function dotToSvg(dot: string): Promise<string> {
 }
 
 /** The result of `set.graph()`: the data, its DOT text, and SVG on request. */
-export class HeapGraph {
+export class HeapGraph extends Printable<BackrefGraphData> {
   /** The graph as plain data (boxes and edges). */
   readonly data: BackrefGraphData;
   /** The graph in DOT. */
   readonly dot: string;
   constructor(data: BackrefGraphData, title?: string) {
+    super();
     this.data = data;
     this.dot = toDot(data, title);
   }
@@ -302,11 +303,15 @@ export class HeapGraph {
     return dotToSvg(this.dot);
   }
   /** The DOT text. */
-  toString(): string {
+  override toString(): string {
     return this.dot;
   }
+  /** The boxes and edges. */
+  override toJSON(): BackrefGraphData {
+    return this.data;
+  }
   /** Makes console.log and the REPL print a one-line summary (objects, edges) instead of the DOT text. */
-  [inspect.custom](): string {
+  override [inspect.custom](): string {
     const n = this.data.nodes.filter((x) => x.more === undefined).length;
     return `<back-reference graph: ${n} objects, ${this.data.edges.length} edges${this.data.truncated ? ', cut at the node budget' : ''}; .dot for DOT, await .svg() for SVG>`;
   }

@@ -4,6 +4,7 @@
  * root to an object).
  */
 import { inspect } from 'node:util';
+import { Printable } from '../util/printable.js';
 import { ExitCode, HeapyError } from '../errors.js';
 import { NO_DISTANCE, NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
@@ -38,22 +39,23 @@ export function renderGrowth(rows: readonly GrowthRow[]): string {
 }
 
 /** The result of `h.growth()`: rows, printed as objgraph prints them. */
-export class GrowthReport {
+export class GrowthReport extends Printable<readonly GrowthRow[]> {
   /** Kinds that rose above their peak, largest rise first. */
   readonly rows: readonly GrowthRow[];
   constructor(rows: readonly GrowthRow[]) {
+    super();
     this.rows = rows;
   }
   /** objgraph's lines (kind, count, +rise); empty when no kind grew. */
-  toString(): string {
+  override toString(): string {
     return renderGrowth(this.rows);
   }
   /** The rows alone, as plain data. */
-  toJSON(): readonly GrowthRow[] {
+  override toJSON(): readonly GrowthRow[] {
     return this.rows;
   }
   /** Makes console.log and the REPL print objgraph's lines, or "(no kind grew)". */
-  [inspect.custom](): string {
+  override [inspect.custom](): string {
     return this.toString() || '(no kind grew)';
   }
 }
@@ -103,25 +105,22 @@ export interface KindCount {
 }
 
 /** The result of `set.mostCommonKinds(n)`: rows in objgraph's layout `'%-*s %i'`. */
-export class KindCountList {
+export class KindCountList extends Printable<readonly KindCount[]> {
   /** The most numerous kinds, most objects first. */
   readonly rows: readonly KindCount[];
   constructor(rows: readonly KindCount[]) {
+    super();
     this.rows = rows;
   }
   /** objgraph's lines: the kind padded to the longest name, then its count. */
-  toString(): string {
+  override toString(): string {
     if (this.rows.length === 0) return '';
     const width = Math.max(...this.rows.map((r) => r.kind.length));
     return this.rows.map((r) => `${r.kind.padEnd(width)} ${r.count}`).join('\n');
   }
   /** The rows alone, as plain data. */
-  toJSON(): readonly KindCount[] {
+  override toJSON(): readonly KindCount[] {
     return this.rows;
-  }
-  /** Makes console.log and the REPL print objgraph's lines rather than the fields. */
-  [inspect.custom](): string {
-    return this.toString();
   }
 }
 
@@ -147,31 +146,23 @@ export interface ChainLink {
 }
 
 /** The result of `set.backrefChain()`: a chain of references from the root to one object. */
-export class BackrefChain {
+export class BackrefChain extends Printable<{ links: readonly ChainLink[]; path: string }> {
   /** The objects from the root (first) to the target (last); backing stores folded into their owners. */
   readonly links: readonly ChainLink[];
   /** The chain as one `.sp` path. */
   readonly path: string;
   constructor(links: readonly ChainLink[], path: string) {
+    super();
     this.links = links;
     this.path = path;
   }
   /** One line per object: the step, then the object. */
-  toString(): string {
+  override toString(): string {
     return this.links.map((l, i) => (i === 0 ? 'Root' : `${'  '.repeat(Math.min(i, 20))}${l.via} -> ${l.kind} ${l.brief}`)).join('\n');
   }
-  /** The links and the path, as plain data. */
-  toJSON(): {
-    /** The objects from the root to the target. */
-    links: readonly ChainLink[];
-    /** The chain as one `.sp` path. */
-    path: string;
-  } {
+  /** The links (objects from the root to the target) and the path, as plain data. */
+  override toJSON(): { links: readonly ChainLink[]; path: string } {
     return { links: this.links, path: this.path };
-  }
-  /** Makes console.log and the REPL print the chain one object per line. */
-  [inspect.custom](): string {
-    return this.toString();
   }
 }
 

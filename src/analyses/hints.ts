@@ -20,13 +20,13 @@
  * The rules live by family in hint-storage.ts, hint-retention.ts and hint-pending.ts; what a hint
  * is and the state they share, in hint-model.ts; the text form, in hint-text.ts.
  */
-import { inspect } from 'node:util';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { HintScan, type Hint, type HintOptions } from './hint-model.js';
 import { asyncWork, timersAndListeners } from './hint-pending.js';
 import { closureContexts, collections, detached } from './hint-retention.js';
 import { duplicateStrings, propertyStores } from './hint-storage.js';
 import { renderHints } from './hint-text.js';
+import { Printable } from '../util/printable.js';
 
 export type { Hint, HintObject, HintOptions, HintRule } from './hint-model.js';
 export { renderHints } from './hint-text.js';
@@ -58,22 +58,19 @@ export function findHints(snap: HeapSnapshot, members: ArrayLike<number> | null 
 }
 
 /** The result of `set.hints()`: the hints, printed as `heapy hints` prints them. */
-export class HintList {
+export class HintList extends Printable<readonly Hint[]> {
   /** The hints, most bytes at stake first. */
   readonly hints: readonly Hint[];
   constructor(hints: readonly Hint[]) {
+    super();
     this.hints = hints;
   }
   /** The hints numbered, each with its fix and the objects to look at (as `heapy hints` prints). */
-  toString(): string {
+  override toString(): string {
     return renderHints(this.hints);
   }
   /** The hints alone, as plain data. */
-  toJSON(): readonly Hint[] {
+  override toJSON(): readonly Hint[] {
     return this.hints;
-  }
-  /** Makes console.log and the REPL print the hints as text rather than the fields. */
-  [inspect.custom](): string {
-    return this.toString();
   }
 }

@@ -29,7 +29,7 @@ import { diffSets, HeapDiff } from '../analyses/diff.js';
 import { backrefChain, mostCommonKinds, type BackrefChain, type KindCountList } from '../analyses/growth.js';
 import { backrefGraph, HeapGraph, type GraphOptions } from '../analyses/graph.js';
 import { findHints, HintList, type HintOptions } from '../analyses/hints.js';
-import { Printable, Text } from './printable.js';
+import { Printable, Text } from '../util/printable.js';
 import { dumpStat, type StatSet } from './stat.js';
 
 /** One object of a set, for reading (created on demand; never in hot paths). */

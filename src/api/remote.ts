@@ -8,7 +8,7 @@ import { collectGarbage, referenceId, snapshotToFile, takeSnapshot, targetMemory
 import type { HeapSnapshot, ProgressCallback } from '../snapshot/index.js';
 import { formatBytes } from '../util/format.js';
 import { HeapSet } from './heapset.js';
-import { Rendered } from './printable.js';
+import { Rendered } from '../util/printable.js';
 
 /** A progress display for one long operation: the callback to feed, and its end. */
 export interface ProgressSink {

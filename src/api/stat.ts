@@ -5,7 +5,7 @@
 import { appendFileSync, readFileSync } from 'node:fs';
 import { ExitCode, HeapyError } from '../errors.js';
 import { renderPartition, type Partition } from '../query/partition.js';
-import { Printable, Text } from './printable.js';
+import { Printable, Text } from '../util/printable.js';
 
 /** A partition read back from a dump file: printable and comparable, without objects. */
 export class StatSet extends Printable<Partition> {
