@@ -332,6 +332,41 @@ test('attach REPL: evaluates in the target with previews; .setref then .heap sho
   }
 });
 
+test('attach REPL: the README tour typed verbatim runs in heapy; names assigned from heapy results stay in heapy', async () => {
+  const t = await startTarget('attach-service.mjs');
+  try {
+    const s = new Session([String(t.pid)]);
+    await s.ready();
+    assert.match(await s.send('.help'), /h\.clearref\(\)[\s\S]*What runs where/);
+    assert.equal((await s.send('await h.setref()')).trim().length > 0, true);
+    await get(t.http, '/order?n=40');
+    const table = await s.send('heap = await h.heap()');
+    assert.match(table, /^Partition of a set of \d+ objects/, table);
+    const row = table.split('\n').find((l) => / Order$/.test(l));
+    assert.ok(row, table);
+    const index = Number(row.trim().split(/\s+/)[0]);
+    assert.match(await s.send(`heap[${index}].bySize`), /Individual Size/);
+    assert.match(await s.send(`trades = heap[${index}]`), /Partition of a set of 40 objects/);
+    assert.match(await s.send('trades.byReferrers'), /Referrers by Kind/);
+    assert.match(await s.send('trades.byId.at(0).sp'), /^ 0: Root\./);
+    const all = await s.send('heap.all');
+    assert.match(all, /^Partition of a set of/, 'heap.all prints as a table, not a quoted string');
+    assert.doesNotMatch(all, /\\n' \+/);
+    assert.match(await s.send('typeof heap.hints'), /'function'/);
+    // The target does not know these names; the escapes reach each side explicitly.
+    assert.match(await s.send('.target typeof heap'), /'undefined'/);
+    assert.match(await s.send('.local typeof h.heap'), /'function'/);
+    assert.equal((await s.send('process.pid')).trim(), String(t.pid), 'other input still runs in the target');
+    assert.match(await s.send('.heap --by size'), /Individual Size/);
+    assert.match(await s.send('.heap --by colour'), /unknown relation 'colour'/);
+    s.child.stdin!.write('.detach\n');
+    assert.equal(await s.exited(), 0, s.err);
+    assert.match(s.err, /detached from pid \d+ .*; the inspector heapy opened is closed again/);
+  } finally {
+    stop(t);
+  }
+});
+
 test('attach --worker N evaluates in the worker thread', async () => {
   const t = await sharedTarget();
   try {

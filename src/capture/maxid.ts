@@ -3,11 +3,11 @@
  * small header for `meta.node_fields`, then decodes only the `nodes` array, keeping one number.
  * This is what `.setref` needs, in constant memory instead of the graph's hundreds of megabytes.
  *
- * Only odd ids count (see snapshot/ids.ts: even ids carry no age). The numbers are read by the
+ * Only odd ids count (see snapshot/meta.ts: even ids carry no age). The numbers are read by the
  * engine's own scanner.
  */
 import { ExitCode, HeapyError } from '../errors.js';
-import { isHeapObjectId } from '../snapshot/ids.js';
+import { isHeapObjectId } from '../snapshot/meta.js';
 import { newScanState, scanNumbers, scanProblem } from '../snapshot/scan.js';
 
 // The header (meta and counts) is a few KB in every snapshot seen here; 1 MiB without "nodes"

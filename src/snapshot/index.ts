@@ -3,4 +3,4 @@ export { SnapshotParser, type RawSnapshot, type ProgressCallback, type ParserOpt
 export { HeapSnapshot, NO_NODE, NO_DISTANCE, SYSTEM_DISTANCE_BASE, type AnalyzeOptions } from './graph.js';
 export { loadSnapshotFile, loadSnapshotStream, type LoadOptions } from './load.js';
 export type { SnapshotMeta, TypeIds } from './meta.js';
-export { maxIds, isAfterMark, isHeapObjectId, type IdMark } from './ids.js';
+export { maxIds, isAfterMark, isHeapObjectId, type IdMark } from './meta.js';
