@@ -145,8 +145,16 @@ export interface ChainLink {
   readonly via: string;
 }
 
+/** A back-reference chain as plain data. */
+export interface BackrefChainData {
+  /** The objects from the root (first) to the target (last). */
+  readonly links: readonly ChainLink[];
+  /** The chain as one `.sp` path. */
+  readonly path: string;
+}
+
 /** The result of `set.backrefChain()`: a chain of references from the root to one object. */
-export class BackrefChain extends Printable<{ links: readonly ChainLink[]; path: string }> {
+export class BackrefChain extends Printable<BackrefChainData> implements BackrefChainData {
   /** The objects from the root (first) to the target (last); backing stores folded into their owners. */
   readonly links: readonly ChainLink[];
   /** The chain as one `.sp` path. */
@@ -160,8 +168,8 @@ export class BackrefChain extends Printable<{ links: readonly ChainLink[]; path:
   override toString(): string {
     return this.links.map((l, i) => (i === 0 ? 'Root' : `${'  '.repeat(Math.min(i, 20))}${l.via} -> ${l.kind} ${l.brief}`)).join('\n');
   }
-  /** The links (objects from the root to the target) and the path, as plain data. */
-  override toJSON(): { links: readonly ChainLink[]; path: string } {
+  /** The links and the path, as plain data. */
+  override toJSON(): BackrefChainData {
     return { links: this.links, path: this.path };
   }
 }
