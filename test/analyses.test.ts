@@ -56,7 +56,7 @@ function reference(title: string): string {
 }
 
 test("guppy's diff layout, character for character, on the reference output's numbers", () => {
-  const diff: Omit<DiffData, 'byId'> = {
+  const diff: Omit<DiffData, 'byId' | 'idNote'> = {
     header: 'Kind (class / dict of class)',
     a: { count: 264, size: 18448 },
     b: { count: 174, size: 12448 },
@@ -67,7 +67,7 @@ test("guppy's diff layout, character for character, on the reference output's nu
     ],
   };
   assert.equal(renderDiffTable(diff), reference('diff (b - a)'));
-  const heapu: Omit<DiffData, 'byId'> = { header: 'Type', a: { count: 951, size: 107483 }, b: { count: 950, size: 107427 }, rows: [{ label: 'list', count: 1, size: 56 }] };
+  const heapu: Omit<DiffData, 'byId' | 'idNote'> = { header: 'Type', a: { count: 951, size: 107483 }, b: { count: 950, size: 107427 }, rows: [{ label: 'list', count: 1, size: 56 }] };
   assert.equal(renderDiffTable(heapu), reference('heapu'));
   // No difference: the summary alone; an empty B: guppy's "(n.a.)".
   assert.equal(renderDiffTable({ header: 'Type', a: { count: 1, size: 8 }, b: { count: 1, size: 8 }, rows: [] }).split('\n').length, 5);

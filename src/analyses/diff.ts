@@ -7,6 +7,7 @@
 import { ExitCode, HeapyError } from '../errors.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
+import { compareIdEpochs } from '../query/epoch.js';
 import type { Partition, Relation } from '../query/partition.js';
 import { formatG } from '../util/format.js';
 import { Printable, Text } from '../util/printable.js';
@@ -57,8 +58,10 @@ export interface DiffData {
   readonly b: DiffSide;
   /** Classes whose count or size differ, largest absolute size difference first. */
   readonly rows: readonly DiffRow[];
-  /** The id-matched comparison per kind, or null when a side has no objects (a StatSet). */
+  /** The id-matched comparison per kind, or null when a side has no objects (a StatSet) or ids do not match across the two. */
   readonly byId: readonly IdDiffRow[] | null;
+  /** Why byId is left out, or why it may not hold (ids from another session or process); null when it holds. */
+  readonly idNote: string | null;
 }
 
 /** A set of one snapshot as diff needs it (HeapSet fits). */
@@ -80,7 +83,7 @@ function isSet(x: DiffableSet | DiffableStat): x is DiffableSet {
 }
 
 /** guppy's table difference of two partitions (A - B), matched by row label. */
-export function diffPartitions(a: Partition, b: Partition): Omit<DiffData, 'byId'> {
+export function diffPartitions(a: Partition, b: Partition): Omit<DiffData, 'byId' | 'idNote'> {
   const rows = new Map<string, { count: number; size: number }>();
   for (const r of a.rows) {
     const key = r.label.trim();
@@ -171,7 +174,10 @@ export function diffById(snapA: HeapSnapshot, ordsA: Uint32Array, snapB: HeapSna
 export function diffSets(a: DiffableSet, b: DiffableSet | DiffableStat): DiffData {
   if (isSet(b)) {
     const bp = b.relation === a.relation ? b.partition : b.by(a.relation).partition;
-    return { ...diffPartitions(a.partition, bp), byId: diffById(a.snapshot, a.ordinals, b.snapshot, b.ordinals) };
+    const verdict = compareIdEpochs(b.snapshot, a.snapshot);
+    if (verdict.comparable === false) return { ...diffPartitions(a.partition, bp), byId: null, idNote: verdict.reason };
+    const idNote = verdict.comparable === null ? verdict.reason : null;
+    return { ...diffPartitions(a.partition, bp), byId: diffById(a.snapshot, a.ordinals, b.snapshot, b.ordinals), idNote };
   }
   if (b.partition.header !== a.partition.header) {
     throw new HeapyError(
@@ -179,7 +185,7 @@ export function diffSets(a: DiffableSet, b: DiffableSet | DiffableStat): DiffDat
       ExitCode.badInput,
     );
   }
-  return { ...diffPartitions(a.partition, b.partition), byId: null };
+  return { ...diffPartitions(a.partition, b.partition), byId: null, idNote: null };
 }
 
 /** Options of {@link renderDiff}. */
@@ -195,7 +201,7 @@ function percentOfB(size: number, bSize: number): string {
 }
 
 /** guppy's diff layout ("Summary of difference operation (A-B)." and the table by kind). */
-export function renderDiffTable(d: Omit<DiffData, 'byId'>, options: DiffRenderOptions = {}): string {
+export function renderDiffTable(d: Omit<DiffData, 'byId' | 'idNote'>, options: DiffRenderOptions = {}): string {
   const limit = options.limit ?? 10;
   const dc = d.a.count - d.b.count;
   const ds = d.a.size - d.b.size;
@@ -245,6 +251,7 @@ export function renderIdDiff(rows: readonly IdDiffRow[], options: DiffRenderOpti
 export function renderDiff(d: DiffData, options: DiffRenderOptions = {}): string {
   const parts = [renderDiffTable(d, options)];
   if (d.byId) parts.push('', renderIdDiff(d.byId, options));
+  if (d.idNote) parts.push('', d.byId ? `Caution: ${d.idNote}` : `Objects matched by V8 id: not given: ${d.idNote}`);
   return parts.join('\n');
 }
 
@@ -257,6 +264,7 @@ export class HeapDiff extends Printable<DiffData> implements DiffData {
   readonly b: DiffSide;
   readonly rows: readonly DiffRow[];
   readonly byId: readonly IdDiffRow[] | null;
+  readonly idNote: string | null;
   constructor(d: DiffData) {
     super();
     this.header = d.header;
@@ -264,6 +272,7 @@ export class HeapDiff extends Printable<DiffData> implements DiffData {
     this.b = d.b;
     this.rows = d.rows;
     this.byId = d.byId;
+    this.idNote = d.idNote;
   }
   /** All rows of both tables. */
   get all(): Text {
@@ -271,7 +280,7 @@ export class HeapDiff extends Printable<DiffData> implements DiffData {
   }
   /** The data without methods (for JSON). */
   override toJSON(): DiffData {
-    return { header: this.header, a: this.a, b: this.b, rows: this.rows, byId: this.byId };
+    return { header: this.header, a: this.a, b: this.b, rows: this.rows, byId: this.byId, idNote: this.idNote };
   }
   /** guppy's table plus the id comparison, 10 rows each. */
   override toString(): string {

@@ -3,6 +3,7 @@
  * large or growing collections (large-collection) and detached DOM nodes (detached).
  */
 import type { HeapSnapshot } from '../snapshot/index.js';
+import { compareIdEpochs } from '../query/epoch.js';
 import { countEntries, type HashTableKind } from '../query/hashtable.js';
 import { formatBytes, formatCount } from '../util/format.js';
 import { plural, HintScan, type Hint } from './hint-model.js';
@@ -106,9 +107,14 @@ function entriesOf(scan: HintScan, v: number, cls: 'Array' | HashTableKind): num
   return table < 0 ? 0 : countEntries(s, table, cls);
 }
 
-/** large-collection: arrays, Maps and Sets with many entries, those that grew since `base` first. */
-export function collections(scan: HintScan, minBytes: number, minCount: number, base: HeapSnapshot | undefined): Hint[] {
+/**
+ * large-collection: arrays, Maps and Sets with many entries, those that grew since `base` first.
+ * A base whose ids do not identify the same objects (another id epoch or process, see
+ * query/epoch.ts) is not used: "new since the base" would be wrong for every object.
+ */
+export function collections(scan: HintScan, minBytes: number, minCount: number, baseSnapshot: HeapSnapshot | undefined): Hint[] {
   const s = scan.snap;
+  const base = baseSnapshot && compareIdEpochs(baseSnapshot, s).comparable !== false ? baseSnapshot : undefined;
   const objectType = s.types.object;
   const found: { v: number; cls: string; entries: number; before: number }[] = [];
   const baseScan = base ? new HintScan(base, []) : null;

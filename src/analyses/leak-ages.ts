@@ -4,6 +4,7 @@
  */
 import { ExitCode, HeapyError } from '../errors.js';
 import { maxIds, NO_DISTANCE, type HeapSnapshot } from '../snapshot/index.js';
+import { compareIdEpochs } from '../query/epoch.js';
 
 /** Age of a final node that was in base (the root always is). */
 export const OLD = 0;
@@ -14,18 +15,10 @@ export const FRESH = 2;
 // Age of a final node not reachable from the roots (garbage awaiting collection).
 const GONE = 3;
 
-// checkSequence samples up to SAME_SAMPLE ids, evenly spread, and judges once at least
-// MIN_SAME_CHECKED of them are in both snapshots: within one process nearly every object keeps
-// its type and name (strings V8 flattens are the exception), so fewer than SAME_SHARE alike
-// means two processes.
-const SAME_SAMPLE = 2000;
-const MIN_SAME_CHECKED = 50;
-const SAME_SHARE = 0.8;
-
 /**
  * Refuses snapshots that cannot be compared by id: out of order (V8 ids only grow, so a later
- * snapshot has the larger largest id), or not of one process (objects with the same id have
- * different types or names: checked on up to 2,000 ids, evenly spread).
+ * snapshot has the larger largest id), or not of one id epoch (query/epoch.ts: another inspector
+ * session ended between them, or two processes).
  */
 export function checkSequence(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot): void {
   const [b, t, f] = [base, target, final].map((s) => maxIds(s.nodeId).js) as [number, number, number];
@@ -36,21 +29,8 @@ export function checkSequence(base: HeapSnapshot, target: HeapSnapshot, final: H
     [base, 'base'],
     [target, 'target'],
   ] as const) {
-    let same = 0;
-    let checked = 0;
-    const step = Math.max(1, Math.floor(final.nodeCount / SAME_SAMPLE));
-    for (let v = 0; v < final.nodeCount; v += step) {
-      const o = earlier.ordinalOfId(final.nodeId[v]!);
-      if (o < 0) continue;
-      checked++;
-      if (earlier.nodeType[o] === final.nodeType[v] && earlier.nodeNameString(o) === final.nodeNameString(v)) same++;
-    }
-    if (checked >= MIN_SAME_CHECKED && same < checked * SAME_SHARE) {
-      throw new HeapyError(
-        `${name} and final are not snapshots of one process: of ${checked} objects with the same id, ${checked - same} differ in type or name`,
-        ExitCode.badInput,
-      );
-    }
+    const verdict = compareIdEpochs(earlier, final);
+    if (verdict.comparable === false) throw new HeapyError(`${name} and final cannot be compared by object id: ${verdict.reason}`, ExitCode.badInput);
   }
 }
 

@@ -9,6 +9,7 @@ import { InProcessInspector } from '../capture/inprocess.js';
 import { HeapSnapshot, loadSnapshotFile, SnapshotParser, type IdMark, type ProgressCallback } from '../snapshot/index.js';
 import { HeapSet, idMark } from './heapset.js';
 import { ownedByScripts, recompiledCode } from '../query/scripts.js';
+import { lostReference } from '../query/epoch.js';
 import { loadStat, StatSet } from './stat.js';
 import { trackGrowth, type GrowthReport } from '../analyses/growth.js';
 
@@ -28,6 +29,12 @@ export class Hpy {
   private readonly inspector = new InProcessInspector();
   private readonly onProgress: ProgressCallback | undefined;
   private ref: IdMark | null = null;
+  // A marker object's id at setref(): another id after a later snapshot means V8 renumbered every
+  // object since (an inspector session of another tool ended), and the reference is void. The
+  // marker is young, so a renumbering (which starts again from the first id, in heap order)
+  // moves it; the marker is heapy's own, so no heap() shows it.
+  private readonly marker = { heapyReferenceMarker: true };
+  private refMarker = 0;
 
   constructor(options: HpyOptions = {}) {
     this.onProgress = options.onProgress;
@@ -57,6 +64,11 @@ export class Hpy {
     const snap = await this.takeSnapshot();
     let set = HeapSet.all(snap).difference(new HeapSet(snap, ownedByScripts(snap, OWN_SCRIPTS)));
     if (this.ref) {
+      const now = await this.inspector.heapObjectId(this.marker);
+      if (now !== this.refMarker) {
+        this.ref = null;
+        throw new HeapyError(`${lostReference('the reference marker', this.refMarker, now)} (h.setref())`, ExitCode.badInput);
+      }
       set = set.allocatedAfter(this.ref);
       set = set.difference(new HeapSet(snap, recompiledCode(snap, set.ordinals)));
     }
@@ -71,6 +83,8 @@ export class Hpy {
    */
   async setref(): Promise<void> {
     this.ref = idMark(await this.takeSnapshot());
+    this.refMarker = await this.inspector.heapObjectId(this.marker);
+
   }
 
   /** Forgets the reference point. */

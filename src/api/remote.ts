@@ -4,9 +4,11 @@
  * there, so the analysis does not disturb the target's heap.
  */
 import type { Attachment } from '../attach/connect.js';
-import { collectGarbage, referenceId, snapshotToFile, takeSnapshot, targetMemory, type TargetMemory } from '../capture/remote.js';
+import { collectGarbage, heapObjectIds, holdObject, referenceId, releaseGroup, snapshotToFile, takeSnapshot, targetMemory, type TargetMemory } from '../capture/remote.js';
 import type { HeapSnapshot, ProgressCallback } from '../snapshot/index.js';
 import { formatBytes } from '../util/format.js';
+import { lostReference } from '../query/epoch.js';
+import { ExitCode, HeapyError } from '../errors.js';
 import { HeapSet } from './heapset.js';
 import { Rendered } from '../util/printable.js';
 
@@ -48,6 +50,14 @@ export interface RemoteHpy {
   readonly ref: number | undefined;
 }
 
+// The object group under which heapy holds its reference marker in the target (released by
+// clearref, a new setref, and the session's end).
+const REF_GROUP = 'heapy-ref';
+// A marker object, held by the inspector under REF_GROUP (nothing of the application refers to it).
+const MARKER = '({ heapyReferenceMarker: true })';
+// What the ids are compared on: the marker first (reported as "the reference marker").
+const ANCHOR_NAMES = ['the reference marker', 'globalThis', 'Object', 'Array', 'Promise', 'Map'];
+
 const NO_PROGRESS: ProgressSink = { onProgress: undefined, done() {} };
 
 /**
@@ -64,6 +74,13 @@ export function remoteHpy(a: Attachment, options: RemoteHpyOptions = {}): Remote
   let last: HeapSet | undefined;
   let lastSnapshot: HeapSnapshot | undefined;
   let ref: number | undefined;
+  // Ids of a few objects when the reference was set: a marker object heapy keeps alive in the
+  // target's inspector (young, so a renumbering moves it), the global and some built-ins. If a
+  // later snapshot gives any of them another id, V8 renumbered everything since (an inspector
+  // session ended) and the reference is void. Built-ins alone may keep their numbers: after a
+  // reset V8 numbers objects again from the start, in heap order.
+  let refIds: number[] = [];
+  let anchors: string[] = [];
   const progress = options.progress ?? (() => NO_PROGRESS);
   const withProgress = async <T>(label: string, fn: (onProgress: ProgressCallback | undefined) => Promise<T>): Promise<T> => {
     const p = progress(label);
@@ -83,16 +100,34 @@ export function remoteHpy(a: Attachment, options: RemoteHpyOptions = {}): Remote
         const snap = await takeSnapshot(a.session, { onProgress });
         lastSnapshot = snap;
         const all = HeapSet.all(snap);
+        if (ref !== undefined) {
+          // Asked the same way as at setref, now that this snapshot has numbered everything.
+          const now = await heapObjectIds(a.session, anchors);
+          const moved = now.findIndex((id, k) => id !== refIds[k]);
+          if (moved >= 0) {
+            ref = undefined;
+            last = all;
+            void releaseGroup(a.session, REF_GROUP);
+            throw new HeapyError(`${lostReference(ANCHOR_NAMES[moved]!, refIds[moved]!, now[moved]!)} (.setref); the whole heap is _ now`, ExitCode.badInput);
+          }
+        }
         last = ref === undefined ? all : allocatedSince(all, ref);
         return last;
       }),
     setref: () =>
       withProgress('setref', async (onProgress) => {
+        await releaseGroup(a.session, REF_GROUP);
+        // The marker must exist before the snapshot numbers it.
+        const marker = await holdObject(a.session, MARKER, REF_GROUP);
         ref = await referenceId(a.session, { onProgress });
+        anchors = [marker];
+        for (const e of ANCHOR_NAMES.slice(1)) anchors.push(await holdObject(a.session, e, REF_GROUP));
+        refIds = await heapObjectIds(a.session, anchors);
         return ref;
       }),
     clearref() {
       ref = undefined;
+      void releaseGroup(a.session, REF_GROUP);
     },
     snapshot: (file?: string) =>
       withProgress('snapshot', async (onProgress) => {

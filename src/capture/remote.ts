@@ -195,3 +195,29 @@ export async function targetMemory(session: CdpSession): Promise<TargetMemory> {
   }
   return r.result.value;
 }
+
+/**
+ * Evaluates `expression` in the target and keeps its value held by the target's inspector under
+ * `group` (until releaseGroup or the session's end); resolves to its remote object id.
+ */
+export async function holdObject(session: CdpSession, expression: string, group: string): Promise<string> {
+  const r = await session.send<{ result: { objectId?: string } }>('Runtime.evaluate', { expression, silent: true, objectGroup: group });
+  if (!r.result.objectId) throw new HeapyError(`${session.label}: ${expression} is not an object`, ExitCode.internal);
+  return r.result.objectId;
+}
+
+/** The V8 heap object ids of held objects, 0 for one no snapshot of this id epoch has numbered. */
+export async function heapObjectIds(session: CdpSession, objectIds: readonly string[]): Promise<number[]> {
+  await session.send('HeapProfiler.enable');
+  const ids: number[] = [];
+  for (const objectId of objectIds) {
+    const r = await session.send<{ heapSnapshotObjectId: string }>('HeapProfiler.getHeapObjectId', { objectId }).catch(() => ({ heapSnapshotObjectId: '0' }));
+    ids.push(Number(r.heapSnapshotObjectId));
+  }
+  return ids;
+}
+
+/** Lets go of the values heapy holds in the target under an object group. */
+export async function releaseGroup(session: CdpSession, group: string): Promise<void> {
+  await session.send('Runtime.releaseObjectGroup', { objectGroup: group }).catch(() => {});
+}

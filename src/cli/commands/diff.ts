@@ -51,6 +51,7 @@ export const command: CommandModule = {
             rows: cut(d.rows),
             moreRows: d.rows.length - cut(d.rows).length,
             byId: d.byId ? cut(d.byId) : null,
+            idNote: d.idNote,
           },
           null,
           2,

@@ -5,6 +5,7 @@
 import { ExitCode, HeapyError } from '../../errors.js';
 import { findHints, renderHints } from '../../analyses/hints.js';
 import type { CommandModule } from '../main.js';
+import { compareIdEpochs } from '../../query/epoch.js';
 import { loadWithProgress, parseCommandArgs, optionalWholeNumber } from '../args.js';
 
 const usage = `usage: heapy hints <file.heapsnapshot> [--base OLDER.heapsnapshot] [--min-bytes N] [--min-count N] [--json]
@@ -34,12 +35,16 @@ export const command: CommandModule = {
     const minCount = optionalWholeNumber('--min-count', values['min-count']);
     const base = values.base !== undefined ? await loadWithProgress(values.base) : undefined;
     const snap = await loadWithProgress(positionals[0]!);
+    // Growth since --base matches objects by id: say so when the ids cannot be matched.
+    const verdict = base ? compareIdEpochs(base, snap) : null;
+    const baseNote = verdict && verdict.comparable !== true ? `--base ${verdict.comparable === false ? 'not used' : 'used with caution'}: ${verdict.reason}` : null;
     const hints = findHints(snap, null, {
       ...(minBytes !== undefined ? { minBytes } : {}),
       ...(minCount !== undefined ? { minCount } : {}),
       ...(base ? { base } : {}),
     });
-    process.stdout.write((values.json ? JSON.stringify({ file: positionals[0], hints }, null, 2) : renderHints(hints)) + '\n');
+    if (values.json) process.stdout.write(JSON.stringify({ file: positionals[0], baseNote, hints }, null, 2) + '\n');
+    else process.stdout.write((baseNote ? `${baseNote}\n\n` : '') + renderHints(hints) + '\n');
     return ExitCode.ok;
   },
 };
