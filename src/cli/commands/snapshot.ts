@@ -3,23 +3,31 @@
  * file. The file appears only when complete (written as <file>.partial, then renamed); heapy's
  * memory stays bounded because chunks go to disk as they arrive.
  */
-import { resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { snapshotToFile } from '../../capture/remote.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { duration, parseCommandArgs, usageError, wholeNumber } from '../args.js';
 import { progressBar } from '../progress.js';
 import { attachOptions, defaultSnapshotName, runAttached } from '../attached.js';
-import { formatBytes } from '../../util/format.js';
+import { formatBytes, formatDuration } from '../../util/format.js';
 
 const usage = `usage: heapy snapshot <pid | host:port | ws://...> [-o file] [--gc] [--worker N] [--port N] [--timeout MS]
+       heapy snapshot <target> --count N [--interval 30s] -o DIR
 
 Streams a heap snapshot of a running Node process to a file (default
 heapy-<pid>-<YYYYMMDD-HHMMSS>.heapsnapshot in the current directory). The file is written as
 <file>.partial (mode 0600) and renamed when complete. An inspector heapy had to open is closed again.
 
+With --count, takes N snapshots in one inspector session, --interval apart, into DIR as
+heapy-<pid>-<time>-<k>.heapsnapshot: V8 keeps object ids only while a session lasts, so these files
+can be compared by id (heapy diff, heapy leaks); snapshots from separate runs cannot.
+
 Options:
-  -o, --output FILE  where to write
+  -o, --output FILE  where to write (with --count: a directory, created if missing)
+  --count N          snapshots to take in one session (default 1)
+  --interval T       time between them (default 30s; 500ms, 30s, 2m)
   --gc               collect garbage in the target first
   --worker N         snapshot worker thread N instead of the main thread
   --port N           inspector port to expect (default: the target's --inspect-port, or 9229)
@@ -32,23 +40,40 @@ async function run(argv: string[]): Promise<number> {
     worker: { type: 'string' },
     port: { type: 'string' },
     timeout: { type: 'string' },
+    count: { type: 'string', default: '1' },
+    interval: { type: 'string', default: '30s' },
   });
   const spec = parsed.positionals[0];
   if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
-  const options = attachOptions(parsed.values);
-  return runAttached(spec, options, async (a) => {
-    const path = parsed.values.output ?? defaultSnapshotName(a.inspector.pid);
-    const p = progressBar(`snapshot ${a.inspector.pid ?? a.inspector.port}`);
-    const t0 = Date.now();
-    let bytes: number;
+  const count = wholeNumber('--count', parsed.values.count, 1);
+  const intervalMs = duration('--interval', parsed.values.interval);
+  const dir = count > 1 ? parsed.values.output : undefined;
+  if (count > 1) {
+    if (dir === undefined) throw usageError('snapshot', '--count needs -o DIR for the files');
     try {
-      bytes = await snapshotToFile(a.session, path, { gc: parsed.values.gc, onProgress: p.onProgress });
-    } finally {
-      p.done();
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new HeapyError(`${dir}: cannot create (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
     }
-    const secs = ((Date.now() - t0) / 1000).toFixed(1);
-    process.stdout.write(`${resolve(path)}\n`);
-    process.stderr.write(`heapy: wrote ${formatBytes(bytes)} in ${secs} s from ${a.description}\n`);
+  }
+  const options = attachOptions(parsed.values);
+  return runAttached(spec, options, async (a, ctx) => {
+    for (let k = 1; k <= count && !ctx.signalled(); k++) {
+      if (k > 1) await new Promise((r) => setTimeout(r, intervalMs));
+      if (ctx.signalled()) break;
+      const name = defaultSnapshotName(a.inspector.pid);
+      const path = dir !== undefined ? join(dir, name.replace(/\.heapsnapshot$/, `-${k}.heapsnapshot`)) : (parsed.values.output ?? name);
+      const p = progressBar(`snapshot ${a.inspector.pid ?? a.inspector.port}${count > 1 ? ` ${k}/${count}` : ''}`);
+      const t0 = Date.now();
+      let bytes: number;
+      try {
+        bytes = await snapshotToFile(a.session, path, { gc: parsed.values.gc, onProgress: p.onProgress });
+      } finally {
+        p.done();
+      }
+      process.stdout.write(`${resolve(path)}\n`);
+      process.stderr.write(`heapy: wrote ${formatBytes(bytes)} in ${formatDuration(Date.now() - t0)} from ${a.description}\n`);
+    }
     return ExitCode.ok;
   });
 }
