@@ -5,8 +5,7 @@
  * One id in the API: the node ordinal (0..nodeCount-1). Edges are numbered 0..edgeCount-1 in node
  * order, so node i owns edges firstEdge[i] .. firstEdge[i+1]-1.
  */
-import type { ProgressCallback, RawSnapshot, TraceTree } from './parser.js';
-import type { SnapshotMeta, TypeIds } from './meta.js';
+import { ParsedSnapshot, type ProgressCallback, type RawSnapshot } from './raw.js';
 import type { StringTable } from './strings.js';
 
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
@@ -36,50 +35,15 @@ export interface AnalyzeOptions {
   readonly onProgress?: ProgressCallback | undefined;
 }
 
-
 /**
  * A loaded heap snapshot with its derived indexes. Construct with {@link HeapSnapshot.analyze};
  * every derived array is complete on return.
  */
-export class HeapSnapshot {
-  /** The header's field layout and type names. */
-  readonly meta: SnapshotMeta;
-  /** Type ids looked up once. */
-  readonly types: TypeIds;
-  /** Number of nodes. */
-  readonly nodeCount: number;
-  /** Number of edges. */
-  readonly edgeCount: number;
+export class HeapSnapshot extends ParsedSnapshot {
   /** Ordinal of the synthetic root node. */
   readonly rootOrdinal: number;
-  /** Node type id per node. */
-  readonly nodeType: Uint8Array;
-  /** Name string index per node. */
-  readonly nodeName: Uint32Array;
-  /** V8 object id per node. */
-  readonly nodeId: Uint32Array;
-  /** Self size in bytes per node. */
-  readonly nodeSelfSize: Uint32Array | Float64Array;
-  /** Allocation trace node id per node, or null without allocation tracking. */
-  readonly nodeTraceId: Uint32Array | null;
-  /** Embedder attached (1) / detached (2) state per node, or null. */
-  readonly nodeDetachedness: Uint8Array | null;
-  /** First-edge prefix sums (length nodeCount + 1). */
-  readonly firstEdge: Uint32Array;
-  /** Edge type id per edge. */
-  readonly edgeType: Uint8Array;
-  /** Name string index, or element index, per edge. */
-  readonly edgeName: Uint32Array;
-  /** Target node ordinal per edge. */
-  readonly edgeTo: Uint32Array;
   /** The string table, decoded on demand. */
   readonly stringTable: StringTable;
-  /** Flat trace function infos, or null. */
-  readonly traceFunctionInfos: Float64Array | null;
-  /** The allocation trace tree, or null. */
-  readonly traceTree: TraceTree | null;
-  /** Flat source locations (object ordinal, script id, line, column), or null. */
-  readonly locations: Uint32Array | null;
 
   /** Retainer prefix sums: node i is retained by entries firstRetainer[i] .. firstRetainer[i+1]-1. */
   readonly firstRetainer: Uint32Array;
@@ -105,25 +69,9 @@ export class HeapSnapshot {
   }
 
   private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined, parallel: boolean) {
-    this.meta = raw.meta;
-    this.types = raw.types;
-    this.nodeCount = raw.nodeCount;
-    this.edgeCount = raw.edgeCount;
+    super(raw);
     this.rootOrdinal = raw.meta.rootOrdinal;
-    this.nodeType = raw.nodeType;
-    this.nodeName = raw.nodeName;
-    this.nodeId = raw.nodeId;
-    this.nodeSelfSize = raw.nodeSelfSize;
-    this.nodeTraceId = raw.nodeTraceId;
-    this.nodeDetachedness = raw.nodeDetachedness;
-    this.firstEdge = raw.firstEdge;
-    this.edgeType = raw.edgeType;
-    this.edgeName = raw.edgeName;
-    this.edgeTo = raw.edgeTo;
     this.stringTable = raw.strings;
-    this.traceFunctionInfos = raw.traceFunctionInfos;
-    this.traceTree = raw.traceTree;
-    this.locations = raw.locations;
     let total = 0;
     const self = this.nodeSelfSize;
     for (let i = 0; i < this.nodeCount; i++) total += self[i]!;

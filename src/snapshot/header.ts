@@ -5,7 +5,7 @@
  */
 import { ExitCode } from '../errors.js';
 import { readMeta, typeIds, type SnapshotMeta, type TypeIds } from './meta.js';
-import type { Fail, RawSnapshot, SectionReader } from './raw.js';
+import type { Fail, ParsedSnapshot, SectionReader } from './raw.js';
 
 /** The node and edge arrays the parser fills, writable while it does. */
 export type Columns = {
@@ -19,7 +19,7 @@ export type Columns = {
     | 'firstEdge'
     | 'edgeType'
     | 'edgeName'
-    | 'edgeTo']: RawSnapshot[K];
+    | 'edgeTo']: ParsedSnapshot[K];
 };
 
 /** Where each node field sits in a record; -1 for the optional ones a snapshot lacks. */
