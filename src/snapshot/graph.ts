@@ -26,6 +26,7 @@ import {
 import { GO, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './analysis-worker.js';
 import { computeDominators, type RemapHelper } from './dominators.js';
 import { collectGarbageNow } from './gc.js';
+import { BIG_GRAPH_NODES } from './thresholds.js';
 import { ExitCode, HeapyError } from '../errors.js';
 
 export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE };
@@ -123,7 +124,7 @@ export class HeapSnapshot extends ParsedSnapshot {
       else fillRetainers(g, reachable, this.firstRetainer, this.retainers);
       progress('dominators', 0, 1);
       // The dominator pass makes the peak: free what parsing left first.
-      if (N >= 2_000_000) collectGarbageNow();
+      if (N >= BIG_GRAPH_NODES) collectGarbageNow();
       const retainers = () => {
         helper?.waitFor(STEP_FILL + 1);
         return { firstRetainer: this.firstRetainer, retainers: this.retainers };
@@ -132,7 +133,7 @@ export class HeapSnapshot extends ParsedSnapshot {
       this.dominator = dominator;
       this.retainedSize = retainedSize;
       // Big graphs: free the dominator pass's scratch now rather than after the next allocations.
-      if (N >= 2_000_000) collectGarbageNow();
+      if (N >= BIG_GRAPH_NODES) collectGarbageNow();
       progress('owners', 0, 1);
       if (!helper) computeOwners(g, this.owner);
     } finally {

@@ -6,6 +6,7 @@
 import { ExitCode } from '../errors.js';
 import { readMeta, typeIds, type SnapshotMeta, type TypeIds } from './meta.js';
 import type { Fail, ParsedSnapshot, SectionReader } from './raw.js';
+import { MAX_HEADER_BYTES } from './thresholds.js';
 
 /** The node and edge arrays the parser fills, writable while it does. */
 export type Columns = {
@@ -95,8 +96,7 @@ export class ValueCapture implements SectionReader {
     this.escape = esc;
     if (this.keep) {
       this.bytes += i - start;
-      // The header is a few kilobytes; refuse to buffer something absurd.
-      if (this.bytes > 64 * 1024 * 1024) this.fail('"snapshot" header is larger than 64 MiB', this.start);
+      if (this.bytes > MAX_HEADER_BYTES) this.fail(`"snapshot" header is larger than ${MAX_HEADER_BYTES / 1024 / 1024} MiB`, this.start);
       this.parts.push(Buffer.from(buf.subarray(start, i)));
     }
     return i;
