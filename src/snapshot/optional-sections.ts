@@ -1,7 +1,8 @@
 /**
  * The sections only some snapshots fill: `trace_function_infos` and `trace_tree` (allocation
  * tracking) and `locations` (closures' source positions). They are small next to the nodes and
- * edges, so they are read into growable arrays.
+ * edges, so they are read into growable arrays; `samples` is scanned and dropped by the parser,
+ * since nothing in heapy reads it.
  */
 import type { SnapshotMeta } from './meta.js';
 import type { Fail, SectionReader, TraceTree } from './raw.js';

@@ -135,7 +135,8 @@ export class SnapshotParser {
   private strings = new StringTableBuilder();
   private stringsSection: StringsSection | null = null;
 
-  // Optional sections: the flat one being read, the finished ones by key, and the trace tree.
+  // Optional sections: the flat one being read (null while `samples` is scanned and dropped),
+  // the finished ones by key, and the trace tree.
   private numbersTarget: Growable | null = null;
   private numbersKey = '';
   private optional = new Map<string, Float64Array | Uint32Array>();
@@ -267,9 +268,12 @@ export class SnapshotParser {
     if (key === 'trace_function_infos' || key === 'samples' || key === 'locations') {
       expectArray();
       this.startNumbers();
-      this.numbersTarget = new Growable(key === 'locations');
+      // `samples` (allocation tracking's timeline: a timestamp and the last object id) is read by
+      // nothing in heapy: its numbers are checked as they pass, then dropped.
+      const target = key === 'samples' ? null : new Growable(key === 'locations');
       // Each number takes at least two bytes: the rest of the input bounds the count.
-      if (key === 'locations' && this.totalBytes > 0) this.numbersTarget.reserve(reservation(this.totalBytes - at, 2));
+      if (key === 'locations' && this.totalBytes > 0) target!.reserve(reservation(this.totalBytes - at, 2));
+      this.numbersTarget = target;
       this.numbersKey = key;
       this.state = S.Numbers;
       return i + 1;
@@ -429,11 +433,11 @@ export class SnapshotParser {
   /** Flat arrays of plain numbers (`trace_function_infos`, `samples`, `locations`). */
   private decodeFlat(buf: Buffer, i: number, end: number): number {
     i = this.decodeNumbers(buf, i, end);
-    const target = this.numbersTarget!;
-    target.append(this.scratch.subarray(0, this.scan.n));
+    const target = this.numbersTarget;
+    target?.append(this.scratch.subarray(0, this.scan.n));
     this.scan.n = 0;
     if (this.scan.ended) {
-      this.optional.set(this.numbersKey, target.result());
+      if (target) this.optional.set(this.numbersKey, target.result());
       this.numbersTarget = null;
       this.state = S.Key;
     }
