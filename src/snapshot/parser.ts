@@ -341,16 +341,31 @@ export class SnapshotParser {
     return i;
   }
 
+  /**
+   * How many whole records of `width` numbers `scratch` holds; fails (naming byte `at`) if they
+   * would take the `what` section ("nodes", "edges") past the header's count `limit`.
+   */
+  private wholeRecords(width: number, limit: number, what: 'nodes' | 'edges', at: number): number {
+    const records = Math.floor(this.scan.n / width);
+    if (this.ord + records > limit) this.fail(`"${what}" holds more than ${what === 'nodes' ? 'node' : 'edge'}_count (${limit}) ${what}`, at);
+    return records;
+  }
+
+  /** Counts `records` records of `width` numbers as stored, and keeps only the partial one after them in `scratch`. */
+  private dropRecords(records: number, width: number): void {
+    this.ord += records;
+    const used = records * width;
+    this.scratch.copyWithin(0, used, this.scan.n);
+    this.scan.n -= used;
+  }
+
   /** Moves the whole node records of `scratch` into the per-field arrays. */
   private flushNodes(at: number): void {
-    const f = this.meta!.nodeFields;
-    const nf = f.length;
-    const n = this.scan.n;
-    const records = Math.floor(n / nf);
-    if (records === 0) return;
+    const nf = this.meta!.nodeFields.length;
     const N = this.meta!.nodeCount;
+    const records = this.wholeRecords(nf, N, 'nodes', at);
+    if (records === 0) return;
     const ord = this.ord;
-    if (ord + records > N) this.fail(`"nodes" holds more than node_count (${N}) nodes`, at);
     const scratch = this.scratch;
     const o = this.nodeOffsets!;
     const c = this.cols!;
@@ -369,10 +384,7 @@ export class SnapshotParser {
     if (c.nodeDetachedness && o.detachedness >= 0 && storeField(scratch, records, nf, o.detachedness, ord, c.nodeDetachedness)) {
       this.anyDetached = true;
     }
-    this.ord = ord + records;
-    const used = records * nf;
-    scratch.copyWithin(0, used, n);
-    this.scan.n = n - used;
+    this.dropRecords(records, nf);
   }
 
   private decodeEdges(buf: Buffer, i: number, end: number): number {
@@ -400,16 +412,11 @@ export class SnapshotParser {
     const f = this.meta!.edgeFields;
     const ef = f.length;
     const nf = this.meta!.nodeFields.length;
-    const n = this.scan.n;
-    const records = Math.floor(n / ef);
+    const records = this.wholeRecords(ef, this.meta!.edgeCount, 'edges', at);
     if (records === 0) return;
-    const E = this.meta!.edgeCount;
-    const ord = this.ord;
-    if (ord + records > E) this.fail(`"edges" holds more than edge_count (${E}) edges`, at);
-    const scratch = this.scratch;
     const c = this.cols!;
     const bad = storeEdges(
-      scratch,
+      this.scratch,
       records,
       ef,
       nf,
@@ -418,16 +425,13 @@ export class SnapshotParser {
       f.indexOf('to_node'),
       this.meta!.edgeTypes.length,
       this.meta!.nodeCount * nf,
-      ord,
+      this.ord,
       c.edgeType,
       c.edgeName,
       c.edgeTo,
     );
     if (bad >= 0) this.fail(`edge ${bad} has a type, name or target out of range`, at);
-    this.ord = ord + records;
-    const used = records * ef;
-    scratch.copyWithin(0, used, n);
-    this.scan.n = n - used;
+    this.dropRecords(records, ef);
   }
 
   /** Flat arrays of plain numbers (`trace_function_infos`, `samples`, `locations`). */
