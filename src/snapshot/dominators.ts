@@ -3,7 +3,7 @@
  * (semidominators with path compression, then immediate dominators as nearest common ancestors),
  * iterative throughout. A plain function over typed arrays, like the passes in passes.ts.
  */
-import { INESSENTIAL, NO_NODE, ORDINAL_MASK, type ReverseGraph } from './passes.js';
+import { essentialEdgeRule, INESSENTIAL, isEssentialEdge, NO_NODE, ORDINAL_MASK, type ReverseGraph } from './passes.js';
 
 /**
  * Another thread that renumbers the second half of the retainer entries (see secondHalf) while
@@ -40,12 +40,9 @@ export function computeDominators(
   helper?: RemapHelper,
 ): { dominator: Uint32Array; retainedSize: Float64Array } {
   const N = g.nodeCount;
-  const { firstEdge, edgeTo, edgeType, edgeName, nodeId, weakMapTables } = g;
+  const { firstEdge, edgeTo, edgeType } = g;
   const root = g.rootOrdinal;
-  const weak = g.weakEdgeType;
-  const shortcut = g.shortcutEdgeType;
-  const internal = g.internalEdgeType;
-  const checkWeakMap = weakMapTables.size > 0;
+  const rule = essentialEdgeRule(g, reachable);
   // DFS numbers are 1-based; 0 means "not visited" / "no vertex". Once every node is numbered and
   // the retainer entries hold DFS numbers, this array becomes `label`.
   const dfnum = helper?.dfnum ?? new Uint32Array(N + 1);
@@ -74,16 +71,14 @@ export function computeDominators(
     while (cur >= first) {
       const v = vertex[cur]!;
       const end = firstEdge[v + 1]!;
-      const vReachable = reachable[v];
+      const vReachable = reachable[v]!;
       let e = ancestor[cur]!;
       let next = 0;
       for (; e < end; e++) {
         const to = edgeTo[e]!;
         if ((seen[to >>> 5]! & (1 << (to & 31))) !== 0) continue;
-        // The edges fillRetainers flags as inessential are not tree edges (the same test).
-        const t = edgeType[e];
-        if (t === weak || (v !== root && (t === shortcut || (reachable[to] && !vReachable)))) continue;
-        if (checkWeakMap && t === internal && weakMapTables.get(edgeName[e]!) === nodeId[v]) continue;
+        // The edges fillRetainers flags as inessential are not tree edges (the same rule).
+        if (!isEssentialEdge(rule, v, vReachable, e, edgeType[e]!, to)) continue;
         n++;
         dfnum[to] = n;
         seen[to >>> 5]! |= 1 << (to & 31);

@@ -5,8 +5,7 @@
  * One id in the API: the node ordinal (0..nodeCount-1). Edges are numbered 0..edgeCount-1 in node
  * order, so node i owns edges firstEdge[i] .. firstEdge[i+1]-1.
  */
-import type { ProgressCallback, RawSnapshot, TraceTree } from './parser.js';
-import type { SnapshotMeta, TypeIds } from './meta.js';
+import { ParsedSnapshot, type ProgressCallback, type RawSnapshot } from './raw.js';
 import type { StringTable } from './strings.js';
 
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
@@ -27,6 +26,7 @@ import {
 import { GO, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './analysis-worker.js';
 import { computeDominators, type RemapHelper } from './dominators.js';
 import { collectGarbageNow } from './gc.js';
+import { BIG_GRAPH_NODES } from './thresholds.js';
 import { ExitCode, HeapyError } from '../errors.js';
 
 export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE };
@@ -36,50 +36,15 @@ export interface AnalyzeOptions {
   readonly onProgress?: ProgressCallback | undefined;
 }
 
-
 /**
  * A loaded heap snapshot with its derived indexes. Construct with {@link HeapSnapshot.analyze};
  * every derived array is complete on return.
  */
-export class HeapSnapshot {
-  /** The header's field layout and type names. */
-  readonly meta: SnapshotMeta;
-  /** Type ids looked up once. */
-  readonly types: TypeIds;
-  /** Number of nodes. */
-  readonly nodeCount: number;
-  /** Number of edges. */
-  readonly edgeCount: number;
+export class HeapSnapshot extends ParsedSnapshot {
   /** Ordinal of the synthetic root node. */
   readonly rootOrdinal: number;
-  /** Node type id per node. */
-  readonly nodeType: Uint8Array;
-  /** Name string index per node. */
-  readonly nodeName: Uint32Array;
-  /** V8 object id per node. */
-  readonly nodeId: Uint32Array;
-  /** Self size in bytes per node. */
-  readonly nodeSelfSize: Uint32Array | Float64Array;
-  /** Allocation trace node id per node, or null without allocation tracking. */
-  readonly nodeTraceId: Uint32Array | null;
-  /** Embedder attached (1) / detached (2) state per node, or null. */
-  readonly nodeDetachedness: Uint8Array | null;
-  /** First-edge prefix sums (length nodeCount + 1). */
-  readonly firstEdge: Uint32Array;
-  /** Edge type id per edge. */
-  readonly edgeType: Uint8Array;
-  /** Name string index, or element index, per edge. */
-  readonly edgeName: Uint32Array;
-  /** Target node ordinal per edge. */
-  readonly edgeTo: Uint32Array;
   /** The string table, decoded on demand. */
   readonly stringTable: StringTable;
-  /** Flat trace function infos, or null. */
-  readonly traceFunctionInfos: Float64Array | null;
-  /** The allocation trace tree, or null. */
-  readonly traceTree: TraceTree | null;
-  /** Flat source locations (object ordinal, script id, line, column), or null. */
-  readonly locations: Uint32Array | null;
 
   /** Retainer prefix sums: node i is retained by entries firstRetainer[i] .. firstRetainer[i+1]-1. */
   readonly firstRetainer: Uint32Array;
@@ -105,25 +70,9 @@ export class HeapSnapshot {
   }
 
   private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined, parallel: boolean) {
-    this.meta = raw.meta;
-    this.types = raw.types;
-    this.nodeCount = raw.nodeCount;
-    this.edgeCount = raw.edgeCount;
+    super(raw);
     this.rootOrdinal = raw.meta.rootOrdinal;
-    this.nodeType = raw.nodeType;
-    this.nodeName = raw.nodeName;
-    this.nodeId = raw.nodeId;
-    this.nodeSelfSize = raw.nodeSelfSize;
-    this.nodeTraceId = raw.nodeTraceId;
-    this.nodeDetachedness = raw.nodeDetachedness;
-    this.firstEdge = raw.firstEdge;
-    this.edgeType = raw.edgeType;
-    this.edgeName = raw.edgeName;
-    this.edgeTo = raw.edgeTo;
     this.stringTable = raw.strings;
-    this.traceFunctionInfos = raw.traceFunctionInfos;
-    this.traceTree = raw.traceTree;
-    this.locations = raw.locations;
     let total = 0;
     const self = this.nodeSelfSize;
     for (let i = 0; i < this.nodeCount; i++) total += self[i]!;
@@ -175,7 +124,7 @@ export class HeapSnapshot {
       else fillRetainers(g, reachable, this.firstRetainer, this.retainers);
       progress('dominators', 0, 1);
       // The dominator pass makes the peak: free what parsing left first.
-      if (N >= 2_000_000) collectGarbageNow();
+      if (N >= BIG_GRAPH_NODES) collectGarbageNow();
       const retainers = () => {
         helper?.waitFor(STEP_FILL + 1);
         return { firstRetainer: this.firstRetainer, retainers: this.retainers };
@@ -184,7 +133,7 @@ export class HeapSnapshot {
       this.dominator = dominator;
       this.retainedSize = retainedSize;
       // Big graphs: free the dominator pass's scratch now rather than after the next allocations.
-      if (N >= 2_000_000) collectGarbageNow();
+      if (N >= BIG_GRAPH_NODES) collectGarbageNow();
       progress('owners', 0, 1);
       if (!helper) computeOwners(g, this.owner);
     } finally {
@@ -226,8 +175,12 @@ export class HeapSnapshot {
   /**
    * Builds the derived indexes using a second thread for the forward-only passes when the arrays
    * are on SharedArrayBuffers (as the parser makes them for big files); else the same as analyze().
+   * Synchronous, like analyze(): this thread blocks in Atomics.wait whenever it is ahead of the
+   * worker, which on the 100 and 200 MB bench files was 0.1-11 ms a load (272 ms once, while other
+   * work held a core): the event loop would get next to nothing from Atomics.waitAsync, and this
+   * method would have to be cut into async steps around every wait.
    */
-  static async analyzeParallel(raw: RawSnapshot, options: AnalyzeOptions = {}): Promise<HeapSnapshot> {
+  static analyzeParallel(raw: RawSnapshot, options: AnalyzeOptions = {}): HeapSnapshot {
     return new HeapSnapshot(raw, options.onProgress, true);
   }
 

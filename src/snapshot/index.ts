@@ -1,5 +1,6 @@
 /** The heap engine: parsing, the typed-array graph and its derived indexes. */
-export { SnapshotParser, type RawSnapshot, type ProgressCallback, type ParserOptions, type TraceTree } from './parser.js';
+export { SnapshotParser, type ParserOptions } from './parser.js';
+export type { RawSnapshot, ParsedSnapshot, ProgressCallback, TraceTree } from './raw.js';
 export { HeapSnapshot, NO_NODE, NO_DISTANCE, SYSTEM_DISTANCE_BASE, type AnalyzeOptions } from './graph.js';
 export { loadSnapshotFile, loadSnapshotStream, type LoadOptions } from './load.js';
 export type { SnapshotMeta, TypeIds } from './meta.js';

@@ -6,7 +6,9 @@ import { Worker } from 'node:worker_threads';
 import { ExitCode, HeapyError, SnapshotFormatError } from '../errors.js';
 import type { EdgeWorkerInput, EdgeWorkerMessage } from './edge-worker.js';
 import { HeapSnapshot } from './graph.js';
-import { SnapshotParser, type ProgressCallback } from './parser.js';
+import { SnapshotParser } from './parser.js';
+import type { ProgressCallback } from './raw.js';
+import { BIG_FILE_BYTES } from './thresholds.js';
 
 /** Options for loading a snapshot. */
 export interface LoadOptions {
@@ -14,15 +16,15 @@ export interface LoadOptions {
   readonly onProgress?: ProgressCallback | undefined;
   /**
    * Use a second thread for the tail of the edges array on files at least this big (bytes).
-   * Default 64 MiB: below it, starting a worker costs more than it saves. Infinity disables it.
+   * Default BIG_FILE_BYTES (64 MiB; see thresholds.ts). Infinity disables it.
    */
   readonly parallelFrom?: number;
 }
 
 // Reads of 1 MiB for small files: a buffer that costs little to fault in (page faults cost ~14 µs
-// each on the bench machine: an 8 MiB buffer was 25-35 ms of a 25 MB file's load). 8 MiB for big
-// files: the strings section is kept as copies of its chunks, and with huge pages (bin.ts) a
-// 1 MiB copy takes a whole 2 MiB page (the 630 MB strings file went from 0.70 to 1.28 GB).
+// each on the bench machine: an 8 MiB buffer was 25-35 ms of a 25 MB file's load). 8 MiB from
+// BIG_FILE_BYTES on: the strings section is kept as copies of its chunks, and with huge pages
+// (bin.ts) a 1 MiB copy takes a whole 2 MiB page (the 630 MB strings file went from 0.70 to 1.28 GB).
 const SMALL_CHUNK = 1024 * 1024;
 const BIG_CHUNK = 8 * 1024 * 1024;
 const FIRST_CHUNK = 64 * 1024;
@@ -46,12 +48,12 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
     const code = (err as NodeJS.ErrnoException).code;
     throw new HeapyError(`${path}: cannot open (${code ?? String(err)})`, ExitCode.fileNotFound);
   }
-  const parallel = size >= (options.parallelFrom ?? 64 * 1024 * 1024);
+  const parallel = size >= (options.parallelFrom ?? BIG_FILE_BYTES);
   const parser = new SnapshotParser({ source: path, totalBytes: size, onProgress: options.onProgress, sharedArrays: parallel });
   const helper = parallel ? new EdgeHelper(path, size) : undefined;
   let tailTaken = false;
   try {
-    const CHUNK = size >= 64 * 1024 * 1024 ? BIG_CHUNK : SMALL_CHUNK;
+    const CHUNK = size >= BIG_FILE_BYTES ? BIG_CHUNK : SMALL_CHUNK;
     const buf = Buffer.allocUnsafe(CHUNK);
     let pos = 0;
     while (pos < size) {

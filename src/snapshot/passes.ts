@@ -181,32 +181,74 @@ export function countRetainers(g: ReverseGraph, firstRetainer: Uint32Array): voi
   firstRetainer[n] = sum;
 }
 
+/** What {@link isEssentialEdge} reads besides the edge itself: built once a pass by {@link essentialEdgeRule}. */
+export interface EssentialEdgeRule {
+  readonly root: number;
+  readonly weak: number;
+  readonly shortcut: number;
+  readonly internal: number;
+  /** 1 for the nodes the user's roots reach (see userReachable). */
+  readonly reachable: Uint8Array;
+  /** False when the snapshot has no WeakMap table edges: the common case skips the Map lookup. */
+  readonly checkWeakMap: boolean;
+  readonly weakMapTables: ReadonlyMap<number, number>;
+  readonly edgeName: Uint32Array;
+  readonly nodeId: Uint32Array;
+}
+
+/** The rule's inputs for graph `g` and the `reachable` flags of userReachable. */
+export function essentialEdgeRule(g: ReverseGraph, reachable: Uint8Array): EssentialEdgeRule {
+  return {
+    root: g.rootOrdinal,
+    weak: g.weakEdgeType,
+    shortcut: g.shortcutEdgeType,
+    internal: g.internalEdgeType,
+    reachable,
+    checkWeakMap: g.weakMapTables.size > 0,
+    weakMapTables: g.weakMapTables,
+    edgeName: g.edgeName,
+    nodeId: g.nodeId,
+  };
+}
+
+/**
+ * The one rule for which edges count for dominators and retained sizes, used by both the reverse
+ * graph (fillRetainers flags the others INESSENTIAL) and the dominator tree's depth-first search
+ * (which follows only these): two copies that drifted would give wrong dominators silently.
+ * Edge `e` of type `type` from `from` to `to` counts unless it is weak, a self edge, a shortcut not
+ * from the root, an edge from a node the user's roots do not reach into one they do (as DevTools
+ * does, so that objects V8's root lists also hold are attributed to the user's objects; the root's
+ * own edges are exempt), or a WeakMap table edge (the value is held by key and table together).
+ * `fromReachable` is `rule.reachable[from]`, which the callers read once a node; it is tested
+ * before `reachable[to]`, a random read that most edges (from reachable nodes) then skip.
+ * V8 inlines this into both loops. Measured against the two inline copies it replaced (200 MB
+ * bench file, 31 interleaved rounds in one process, CPU time): fillRetainers 0.95x, the dominator
+ * pass 0.99x; the rule's fields as ten arguments instead of one object were 5-9% slower.
+ */
+export function isEssentialEdge(rule: EssentialEdgeRule, from: number, fromReachable: number, e: number, type: number, to: number): boolean {
+  if (type === rule.weak || to === from) return false;
+  if (from !== rule.root && (type === rule.shortcut || (fromReachable === 0 && rule.reachable[to] !== 0))) return false;
+  return !(rule.checkWeakMap && type === rule.internal && rule.weakMapTables.get(rule.edgeName[e]!) === rule.nodeId[from]);
+}
+
 /**
  * Fills the reverse graph after countRetainers: node i is retained by entries
  * firstRetainer[i] .. firstRetainer[i+1]-1, in the order of the edges. Each entry is the retaining
- * ordinal with INESSENTIAL set for edges the dominator tree ignores (weak edges, self edges,
- * shortcuts not from the root, WeakMap table edges, and edges from a node the user's roots do not
- * reach into one they do, as DevTools does, so that objects V8's root lists also hold are
- * attributed to the user's objects) and WEAK for weak edges. The dominator tree's depth-first
- * search (dominators.ts) skips the same edges by the same test.
+ * ordinal, with INESSENTIAL set for the edges {@link isEssentialEdge} rejects and WEAK for weak
+ * edges.
  */
 export function fillRetainers(g: ReverseGraph, reachable: Uint8Array, firstRetainer: Uint32Array, retainers: Uint32Array): void {
   const n = g.nodeCount;
-  const { firstEdge, edgeType, edgeTo, edgeName, nodeId, weakMapTables } = g;
+  const { firstEdge, edgeType, edgeTo } = g;
   const weak = g.weakEdgeType;
-  const shortcut = g.shortcutEdgeType;
-  const internal = g.internalEdgeType;
-  const root = g.rootOrdinal;
-  const checkWeakMap = weakMapTables.size > 0;
+  const rule = essentialEdgeRule(g, reachable);
   // Backwards, counting the cursors down: entries keep the order of their edges.
   for (let v = n - 1; v >= 0; v--) {
-    const vFlag = reachable[v];
+    const vFlag = reachable[v]!;
     for (let e = firstEdge[v + 1]! - 1, start = firstEdge[v]!; e >= start; e--) {
       const to = edgeTo[e]!;
-      const t = edgeType[e];
-      let essential = t !== weak && to !== v && (v === root || (t !== shortcut && !(reachable[to] && !vFlag)));
-      if (essential && checkWeakMap && t === internal && weakMapTables.get(edgeName[e]!) === nodeId[v]) essential = false;
-      retainers[--firstRetainer[to]!] = essential ? v : (v | INESSENTIAL | (t === weak ? WEAK : 0)) >>> 0;
+      const t = edgeType[e]!;
+      retainers[--firstRetainer[to]!] = isEssentialEdge(rule, v, vFlag, e, t, to) ? v : (v | INESSENTIAL | (t === weak ? WEAK : 0)) >>> 0;
     }
   }
 }
