@@ -7,43 +7,10 @@
  * semidominator loop (see computeDominators). Reads and writes SharedArrayBuffers only; the two threads synchronise with
  * Atomics on `control`, so the main thread's analysis stays one synchronous call.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { computeOwners, countRetainers, fillRetainers, type ReverseGraph } from './passes.js';
+import { parentPort, workerData } from 'node:worker_threads';
+import { computeOwners, countRetainers, fillRetainers, GO, STAGE, STAGE_FAILED, STAGE_READY, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './passes.js';
 import { remapEntries, secondHalf } from './dominators.js';
 
-/** Slot of the control array holding the last step the worker finished (or STAGE_FAILED). */
-export const STAGE = 0;
-/** Slot holding the last step the main thread allows the worker to run, or STEP_STOP. */
-export const GO = 1;
-/** control[STAGE] before the worker runs. */
-export const STAGE_NOT_STARTED = 0;
-/** control[STAGE] once the retainers are counted and the owners found. */
-export const STAGE_READY = 1;
-/** control[STAGE] when something threw: the message is on `errors`. */
-export const STAGE_FAILED = -1;
-/** Step 1: fill the reverse graph (once `reachable` is filled in). Done: STAGE = 2. */
-export const STEP_FILL = 1;
-/** Step 2: write DFS numbers into the second half of the retainer entries. Done: STAGE = 3. */
-export const STEP_TO_DFS = 2;
-/** Step 3: turn the second half back into ordinals. Done: STAGE = 4. */
-export const STEP_TO_ORDINALS = 3;
-/** control[GO] to end the worker early. */
-export const STEP_STOP = -1;
-
-/** What the main thread passes in. */
-export interface AnalysisWorkerInput {
-  readonly graph: ReverseGraph;
-  readonly owner: Uint32Array;
-  readonly firstRetainer: Uint32Array;
-  readonly retainers: Uint32Array;
-  /** Filled by the main thread: 1 for nodes the user's roots reach. */
-  readonly reachable: Uint8Array;
-  /** The dominator pass's DFS numbers and vertex order (length nodeCount + 1). */
-  readonly dfnum: Uint32Array;
-  readonly vertex: Uint32Array;
-  readonly control: Int32Array;
-  readonly errors: MessagePort;
-}
 
 function setStage(control: Int32Array, stage: number): void {
   Atomics.store(control, STAGE, stage);

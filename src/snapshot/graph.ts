@@ -23,10 +23,9 @@ import {
   WEAK,
   type ReverseGraph,
 } from './passes.js';
-import { GO, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './analysis-worker.js';
+import { GO, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './passes.js';
 import { computeDominators, type RemapHelper } from './dominators.js';
-import { collectGarbageNow } from './gc.js';
-import { BIG_GRAPH_NODES } from './thresholds.js';
+import { BIG_GRAPH_NODES, collectGarbageNow } from './thresholds.js';
 import { ExitCode, HeapyError } from '../errors.js';
 
 export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE };

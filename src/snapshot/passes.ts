@@ -3,6 +3,7 @@
  * run on the main thread for small snapshots and in a worker (analysis-worker.ts) alongside the
  * dominator computation for big ones.
  */
+import type { MessagePort } from 'node:worker_threads';
 
 /** Distance of a node that no strong path reaches. */
 export const NO_DISTANCE = 0xffffffff;
@@ -251,4 +252,41 @@ export function fillRetainers(g: ReverseGraph, reachable: Uint8Array, firstRetai
       retainers[--firstRetainer[to]!] = isEssentialEdge(rule, v, vFlag, e, t, to) ? v : (v | INESSENTIAL | (t === weak ? WEAK : 0)) >>> 0;
     }
   }
+}
+
+// The two-thread analysis protocol (graph.ts on the main thread, analysis-worker.ts on the second):
+// kept here, beside the passes it schedules, so the main thread loads no module of the worker.
+
+/** Slot of the control array holding the last step the worker finished (or STAGE_FAILED). */
+export const STAGE = 0;
+/** Slot holding the last step the main thread allows the worker to run, or STEP_STOP. */
+export const GO = 1;
+/** control[STAGE] before the worker runs. */
+export const STAGE_NOT_STARTED = 0;
+/** control[STAGE] once the retainers are counted and the owners found. */
+export const STAGE_READY = 1;
+/** control[STAGE] when something threw: the message is on `errors`. */
+export const STAGE_FAILED = -1;
+/** Step 1: fill the reverse graph (once `reachable` is filled in). Done: STAGE = 2. */
+export const STEP_FILL = 1;
+/** Step 2: write DFS numbers into the second half of the retainer entries. Done: STAGE = 3. */
+export const STEP_TO_DFS = 2;
+/** Step 3: turn the second half back into ordinals. Done: STAGE = 4. */
+export const STEP_TO_ORDINALS = 3;
+/** control[GO] to end the worker early. */
+export const STEP_STOP = -1;
+
+/** What the main thread passes in. */
+export interface AnalysisWorkerInput {
+  readonly graph: ReverseGraph;
+  readonly owner: Uint32Array;
+  readonly firstRetainer: Uint32Array;
+  readonly retainers: Uint32Array;
+  /** Filled by the main thread: 1 for nodes the user's roots reach. */
+  readonly reachable: Uint8Array;
+  /** The dominator pass's DFS numbers and vertex order (length nodeCount + 1). */
+  readonly dfnum: Uint32Array;
+  readonly vertex: Uint32Array;
+  readonly control: Int32Array;
+  readonly errors: MessagePort;
 }

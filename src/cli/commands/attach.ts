@@ -14,9 +14,8 @@ import { formatException, formatRemoteObject, type ExceptionDetails, type Remote
 import { remoteHpy } from '../../api/remote.js';
 import { relationByName } from '../../query/index.js';
 import { localScope } from '../local-scope.js';
-import { progressBar } from '../progress.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, progressBar } from '../args.js';
 import { attachOptions, defaultSnapshotName, runAttached, type AttachedContext } from '../attached.js';
 
 /** A value the REPL writer prints verbatim (remote results are formatted before they get here). */

@@ -8,10 +8,9 @@ import { relationByName } from '../../query/index.js';
 import { HeapSet } from '../../api/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, wholeNumber } from '../args.js';
+import { parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { printPartition } from '../output.js';
 import { attachOptions, runAttached } from '../attached.js';
-import { progressBar } from '../progress.js';
 
 const usage = `usage: heapy heap <pid | host:port | ws://...> [--by RELATION] [--top N] [--json] [--gc] [--worker N] [--port N] [--timeout MS]
 

@@ -10,9 +10,8 @@ import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js
 import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, duration, wholeNumber } from '../args.js';
+import { loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar } from '../args.js';
 import { attachOptions, runAttached } from '../attached.js';
-import { progressBar } from '../progress.js';
 
 const usage = `usage: heapy leaks <base> <target> <final> [--all] [--top N] [--json]
        heapy leaks --pid <pid | host:port | ws://...> [--interval 30s] [--save DIR] [--all] [--top N] [--json]

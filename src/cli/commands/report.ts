@@ -13,8 +13,7 @@ import { renderReportHtml } from '../../report/html.js';
 import type { ReportSnapshot } from '../../report/model.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, optionalWholeNumber } from '../args.js';
-import { progressBar } from '../progress.js';
+import { parseCommandArgs, optionalWholeNumber, progressBar } from '../args.js';
 
 const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [-o report.html] [--open]
 

@@ -8,8 +8,7 @@ import { assembleReport } from '../../report/build.js';
 import { checkListen, isLoopback, startReportServer } from '../../report/server.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, wholeNumber } from '../args.js';
-import { progressBar } from '../progress.js';
+import { parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { openInBrowser } from './report.js';
 
 const usage = `usage: heapy serve <file.heapsnapshot> [--port N] [--open]

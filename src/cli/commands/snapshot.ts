@@ -8,8 +8,7 @@ import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { snapshotToFile } from '../../capture/remote.js';
 import type { CommandModule } from '../main.js';
-import { duration, parseCommandArgs, usageError, wholeNumber } from '../args.js';
-import { progressBar } from '../progress.js';
+import { duration, parseCommandArgs, usageError, wholeNumber, progressBar } from '../args.js';
 import { attachOptions, defaultSnapshotName, runAttached } from '../attached.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 

@@ -2,7 +2,6 @@
  * `heapy summary <file>`: guppy's partition table of a .heapsnapshot, or its largest dominators.
  */
 import { ExitCode, HeapyError } from '../../errors.js';
-import { relationByName } from '../../query/relations.js';
 import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 import { retainedTable } from '../../query/dominators.js';
@@ -31,8 +30,9 @@ export const command: CommandModule = {
     const top = wholeNumber('--top', values.top, 0);
     const limit = top === 0 ? Infinity : top;
     const file = positionals[0]!;
-    const relation = values.by === 'id' ? undefined : relationByName(values.by);
-    if (values.by !== 'id' && !relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
+    // The relations (and the set API) load only for the partition view: --retained needs neither.
+    const relation = values.retained || values.by === 'id' ? undefined : (await import('../../query/relations.js')).relationByName(values.by);
+    if (!values.retained && values.by !== 'id' && !relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
     const snap = await loadWithProgress(file);
     if (values.retained) {
       const table = retainedTable(snap, limit === Infinity ? 1000 : limit);
