@@ -24,6 +24,10 @@ const SEP = '\u0004';
 
 // A trie node whose objects leave through more than this many property names, most of them
 // holding one or two objects each, is a dictionary: its keys are data, not code, and merge to [*].
+// Measured on the seven leak programs' snapshots: every value from 6 to 1000 gives the same
+// clusters; at 4 the global object's few timer properties merge into Root.global[*], at 2 its
+// `_events` too. 8 keeps a margin above the code's own fan-out, while a leaking keyed cache has
+// hundreds of keys.
 const KEYED_FANOUT = 8;
 
 /**
