@@ -132,6 +132,24 @@ test('two heapy snapshot runs: diff gives no by-id table, hints --base is not us
   assert.equal(leaks.stderr.trim().split('\n').length, 1);
 });
 
+test('heapy snapshot --count takes a series in one session: diff matches its objects by id', async () => {
+  const t = await service();
+  const dir = join(work, 'series');
+  const r = await runNode([cliPath, 'snapshot', String(t.pid), '--port', String(t.port), '--count', '2', '--interval', '200ms', '-o', dir], work);
+  assert.equal(r.code, 0, r.stderr);
+  const files = r.stdout.trim().split('\n');
+  assert.equal(files.length, 2);
+  assert.match(files[1]!, /-2\.heapsnapshot$/);
+  assert.equal(compareIdEpochs(await loadSnapshotFile(files[0]!), await loadSnapshotFile(files[1]!)).comparable, true);
+  const diff = await runNode([cliPath, 'diff', files[0]!, files[1]!], work);
+  assert.equal(diff.code, 0, diff.stderr);
+  assert.match(diff.stdout, /Objects matched by V8 id: new in A/);
+  assert.doesNotMatch(diff.stdout, /not given/);
+  const usage = await runNode([cliPath, 'snapshot', String(t.pid), '--count', '2'], work);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--count needs -o DIR/);
+});
+
 test('attach: a .setref that another heapy session voided is refused, not answered wrongly', async () => {
   const t = await service();
   const child = spawn(process.execPath, [cliPath, 'attach', String(t.pid), '--port', String(t.port)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, HEAPY_ATTACH_HISTORY: '' } });
