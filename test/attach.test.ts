@@ -638,6 +638,43 @@ test('errors: the target dying mid-snapshot gives connectionLost and leaves no f
   assert.equal(existsSync(out), false);
 });
 
+test('SIGTERM or SIGINT during heapy snapshot: a whole file and exit 0, or no file and 143/130, never both', async () => {
+  const t = await startTarget('attach-ballast.mjs', ['15']);
+  try {
+    // Early (during the target's heap walk or the transfer) and late (around the rename).
+    for (const [signal, code, when] of [
+      ['SIGTERM', 143, 'streaming'],
+      ['SIGINT', 130, 'streaming'],
+      ['SIGTERM', 143, 'late'],
+    ] as const) {
+      const out = join(work, `signalled-${signal}-${when}.heapsnapshot`);
+      const child = spawn(process.execPath, [bin, 'snapshot', String(t.pid), '-o', out], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(child);
+      let stderr = '';
+      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      for (let i = 0; i < 1200; i++) {
+        if (existsSync(`${out}.partial`) && statSync(`${out}.partial`).size > (when === 'late' ? 1e6 : 0)) break;
+        await sleep(10);
+      }
+      child.kill(signal);
+      const exit = await closed;
+      if (exit === 0) {
+        assert.ok(existsSync(out), 'exit 0 with no file');
+        assert.match(stderr, /wrote/);
+      } else {
+        assert.equal(exit, code, stderr);
+        assert.equal(existsSync(out), false, 'a file left with a signal exit');
+        assert.doesNotMatch(stderr, /wrote/);
+      }
+      assert.equal(existsSync(`${out}.partial`), false, 'a partial file left');
+    }
+    assert.ok(await portClosed(t.pid, t.inspectPort), 'the inspector heapy opened is closed again');
+  } finally {
+    stop(t);
+  }
+});
+
 // These machines run the tests as root, so heapy is run as `nobody` (setpriv) to see the refusal.
 test('another user: non-root heapy may not attach to root processes; root may attach to anyone', async () => {
   // heapy as nobody against a root-owned target.

@@ -16,12 +16,17 @@ export interface AttachedContext {
   signalled(): keyof typeof SIGNAL_EXIT | undefined;
   /** Called once when a signal arrives, after detaching has started. */
   onSignal(handler: () => void): void;
+  /** The exit status for a body that stops early because of the signal: 128 + its number. */
+  stoppedStatus(): number;
 }
 
 /**
  * Attaches, runs `body`, and always detaches (closing an inspector heapy opened), including on
  * SIGINT, SIGTERM and SIGHUP: a signal starts the detach at once, which also makes any request
- * still pending fail, and the command exits with 128 + the signal number.
+ * still pending fail. The exit status is the body's when it returns (a body that completed its
+ * output before the signal reports success, so "wrote ..." never comes with 130), and 128 + the
+ * signal number when the signal made it fail; a body that stops early on a signal returns
+ * {@link AttachedContext.stoppedStatus}.
  */
 export async function runAttached(spec: string, options: AttachOptions, body: (a: Attachment, ctx: AttachedContext) => Promise<number>): Promise<number> {
   let signalled: keyof typeof SIGNAL_EXIT | undefined;
@@ -44,14 +49,18 @@ export async function runAttached(spec: string, options: AttachOptions, body: (a
     }
     let code: number;
     try {
-      code = await body(attachment, { signalled: () => signalled, onSignal: (h) => handlers.push(h) });
+      code = await body(attachment, {
+        signalled: () => signalled,
+        onSignal: (h) => handlers.push(h),
+        stoppedStatus: () => (signalled ? SIGNAL_EXIT[signalled] : ExitCode.ok),
+      });
     } catch (err) {
       if (signalled) code = SIGNAL_EXIT[signalled];
       else throw err;
     }
     const closed = await attachment.detach();
     if (!closed) process.stderr.write(`heapy: warning: could not confirm that the inspector of ${attachment.description} is closed again\n`);
-    return signalled ? SIGNAL_EXIT[signalled] : code;
+    return code;
   } finally {
     if (attachment) await attachment.detach();
     for (const [s, l] of listeners) process.off(s, l);

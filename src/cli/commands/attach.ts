@@ -278,7 +278,7 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
       // Detaching has started (runAttached): whatever is pending fails; do not wait for it.
       abortWait?.(new HeapyError('detached', ExitCode.connectionLost));
       server.close();
-      resolve(exitCode);
+      resolve(ctx.stoppedStatus());
     });
     server.on('exit', () => {
       ending = true;

@@ -88,7 +88,7 @@ export const command: CommandModule = {
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, intervalMs))), stopped]);
           clearTimeout(timer);
-          if (ctx.signalled()) return ExitCode.ok;
+          if (ctx.signalled()) return ctx.stoppedStatus();
         }
         const p = progressBar(`${name} snapshot`);
         try {

@@ -57,6 +57,7 @@ async function run(argv: string[]): Promise<number> {
   }
   const options = attachOptions(parsed.values);
   return runAttached(spec, options, async (a, ctx) => {
+    let written = 0;
     for (let k = 1; k <= count && !ctx.signalled(); k++) {
       if (k > 1) await new Promise((r) => setTimeout(r, intervalMs));
       if (ctx.signalled()) break;
@@ -70,10 +71,12 @@ async function run(argv: string[]): Promise<number> {
       } finally {
         p.done();
       }
+      written++;
       process.stdout.write(`${resolve(path)}\n`);
       process.stderr.write(`heapy: wrote ${formatBytes(bytes)} in ${formatDuration(Date.now() - t0)} from ${a.description}\n`);
     }
-    return ExitCode.ok;
+    // Stopped between snapshots of a series: the files written are whole, the series is not.
+    return written === count ? ExitCode.ok : ctx.stoppedStatus();
   });
 }
 
