@@ -4,7 +4,7 @@
 // size, and shortest paths for the 10 largest objects of the top kind. Prints one JSON line.
 // Usage: node bench/query-bench.mjs <file.heapsnapshot>
 import { loadSnapshotFile } from '../dist/src/snapshot/index.js';
-import { HeapSet } from '../dist/src/query/index.js';
+import { HeapSet } from '../dist/src/api/index.js';
 
 const file = process.argv[2];
 if (!file) {

@@ -15,7 +15,7 @@ import { splitStatements, transformTopLevelAwait } from '../src/util/await-trans
 import { ExitCode, HeapyError } from '../src/errors.js';
 
 const appPath = join(repoRoot, 'test', 'programs', 'manhole-app.mjs');
-const hpyBuilt = existsSync(join(repoRoot, 'dist', 'src', 'query', 'hpy.js'));
+const hpyBuilt = existsSync(join(repoRoot, 'dist', 'src', 'api', 'hpy.js'));
 
 interface App {
   child: ChildProcess;

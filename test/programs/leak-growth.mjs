@@ -1,7 +1,7 @@
 // objgraph's show_growth through heapy's in-process session: the first h.growth() lists every
 // kind, the second only what rose since, here 3000 Widget objects kept by the program.
 // Prints the second report as JSON on stdout. Imports heapy from the build.
-const { hpy } = await import(new URL('../../dist/src/query/hpy.js', import.meta.url).href);
+const { hpy } = await import(new URL('../../dist/src/api/hpy.js', import.meta.url).href);
 
 class Widget {
   constructor(i) {
