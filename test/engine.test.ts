@@ -286,3 +286,15 @@ test('a self size past 2^32 loads; one past 2^53 is refused by name', () => {
   expectError(tiny(`2,0,1,${2 ** 40},1,1,1,3,${2 ** 60},0`, 1, '1,1,5'), /node 1 has a self size beyond 2\^53/);
   expectError(tiny('2,0,1,0,1,7,1,3,10,0', 1, '1,1,5'), /node 1 has type 7, past the 3 node types/);
 });
+
+test('bytes quoted from the file are escaped in messages: no raw ESC, NUL or CSI reaches a terminal', () => {
+  const good = diamond().toJSON();
+  const noControls = (err: SnapshotFormatError) => assert.doesNotMatch(err.message, /[\u0000-\u001f\u007f-\u009f]/);
+  noControls(expectError(good.replace('"nodes":[9,', '"nodes":[9,\u001b'), /unexpected byte '\\x1b' in "nodes"/));
+  noControls(expectError(good.replace('"nodes":[9,', '"nodes":[9,\u0000'), /unexpected byte '\\x00' in "nodes"/));
+  noControls(expectError(good.replace('"strings":[""', '"strings":[\u009b'), /unexpected byte '\\x9b' in "strings"/));
+  noControls(expectError(good.replace('{"snapshot"', '{\u001b[2J'), /unexpected byte '\\x1b' where a key was expected/));
+  // A key name read from the file, with ESC and a newline in it (which would also break the line).
+  noControls(expectError(good.replace('{"snapshot"', '{"\u001b[31m\n":1,"\u001b[31m\n":2,"snapshot"'), /key "\\x1b\[31m\\x0a" appears twice/));
+  noControls(expectError(good.slice(0, good.indexOf('"nodes"')) + '"\u0007bell":[1,', /truncated: input ended inside "\\x07bell"/));
+});
