@@ -2,7 +2,7 @@
 // guppy's table layout, and one-line errors with distinct exit codes on bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.js';
@@ -146,4 +146,25 @@ test('control bytes from a bad file reach the terminal escaped', () => {
   expectFailure(['summary', f], ExitCode.badSnapshot, /escape\.heapsnapshot: unexpected byte '\\x1b' in "nodes" \(at byte \d+\)/);
   const r = heapy('summary', f);
   assert.doesNotMatch(r.err, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control byte on stderr');
+});
+
+test('stdout that fails: a full disk is one line and exit 7, a reader that went away is a quiet end', async () => {
+  const file = makeSnapshot('known-heap.mjs');
+  const full = openSync('/dev/full', 'w');
+  try {
+    const r = spawnSync(process.execPath, [cliPath, 'summary', file], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, ExitCode.writeFailed, r.stderr);
+    assert.equal(r.stderr, 'heapy: cannot write to standard output (ENOSPC)\n');
+  } finally {
+    closeSync(full);
+  }
+  // A reader that takes what it wants and closes the pipe, like `| head -1`. It closes at once: the
+  // table is a few hundred bytes, which a pipe would otherwise hold whole before any reader left.
+  const child = spawn(process.execPath, [cliPath, 'summary', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(err, '', 'no message, no stack trace');
+  assert.equal(code, ExitCode.ok);
 });
