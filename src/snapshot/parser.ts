@@ -470,6 +470,12 @@ export class SnapshotParser {
     return { edgeType: c.edgeType, edgeName: c.edgeName, edgeTo: c.edgeTo };
   }
 
+  /** True inside "edges" right after a whole record and its number's end: where skipEdgeTail may be called. */
+  get atEdgeRecord(): boolean {
+    const st = this.scan;
+    return this.state === S.Edges && st.n % this.meta!.edgeFields.length === 0 && !st.inNum && st.afterNum;
+  }
+
   /**
    * Declares that the rest of the edges, up to byte `resumeAt` (the closing bracket of "edges"),
    * are another thread's: the parser must have just consumed a whole record, and the next write()
@@ -477,10 +483,8 @@ export class SnapshotParser {
    */
   skipEdgeTail(resumeAt: number): void {
     if (this.state !== S.Edges) this.fail('internal: skipEdgeTail outside "edges"', this.base);
+    if (!this.atEdgeRecord) this.fail('the two halves of "edges" do not meet at a record boundary', this.base);
     this.flushEdges(this.base);
-    if (this.scan.n !== 0 || this.scan.inNum || !this.scan.afterNum) {
-      this.fail('the two halves of "edges" do not meet at a record boundary', this.base);
-    }
     this.tailPending = true;
     this.tailAt = resumeAt;
     this.base = resumeAt;
