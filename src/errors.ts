@@ -48,6 +48,16 @@ export const ExitCode = {
 /** One of the values of {@link ExitCode}. */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * `text` with every control character (C0, DEL and C1: U+0000-U+001F, U+007F-U+009F) written as
+ * `\xHH`, so that bytes quoted from an input file cannot drive the terminal: ESC starts an escape
+ * sequence, and a latin1-decoded 0x9b is the one-byte CSI. Printable text, backslashes included,
+ * is left as it is, so escaping twice changes nothing.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** An error with a one-line message meant for the user and the exit code the CLI should use. */
 export class HeapyError extends Error {
   /** Exit status for the CLI. */
@@ -59,12 +69,13 @@ export class HeapyError extends Error {
   }
 }
 
-/** A .heapsnapshot that cannot be read: names the source and, where known, the byte offset. */
+/** A .heapsnapshot that cannot be read: names the source and, where known, the byte offset; control bytes escaped. */
 export class SnapshotFormatError extends HeapyError {
   /** Byte offset in the input where the problem was found, or -1 if it is not about one place. */
   readonly offset: number;
   constructor(source: string, message: string, offset = -1, exitCode: ExitCodeValue = ExitCode.badSnapshot) {
-    super(`${source}: ${message}${offset >= 0 ? ` (at byte ${offset})` : ''}`, exitCode);
+    // The message may quote the file (a byte, a key): escaped here, once for every reader.
+    super(escapeControls(`${source}: ${message}${offset >= 0 ? ` (at byte ${offset})` : ''}`), exitCode);
     this.name = 'SnapshotFormatError';
     this.offset = offset;
   }

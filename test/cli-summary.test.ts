@@ -2,7 +2,7 @@
 // guppy's table layout, and one-line errors with distinct exit codes on bad input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode } from '../src/errors.js';
@@ -110,7 +110,7 @@ test('bad input: one line, a distinct exit code, no stack trace', () => {
   expectFailure(['summary', lying], ExitCode.badSnapshot, /lying\.heapsnapshot: header announces 1000000000000 nodes .* need at least \d+ bytes, but the input has \d+/);
   const disagree = join(dir, 'disagree.heapsnapshot');
   writeFileSync(disagree, good.toString('latin1').replace(/"edge_count":(\d+)/, (_m, n: string) => `"edge_count":${Number(n) - 1}`), 'latin1');
-  expectFailure(['summary', disagree], ExitCode.badSnapshot, /disagree\.heapsnapshot: (nodes own \d+ edges in all but edge_count says \d+|"edges" holds more than edge_count)/);
+  expectFailure(['summary', disagree], ExitCode.badSnapshot, /disagree\.heapsnapshot: (nodes own \d+ edges in all but edge_count says \d+|node \d+ claims \d+ edges but only \d+ of edge_count \(\d+\) are left|"edges" holds more than edge_count)/);
   expectFailure(['summary', makeSnapshot('known-heap.mjs'), '--by', 'colour'], ExitCode.usage, /unknown relation 'colour'/);
   expectFailure(['summary'], ExitCode.usage, /summary takes one snapshot file/);
   expectFailure(['path', makeSnapshot('known-heap.mjs'), '--id', '2'], ExitCode.badInput, /no object with id 2/);
@@ -136,4 +136,35 @@ test('summary --retained loads no more than 23 of heapy’s modules (no set API,
   assert.ok(n > 10 && n <= 23, `modules loaded: ${n}`);
   const all = spawnSync(process.execPath, ['--import', hook, cliPath, 'summary', file], { encoding: 'utf8', timeout: 60_000 });
   assert.ok(Number(/heapy-modules: (\d+)/.exec(all.stderr)?.[1]) > n, 'the partition view loads the set API on top');
+});
+
+test('control bytes from a bad file reach the terminal escaped', () => {
+  const good = readFileSync(makeSnapshot('known-heap.mjs')).toString('latin1');
+  const f = join(testDir(), 'escape.heapsnapshot');
+  // ESC [ 2 J would clear the screen; 0x9b is the one-byte CSI.
+  writeFileSync(f, good.replace('"nodes":[', '"nodes":[\u001b[2J').replace('{"snapshot"', '{"\u009b\u0000":1,"snapshot"'), 'latin1');
+  expectFailure(['summary', f], ExitCode.badSnapshot, /escape\.heapsnapshot: unexpected byte '\\x1b' in "nodes" \(at byte \d+\)/);
+  const r = heapy('summary', f);
+  assert.doesNotMatch(r.err, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no raw control byte on stderr');
+});
+
+test('stdout that fails: a full disk is one line and exit 7, a reader that went away is a quiet end', async () => {
+  const file = makeSnapshot('known-heap.mjs');
+  const full = openSync('/dev/full', 'w');
+  try {
+    const r = spawnSync(process.execPath, [cliPath, 'summary', file], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, ExitCode.writeFailed, r.stderr);
+    assert.equal(r.stderr, 'heapy: cannot write to standard output (ENOSPC)\n');
+  } finally {
+    closeSync(full);
+  }
+  // A reader that takes what it wants and closes the pipe, like `| head -1`. It closes at once: the
+  // table is a few hundred bytes, which a pipe would otherwise hold whole before any reader left.
+  const child = spawn(process.execPath, [cliPath, 'summary', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(err, '', 'no message, no stack trace');
+  assert.equal(code, ExitCode.ok);
 });

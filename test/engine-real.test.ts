@@ -145,3 +145,41 @@ test('the two-thread parse gives the same graph as one thread, and reports error
     return true;
   });
 });
+
+test('the two-thread parse falls back to one thread when the edges are not one record a line', async () => {
+  const file = makeSnapshot('known-heap.mjs');
+  const one = await loadSnapshotFile(file, { parallelFrom: Infinity });
+  const text = readFileSync(file, 'latin1');
+  const edgesStart = text.indexOf('"edges":[');
+  const edgesEnd = text.indexOf(']', edgesStart);
+  const reflow = (from: number) => text.slice(0, from) + text.slice(from, edgesEnd).replaceAll('\n,', ',\n') + text.slice(edgesEnd);
+  const same = (s: HeapSnapshot) => {
+    assert.deepEqual(s.edgeTo, one.edgeTo);
+    assert.deepEqual(s.edgeName, one.edgeName);
+    assert.deepEqual(s.retainedSize, one.retainedSize);
+  };
+  // The same JSON with ",\n" between records: the worker sees it at the split and gives up.
+  const all = join(testDir(), 'reflowed.heapsnapshot');
+  writeFileSync(all, reflow(edgesStart), 'latin1');
+  let tail = 0;
+  same(await loadSnapshotFile(all, { parallelFrom: 0, onProgress: (phase, done) => void (phase === 'edge tail' && (tail = done)) }));
+  assert.equal(tail, 0, 'one thread parsed the edges');
+  // Reflowed only near the end: the split looks right, the worker finds out in its first block
+  // from the back, and the file is read again on one thread.
+  const last = join(testDir(), 'reflowed-tail.heapsnapshot');
+  const from = edgesEnd - Math.floor((edgesEnd - edgesStart) / 8);
+  assert.ok(edgesEnd - from > 256 * 1024, 'the worker\'s last block lies inside the reflowed part');
+  writeFileSync(last, reflow(from), 'latin1');
+  let restarts = 0;
+  let lastDone = 0;
+  const s = await loadSnapshotFile(last, {
+    parallelFrom: 0,
+    onProgress: (phase, done) => {
+      if (phase !== 'parse') return;
+      if (done < lastDone) restarts++;
+      lastDone = done;
+    },
+  });
+  same(s);
+  assert.equal(restarts, 1, 'read again from the start once');
+});

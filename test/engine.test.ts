@@ -254,3 +254,47 @@ test('ordinalOfId finds every node and misses absent ids', () => {
   assert.equal(s.ordinalOfId(2), -1);
   assert.equal(s.ordinalOfId(999999), -1);
 });
+
+/** A two-node snapshot (a root and one object) whose `nodes` and `edges` arrays are given as text. */
+function tiny(nodes: string, edgeCount: number, edges: string): string {
+  const meta = {
+    node_fields: ['type', 'name', 'id', 'self_size', 'edge_count'],
+    node_types: [['hidden', 'object', 'synthetic'], 'string', 'number', 'number', 'number'],
+    edge_fields: ['type', 'name_or_index', 'to_node'],
+    edge_types: [['element', 'property'], 'string_or_number', 'node'],
+  };
+  return `{"snapshot":{"meta":${JSON.stringify(meta)},"node_count":2,"edge_count":${edgeCount}},\n"nodes":[${nodes}],\n"edges":[${edges}],\n"strings":["","A"]}`;
+}
+
+test('edge counts whose sum wraps past 2^32 onto edge_count fail fast, not walk phantom edges', () => {
+  // 2^27 + (2^32 - 2^27 + 1) = 2^32 + 1, which a 32-bit prefix sum stores as 1 = edge_count: the
+  // analysis would then walk 2^27 edges that are not in the file (51 s before this check).
+  const text = tiny(`2,0,1,0,${2 ** 27},1,1,3,10,${2 ** 32 - 2 ** 27 + 1}`, 1, '1,1,5');
+  const t0 = performance.now();
+  const err = expectError(text, /node 0 claims 134217728 edges but only 1 of edge_count \(1\) are left/);
+  assert.ok(performance.now() - t0 < 500, 'fails in well under a second');
+  assert.ok(err.offset > 0, 'names a byte offset');
+  // The second node's count alone is what takes the sum past edge_count here.
+  expectError(tiny(`2,0,1,0,1,1,1,3,10,${2 ** 32}`, 1, '1,1,5'), /node 1 claims 4294967296 edges but only 0 of edge_count \(1\) are left/);
+  assert.equal(load(tiny('2,0,1,0,1,1,1,3,10,0', 1, '1,1,5')).edgeCount, 1);
+});
+
+test('a self size past 2^32 loads; one past 2^53 is refused by name', () => {
+  assert.equal(load(tiny(`2,0,1,0,1,1,1,3,${2 ** 40},0`, 1, '1,1,5')).selfSize(1), 2 ** 40);
+  expectError(tiny('2,0,1,0,1,1,1,3,9007199254740993,0', 1, '1,1,5'), /node 1 has a self size beyond 2\^53/);
+  // With sizes already widened to doubles by an earlier node.
+  expectError(tiny(`2,0,1,${2 ** 40},1,1,1,3,${2 ** 60},0`, 1, '1,1,5'), /node 1 has a self size beyond 2\^53/);
+  expectError(tiny('2,0,1,0,1,7,1,3,10,0', 1, '1,1,5'), /node 1 has type 7, past the 3 node types/);
+});
+
+test('bytes quoted from the file are escaped in messages: no raw ESC, NUL or CSI reaches a terminal', () => {
+  const good = diamond().toJSON();
+  const noControls = (err: SnapshotFormatError) => assert.doesNotMatch(err.message, /[\u0000-\u001f\u007f-\u009f]/);
+  noControls(expectError(good.replace('"nodes":[9,', '"nodes":[9,\u001b'), /unexpected byte '\\x1b' in "nodes"/));
+  noControls(expectError(good.replace('"nodes":[9,', '"nodes":[9,\u0000'), /unexpected byte '\\x00' in "nodes"/));
+  noControls(expectError(good.replace('"strings":[""', '"strings":[\u009b'), /unexpected byte '\\x9b' in "strings"/));
+  noControls(expectError(good.replace('{"snapshot"', '{\u001b[2J'), /unexpected byte '\\x1b' where a key was expected/));
+  // A key name read from the file, with ESC and a newline in it (which would also break the line).
+  noControls(expectError(good.replace('{"snapshot"', '{"\u001b[31m\n":1,"\u001b[31m\n":2,"snapshot"'), /key "\\x1b\[31m\\x0a" appears twice/));
+  noControls(expectError(good.slice(0, good.indexOf('"nodes"')) + '"\u0007bell":[1,', /truncated: input ended inside "\\x07bell"/));
+});

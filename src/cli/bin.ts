@@ -2,6 +2,7 @@
 // The installed `heapy` executable: runs the CLI and sets the exit code.
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { ExitCode } from '../errors.js';
 import { main } from './main.js';
 
 // Big snapshots: run in a process whose glibc backs large allocations with transparent huge
@@ -24,6 +25,16 @@ function wantsHugePages(args: string[]): boolean {
     }
   });
 }
+
+// A failed write to stdout arrives as an 'error' event (EPIPE from a pipe, ENOSPC from a full
+// disk), which Node turns into a stack trace when no one listens. Handled here, once for every
+// command: a reader that went away (`heapy summary F | head -1`) is a normal end, so exit quietly
+// as other Unix tools do; any other failure is one line and the write-failed exit code.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok);
+  process.stderr.write(`heapy: cannot write to standard output (${err.code ?? err.message})\n`);
+  process.exit(ExitCode.writeFailed);
+});
 
 const args = process.argv.slice(2);
 if (wantsHugePages(args)) {

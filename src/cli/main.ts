@@ -2,7 +2,7 @@
  * The `heapy` command: dispatches to one module per subcommand under ./commands/.
  * This is the only layer that prints errors and chooses exit codes.
  */
-import { ExitCode, HeapyError } from '../errors.js';
+import { escapeControls, ExitCode, HeapyError } from '../errors.js';
 
 /** A subcommand module: runs with the arguments after its name and returns an exit code. */
 export interface CommandModule {
@@ -76,8 +76,9 @@ export async function main(argv: string[]): Promise<number> {
     return await cmd.run(args.slice(1));
   } catch (err) {
     if (err instanceof HeapyError) {
-      // Errors are one line. A usage error points at the command's help instead of printing it.
-      let message = err.message.split('\n')[0] ?? err.message;
+      // Errors are one line, with any control bytes an input put in them escaped. A usage error
+      // points at the command's help instead of printing it.
+      let message = escapeControls(err.message.split('\n')[0] ?? err.message);
       if (err.exitCode === ExitCode.usage && name && !message.includes('--help') && !message.includes("'heapy help'")) {
         message += ` (see 'heapy ${name} --help')`;
       }
@@ -86,7 +87,7 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode;
     }
     const e = err as Error;
-    process.stderr.write(`heapy: internal error: ${e?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}\n`);
+    process.stderr.write(`heapy: internal error: ${escapeControls(String(e?.message ?? err))}${debug ? '' : ' (run with --debug for details)'}\n`);
     if (debug && e?.stack) process.stderr.write(e.stack + '\n');
     return ExitCode.internal;
   }

@@ -10,7 +10,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { newScanState, resetScanState, scanNumbers, scanProblem, storeEdges, warmUpScanner } from './scan.js';
+import { newScanState, resetScanState, SCAN_MISSING_COMMA, scanNumbers, scanProblem, storeEdges, warmUpScanner } from './scan.js';
 
 /** What the loader passes to the worker. */
 export interface EdgeWorkerInput {
@@ -36,16 +36,21 @@ export type EdgeWorkerMessage =
   | { readonly type: 'plan'; readonly edgesStart: number; readonly edgesEnd: number; readonly split: number }
   | { readonly type: 'unsupported'; readonly reason: string }
   | { readonly type: 'done'; readonly records: number }
-  | { readonly type: 'error'; readonly message: string; readonly offset: number };
+  | { readonly type: 'error'; readonly message: string; readonly offset: number }
+  /** The tail is not one record a line after all: the loader parses the file again on one thread. */
+  | { readonly type: 'layout'; readonly reason: string };
 
 // The byte searches of the plan find their byte within a few bytes: small reads, few page faults.
 const BLOCK = 64 * 1024;
 
 class Failure extends Error {
   readonly offset: number;
-  constructor(message: string, offset: number) {
+  /** True if the file may be valid, only not laid out one record a line as this thread needs. */
+  readonly layout: boolean;
+  constructor(message: string, offset: number, layout = false) {
     super(message);
     this.offset = offset;
+    this.layout = layout;
   }
 }
 
@@ -91,6 +96,10 @@ function plan(fd: number, input: EdgeWorkerInput): { edgesStart: number; edgesEn
   let split = Math.max(edgesStart, edgesEnd - Math.floor(total * 0.55));
   const nl = findForward(fd, fileSize, split, 0x0a);
   if (nl < 0 || nl >= edgesEnd) return 'edges are not one record a line';
+  // The same JSON may be laid out otherwise (",\n" between records, several records a line): the
+  // line at the split must be one whole record after a number, or the main thread parses it all.
+  const line = readAt(fd, nl - 1, 2 + 11 * ef).toString('latin1');
+  if (!new RegExp(`^\\d\\n,\\d+(?:,\\d+){${ef - 1}}[\\n\\]]`).test(line)) return 'edges are not one record a line';
   split = nl;
   return { edgesStart, edgesEnd, split };
 }
@@ -122,17 +131,20 @@ function decodeTail(fd: number, input: EdgeWorkerInput, split: number, edgesEnd:
     if (n !== pos - from) throw new Failure('short read', from);
     // From the split itself, or from the block's first line break.
     const start = from === split ? 0 : buf.indexOf(0x0a);
-    if (start < 0 || start >= n) throw new Failure('a line of "edges" longer than 256 KiB: not one record a line', from);
+    if (start < 0 || start >= n) throw new Failure('a line of "edges" longer than 256 KiB: not one record a line', from, true);
     // Each line starts with the comma that ends the previous record.
     resetScanState(st, true);
     st.i = start;
     scanNumbers(buf, n, scratch, st);
+    // A digit right after the line break: records end their line with the comma (",\n"), which
+    // only says that this layout is not the one this thread can split.
+    if (st.error === SCAN_MISSING_COMMA && st.errorAt === start + 1) throw new Failure('the edges are not one record a line', from + start, true);
     if (st.error !== 0) throw new Failure(scanProblem(st.error, '"edges"', buf[st.errorAt] ?? 0), from + st.errorAt);
-    if (st.i < n && !st.inNum) throw new Failure('the edges are not one record a line', from + st.i);
+    if (st.i < n && !st.inNum) throw new Failure('the edges are not one record a line', from + st.i, true);
     let count = st.n;
     if (st.inNum) scratch[count++] = st.cur;
     else if (!st.afterNum) throw new Failure('a trailing comma in "edges"', pos - 1);
-    if (count % ef !== 0) throw new Failure('the edges are not one record a line', from + start);
+    if (count % ef !== 0) throw new Failure('the edges are not one record a line', from + start, true);
     const records = count / ef;
     if (records > next) throw new Failure(`"edges" holds more than edge_count (${E}) edges`, from + start);
     next -= records;
@@ -157,7 +169,8 @@ function run(): void {
     post({ type: 'plan', ...p });
     post({ type: 'done', records: decodeTail(fd, input, p.split, p.edgesEnd) });
   } catch (err) {
-    post({ type: 'error', message: (err as Error).message, offset: err instanceof Failure ? err.offset : -1 });
+    if (err instanceof Failure && err.layout) post({ type: 'layout', reason: err.message });
+    else post({ type: 'error', message: (err as Error).message, offset: err instanceof Failure ? err.offset : -1 });
   } finally {
     if (fd >= 0) closeSync(fd);
   }

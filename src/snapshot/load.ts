@@ -31,6 +31,20 @@ const FIRST_CHUNK = 64 * 1024;
 
 /** Reads and analyses a .heapsnapshot file. Throws HeapyError on a missing or malformed file. */
 export async function loadSnapshotFile(path: string, options: LoadOptions = {}): Promise<HeapSnapshot> {
+  try {
+    return await loadFile(path, options);
+  } catch (err) {
+    // The edge worker found, after the split, that the edges are not one record a line (valid
+    // JSON laid out otherwise): rare enough that reading the file again on one thread is the fix.
+    if (err instanceof LayoutMismatch) return loadFile(path, { ...options, parallelFrom: Infinity });
+    throw err;
+  }
+}
+
+/** The edge worker's layout assumption did not hold: not an error in the file. */
+class LayoutMismatch extends Error {}
+
+async function loadFile(path: string, options: LoadOptions): Promise<HeapSnapshot> {
   let size: number;
   try {
     const st = await stat(path);
@@ -67,7 +81,7 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
           else want = helper.planNeededFrom - pos;
         }
         const plan = helper.plan;
-        if (plan && pos === plan.split + 1) {
+        if (plan && pos === plan.split + 1 && parser.atEdgeRecord) {
           // Jump over the worker's share and read on (the strings) while it finishes.
           parser.skipEdgeTail(plan.edgesEnd);
           pos = plan.edgesEnd;
@@ -75,7 +89,8 @@ export async function loadSnapshotFile(path: string, options: LoadOptions = {}):
           continue;
         }
         if (plan && pos > plan.split) {
-          // This thread got past the meeting point before the plan came: parse it all here.
+          // Past the meeting point before the plan came, or the records do not end there (the
+          // same JSON laid out otherwise): parse it all here.
           await helper.abandon();
         } else if (plan) {
           want = Math.min(want, plan.split + 1 - pos);
@@ -165,6 +180,7 @@ class EdgeHelper {
       if (m.type === 'plan') this.plan = m;
       else if (m.type === 'done') this.done = m.records;
       else if (m.type === 'unsupported') this.gaveUp = true;
+      else if (m.type === 'layout') this.failure = new LayoutMismatch(m.reason);
       else this.failure = new SnapshotFormatError(this.path, m.message, m.offset);
       this.wake();
     });

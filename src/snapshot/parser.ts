@@ -18,7 +18,7 @@ import { allocateColumns, readHeader, ValueCapture, type Columns, type NodeOffse
 import { StringsSection, warmUpStrings } from './strings-section.js';
 import { Growable, locationsToOrdinals, TraceTreeReader } from './optional-sections.js';
 import { StringTableBuilder } from './strings.js';
-import { anyNonZero, BIG_SIZE, newScanState, resetScanState, scanNumbers, scanProblem, storeEdges, storeField, storeNodes, warmUpNodeRecords, warmUpScanner, type ScanState } from './scan.js';
+import { anyNonZero, BIG_SIZE, newScanState, nodeRecordProblem, resetScanState, scanNumbers, scanProblem, storeEdges, storeField, storeNodes, warmUpNodeRecords, warmUpScanner, type ScanState } from './scan.js';
 
 // These types used to be declared here: parser.js still exports them for its importers.
 export type { EdgeArrays, ProgressCallback, RawSnapshot, TraceTree } from './raw.js';
@@ -367,13 +367,15 @@ export class SnapshotParser {
     const scratch = this.scratch;
     const o = this.nodeOffsets!;
     const c = this.cols!;
-    let bad = storeNodes(scratch, records, nf, o, this.meta!.nodeTypes.length, ord, c.nodeType, c.nodeName, c.nodeId, c.nodeSelfSize, c.firstEdge);
+    const types = this.meta!.nodeTypes.length;
+    const E = this.meta!.edgeCount;
+    let bad = storeNodes(scratch, records, nf, o, types, E, ord, c.nodeType, c.nodeName, c.nodeId, c.nodeSelfSize, c.firstEdge);
     if (bad === BIG_SIZE && c.nodeSelfSize instanceof Uint32Array) {
       // Sizes past 32 bits are rare (huge external buffers): switch to doubles when one appears.
       c.nodeSelfSize = Float64Array.from(c.nodeSelfSize);
-      bad = storeNodes(scratch, records, nf, o, this.meta!.nodeTypes.length, ord, c.nodeType, c.nodeName, c.nodeId, c.nodeSelfSize, c.firstEdge);
+      bad = storeNodes(scratch, records, nf, o, types, E, ord, c.nodeType, c.nodeName, c.nodeId, c.nodeSelfSize, c.firstEdge);
     }
-    if (bad !== -1) this.fail(`node ${bad} has a type, name or id out of range`, at);
+    if (bad >= 0) this.fail(nodeRecordProblem(scratch, (bad - ord) * nf, o, types, E, c.firstEdge[bad]!, bad), at);
     if (o.trace >= 0) {
       // Trace ids are all 0 unless allocation tracking was on: allocate only when one is not.
       if (!c.nodeTraceId && anyNonZero(scratch, records, nf, o.trace)) c.nodeTraceId = new Uint32Array(N);
@@ -468,6 +470,12 @@ export class SnapshotParser {
     return { edgeType: c.edgeType, edgeName: c.edgeName, edgeTo: c.edgeTo };
   }
 
+  /** True inside "edges" right after a whole record and its number's end: where skipEdgeTail may be called. */
+  get atEdgeRecord(): boolean {
+    const st = this.scan;
+    return this.state === S.Edges && st.n % this.meta!.edgeFields.length === 0 && !st.inNum && st.afterNum;
+  }
+
   /**
    * Declares that the rest of the edges, up to byte `resumeAt` (the closing bracket of "edges"),
    * are another thread's: the parser must have just consumed a whole record, and the next write()
@@ -475,10 +483,8 @@ export class SnapshotParser {
    */
   skipEdgeTail(resumeAt: number): void {
     if (this.state !== S.Edges) this.fail('internal: skipEdgeTail outside "edges"', this.base);
+    if (!this.atEdgeRecord) this.fail('the two halves of "edges" do not meet at a record boundary', this.base);
     this.flushEdges(this.base);
-    if (this.scan.n !== 0 || this.scan.inNum || !this.scan.afterNum) {
-      this.fail('the two halves of "edges" do not meet at a record boundary', this.base);
-    }
     this.tailPending = true;
     this.tailAt = resumeAt;
     this.base = resumeAt;

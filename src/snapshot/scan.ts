@@ -206,13 +206,20 @@ export function warmUpScanner(): void {
 /** Returned by storeNodes when a self size needs 64-bit storage. */
 export const BIG_SIZE = -2;
 
-/** Splits whole node records of `scratch` into the field arrays; returns the first bad ordinal, BIG_SIZE, or -1. */
+/**
+ * Splits whole node records of `scratch` into the field arrays; returns the first bad ordinal
+ * (see {@link nodeRecordProblem} for why), BIG_SIZE, or -1. `edgeCount` bounds the running sum
+ * of the records' edge counts: the first-edge column is 32-bit, so a sum that wrapped past 2^32
+ * could otherwise land on the header's edge_count and send the analysis down phantom edges (a
+ * 400-byte file with 2^27 of them took 51 s).
+ */
 export function storeNodes(
   scratch: Float64Array,
   records: number,
   nf: number,
   o: NodeOffsets,
   typeCount: number,
+  edgeCount: number,
   ord: number,
   nodeType: Uint8Array,
   nodeName: Uint32Array,
@@ -225,21 +232,41 @@ export function storeNodes(
   const oId = o.id;
   const oSize = o.size;
   const oEdges = o.edges;
-  const maxSize = selfSize instanceof Uint32Array ? 0xffffffff : Number.MAX_SAFE_INTEGER;
+  const wide = selfSize instanceof Float64Array;
+  const maxSize = wide ? Number.MAX_SAFE_INTEGER : 0xffffffff;
+  // The sum so far, as a double: exact up to 2^53, far past any edge_count.
+  let edges = firstEdge[ord]!;
   for (let k = 0, r = 0; r < records; r++, k += nf, ord++) {
     const t = scratch[k + oType]!;
     const name = scratch[k + oName]!;
     const id = scratch[k + oId]!;
     const size = scratch[k + oSize]!;
-    if (t >= typeCount || name > 0xffffffff || id > 0xffffffff) return ord;
-    if (size > maxSize) return BIG_SIZE;
+    edges += scratch[k + oEdges]!;
+    if (t >= typeCount || name > 0xffffffff || id > 0xffffffff || edges > edgeCount) return ord;
+    if (size > maxSize) return wide ? ord : BIG_SIZE;
     nodeType[ord] = t;
     nodeName[ord] = name;
     nodeId[ord] = id;
     selfSize[ord] = size;
-    firstEdge[ord + 1] = firstEdge[ord]! + scratch[k + oEdges]!;
+    firstEdge[ord + 1] = edges;
   }
   return -1;
+}
+
+/**
+ * Why the node record at `k` in `scratch` was refused by storeNodes, as a message about node
+ * `ord`; `edgesBefore` is the sum of the edge counts of the nodes before it.
+ */
+export function nodeRecordProblem(scratch: Float64Array, k: number, o: NodeOffsets, typeCount: number, edgeCount: number, edgesBefore: number, ord: number): string {
+  const own = scratch[k + o.edges]!;
+  if (edgesBefore + own > edgeCount) {
+    return `node ${ord} claims ${own} edges but only ${edgeCount - edgesBefore} of edge_count (${edgeCount}) are left`;
+  }
+  if (scratch[k + o.size]! > Number.MAX_SAFE_INTEGER) return `node ${ord} has a self size beyond 2^53 (${scratch[k + o.size]})`;
+  const t = scratch[k + o.type]!;
+  if (t >= typeCount) return `node ${ord} has type ${t}, past the ${typeCount} node types`;
+  if (scratch[k + o.name]! > 0xffffffff) return `node ${ord} has a name index beyond 2^32 (${scratch[k + o.name]})`;
+  return `node ${ord} has an id beyond 2^32 (${scratch[k + o.id]})`;
 }
 
 /**
@@ -271,8 +298,8 @@ export function warmUpNodeRecords(): void {
   for (let k = 0; k < 14; k++) scratch[k] = k % 3;
   // The same keys in the same order as readHeader's offsets: one hidden class for both.
   const o: NodeOffsets = { type: 0, name: 1, id: 2, size: 3, edges: 4, trace: 5, detachedness: 6 };
-  storeNodes(scratch, 2, 7, o, 16, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(3));
-  storeNodes(scratch, 2, 7, o, 0, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(3));
+  storeNodes(scratch, 2, 7, o, 16, 100, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(3));
+  storeNodes(scratch, 2, 7, o, 0, 100, 0, new Uint8Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(2), new Uint32Array(3));
   anyNonZero(scratch, 2, 7, 5);
   storeField(scratch, 2, 7, 5, 0, new Uint32Array(2));
   storeField(scratch, 2, 7, 6, 0, new Uint8Array(2));
