@@ -5,6 +5,7 @@
  */
 import { Session } from 'node:inspector';
 import { ExitCode, HeapyError } from '../errors.js';
+import { LINE_ENDS_WARMUP } from './line-ends.js';
 
 /** A connected in-process inspector session with a promise-based `post`. */
 export class InProcessInspector {
@@ -53,6 +54,7 @@ export class InProcessInspector {
         failure = err;
       }
     };
+    for (const method of LINE_ENDS_WARMUP) await this.post(method);
     s.on('HeapProfiler.addHeapSnapshotChunk', listener);
     try {
       await this.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
