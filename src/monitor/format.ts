@@ -225,7 +225,12 @@ export class MonitorWriter {
     try {
       if (exclusive) {
         this.fd = createExclusive(path);
-        writeSync(this.fd, line);
+        try {
+          writeSync(this.fd, line);
+        } catch (err) {
+          closeSync(this.fd);
+          throw err;
+        }
       } else {
         const file = ReplacingFile.create(path);
         file.write(line);

@@ -82,7 +82,10 @@ export class ReplacingFile {
     this.guard(() => writeAll(this.fd, typeof data === 'string' ? Buffer.from(data, encoding) : data));
   }
 
-  /** Appends `data` without blocking the event loop (for snapshot streams of hundreds of MB). */
+  /**
+   * Appends `data` without blocking the event loop (for snapshot streams of hundreds of MB). One
+   * call at a time: writes go to the current position, and the thread pool runs them in parallel.
+   */
   async writeAsync(data: Uint8Array): Promise<void> {
     try {
       for (let off = 0; off < data.length; ) {
