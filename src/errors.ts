@@ -80,3 +80,14 @@ export class SnapshotFormatError extends HeapyError {
     this.offset = offset;
   }
 }
+
+/**
+ * The error for a file heapy could not write: `<path>: <what> (<errno code>)`, exit code
+ * writeFailed. One message shape for every output file (snapshots, reports, plots, recordings).
+ */
+export function writeFailedError(path: string, err: unknown, what = 'cannot write'): HeapyError {
+  // errno errors name themselves by code; a refusal without one (not ours, not a regular file) by message.
+  const e = err as Partial<NodeJS.ErrnoException> | undefined;
+  const why = e?.code ?? (err instanceof Error ? err.message : String(err));
+  return new HeapyError(`${path}: ${what} (${why})`, ExitCode.writeFailed, { cause: err });
+}

@@ -16,6 +16,7 @@ import { completeRemote } from '../src/attach/complete.js';
 import { MaxIdScanner } from '../src/capture/maxid.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { freePort } from './helpers/net.js';
+import { tempFilesOf } from './helpers/temp-files.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
@@ -206,7 +207,7 @@ test('heapy snapshot streams a file equal in app-class counts to the one the tar
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), out);
     assert.equal(statSync(out).mode & 0o777, 0o600);
-    assert.equal(existsSync(`${out}.partial`), false);
+    assert.deepEqual(tempFilesOf(out), []);
     assert.ok(await portClosed(t.pid, t.inspectPort), 'inspector port still open after heapy snapshot');
     assert.equal(readProc(t.pid)?.pid, t.pid, 'target must survive');
 
@@ -624,17 +625,19 @@ test('errors: the target dying mid-snapshot gives connectionLost and leaves no f
   const t = await startTarget('attach-ballast.mjs', ['15']);
   const out = join(work, 'interrupted.heapsnapshot');
   const run = heapy(['snapshot', String(t.pid), '-o', out]);
-  // Kill the target once bytes have reached the partial file.
+  // Kill the target once bytes have reached the temporary file.
+  let partial: string | undefined;
   for (let i = 0; i < 1200; i++) {
-    if (existsSync(`${out}.partial`) && statSync(`${out}.partial`).size > 0) break;
+    partial = tempFilesOf(out)[0];
+    if (partial !== undefined && existsSync(partial) && statSync(partial).size > 0) break;
     await sleep(25);
   }
-  assert.ok(existsSync(`${out}.partial`), 'the snapshot never started streaming');
+  assert.ok(partial !== undefined && existsSync(partial), 'the snapshot never started streaming');
   stop(t);
   const r = await run;
   assert.equal(r.code, ExitCode.connectionLost, r.stderr);
   assert.match(r.stderr, /^heapy: .*connection lost/);
-  assert.equal(existsSync(`${out}.partial`), false);
+  assert.deepEqual(tempFilesOf(out), []);
   assert.equal(existsSync(out), false);
 });
 

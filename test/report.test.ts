@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openReport } from './helpers/browser.js';
 import { ExitCode } from '../src/errors.js';
 import { cliPath, repoRoot, testDir } from './helpers/snapshots.js';
+import { tempFilesOf } from './helpers/temp-files.js';
 
 const dir = testDir();
 const snaps = ['report-a', 'report-b', 'report-c'].map((n) => join(dir, `${n}.heapsnapshot`));
@@ -49,11 +50,8 @@ const firstCell = (page: Page, col: number) => page.locator('#partition tbody tr
 test('the file is written whole, self-contained and small', () => {
   const size = statSync(page3).size;
   assert.ok(size > 100_000 && size < 4_000_000, `${size} bytes`);
-  assert.deepEqual(
-    readdirSync(dirname(page3)).filter((f) => f.includes('.partial')),
-    [],
-    'no temporary file left behind',
-  );
+  assert.deepEqual(tempFilesOf(page3), [], 'no temporary file left behind');
+  assert.equal(statSync(page3).mode & 0o777, 0o600, 'a report holds heap strings: private');
 });
 
 test('the page loads without errors or network requests and shows the known top kind', async () => {

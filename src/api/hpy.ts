@@ -3,8 +3,8 @@
  * in-process inspector session, streams the chunks straight into the engine and returns a
  * HeapSet of every reachable object, minus what heapy's own code owns and minus the reference set.
  */
-import { closeSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { ExitCode, HeapyError } from '../errors.js';
+import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
+import { ReplacingFile } from '../util/safe-write.js';
 import { InProcessInspector } from '../capture/inprocess.js';
 import { HeapSnapshot, loadSnapshotFile, SnapshotParser, type IdMark, type ProgressCallback } from '../snapshot/index.js';
 import { HeapSet, idMark } from './heapset.js';
@@ -113,31 +113,20 @@ export class Hpy {
    * all) and returns its path.
    */
   async snapshot(file: string): Promise<string> {
-    const partial = `${file}.partial`;
-    let fd: number;
+    let out: ReplacingFile;
     try {
-      fd = openSync(partial, 'w', 0o600);
+      out = ReplacingFile.create(file);
     } catch (err) {
-      throw new HeapyError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+      throw writeFailedError(file, err);
     }
     try {
       await this.inspector.collectGarbage();
       await this.inspector.takeSnapshot((chunk) => {
-        writeSync(fd, chunk, null, 'latin1');
+        out.write(chunk, 'latin1');
       });
-      closeSync(fd);
-      renameSync(partial, file);
+      out.commit();
     } catch (err) {
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed
-      }
-      try {
-        unlinkSync(partial);
-      } catch {
-        // nothing to remove
-      }
+      out.abort();
       throw err;
     }
     return file;

@@ -2,8 +2,9 @@
  * guppy's `.dump` / `load` of a partition's statistics: a small text format that keeps a heap's
  * table for later comparison, with no snapshot attached.
  */
-import { appendFileSync, readFileSync } from 'node:fs';
-import { ExitCode, HeapyError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { appendPrivate } from '../util/safe-write.js';
+import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { renderPartition, type Partition } from '../query/partition.js';
 import { Printable, Text } from '../util/printable.js';
 
@@ -56,9 +57,10 @@ export function dumpStat(file: string, p: Partition, now = Date.now()): void {
     '',
   ];
   try {
-    appendFileSync(file, lines.join('\n'), { mode: 0o600 });
+    // Created 0600 when new; appended to only if it is a regular file of this user's (safe-write.ts).
+    appendPrivate(file, lines.join('\n'));
   } catch (err) {
-    throw new HeapyError(`${file}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+    throw writeFailedError(file, err);
   }
 }
 

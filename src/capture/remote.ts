@@ -3,11 +3,11 @@
  * sink (the engine's push parser, or a file), the setref reference id, GC, memory figures.
  * Nothing here holds a whole snapshot as text: each ~100 KB chunk is consumed as it arrives.
  */
-import { open, rename, unlink, chmod, type FileHandle } from 'node:fs/promises';
-import { ExitCode, HeapyError } from '../errors.js';
+import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
 import type { CdpSession } from '../attach/cdp.js';
 import { formatDuration } from '../util/format.js';
+import { ReplacingFile } from '../util/safe-write.js';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
 import { MaxIdScanner } from './maxid.js';
 
@@ -110,17 +110,16 @@ export async function takeSnapshot(session: CdpSession, options: StreamOptions =
 }
 
 /**
- * Streams a snapshot to `path`: written to `path.partial` (mode 0600, as V8's own snapshots) and
- * renamed only when complete; on any failure the partial file is removed. Returns bytes written.
+ * Streams a snapshot to `path`: written to a new private temporary file beside it (mode 0600, as
+ * V8's own snapshots; see util/safe-write.ts) and renamed over `path` only when complete; on any
+ * failure the temporary file is removed. Returns bytes written.
  */
 export async function snapshotToFile(session: CdpSession, path: string, options: StreamOptions = {}): Promise<number> {
-  const partial = `${path}.partial`;
-  let fh: FileHandle | undefined;
+  let file: ReplacingFile;
   try {
-    fh = await open(partial, 'w', 0o600);
-    await chmod(partial, 0o600); // mode applies only on creation; a stale partial file may have another
+    file = ReplacingFile.create(path);
   } catch (err) {
-    throw new HeapyError(`${partial}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+    throw writeFailedError(path, err);
   }
   let written = 0;
   try {
@@ -130,20 +129,21 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
         // Snapshot text is ASCII (V8 escapes everything else), so latin1 is exact and cheapest.
         const buf = Buffer.from(chunk, 'latin1');
         try {
-          await fh!.write(buf, 0, buf.length, written);
+          await file.writeAsync(buf);
         } catch (err) {
-          throw new HeapyError(`${partial}: write failed (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
+          throw writeFailedError(path, err, 'write failed');
         }
         written += buf.length;
       },
       options,
     );
-    await fh.close();
-    fh = undefined;
-    await rename(partial, path);
+    try {
+      file.commit();
+    } catch (err) {
+      throw writeFailedError(path, err);
+    }
   } catch (err) {
-    await fh?.close().catch(() => {});
-    await unlink(partial).catch(() => {});
+    file.abort();
     throw err;
   }
   return written;

@@ -1,7 +1,19 @@
 /**
- * Printing a partition the way every command that shows one does: guppy's table, or JSON.
+ * Printing a partition the way every command that shows one does: guppy's table, or JSON; and
+ * writing a command's output file.
  */
 import type { HeapSet } from '../api/index.js';
+import { writeFailedError } from '../errors.js';
+import { writeFileReplacing } from '../util/safe-write.js';
+
+/** Writes a command's output file (plot, graph, alloc page): private, 0600, renamed into place. */
+export function writeOutputFile(path: string, text: string): void {
+  try {
+    writeFileReplacing(path, text);
+  } catch (err) {
+    throw writeFailedError(path, err);
+  }
+}
 
 /**
  * Writes `set`'s partition to stdout: the table (`limit` rows, Infinity for all), or with `json`

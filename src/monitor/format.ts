@@ -3,9 +3,10 @@
  * Line 1 is `# heapy-monitor <version> <header json>`; every other non-blank line is one JSON record.
  * Lines starting with `#` after the header are comments. The full description is in docs/monitor-format.md.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, HeapyError } from '../errors.js';
+import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
+import { createExclusive, ReplacingFile } from '../util/safe-write.js';
 
 /** The format version this heapy writes; readers refuse files with a larger one. */
 export const MONITOR_FORMAT_VERSION = 1;
@@ -213,18 +214,33 @@ export class MonitorWriter {
   private pending: string[] = [];
 
   /**
-   * Creates (or truncates) `path` and writes the header line. With `exclusive`, fails with EEXIST
-   * instead of truncating (the raw error, so a caller can pick another name).
+   * Creates `path` with the header line, private (0600) and never through a planted file: with
+   * `exclusive`, created in place with O_EXCL (failing with the raw EEXIST, so a caller can pick
+   * another name); otherwise written to a temporary file and renamed over `path` at once, so live
+   * readers see the recording grow under its name (util/safe-write.ts).
    */
   constructor(path: string, header: MonitorHeader, exclusive = false) {
     this.path = path;
+    const line = formatHeader(header) + '\n';
     try {
-      this.fd = openSync(path, exclusive ? 'wx' : 'w');
+      if (exclusive) {
+        this.fd = createExclusive(path);
+        try {
+          writeSync(this.fd, line);
+        } catch (err) {
+          closeSync(this.fd);
+          throw err;
+        }
+      } else {
+        const file = ReplacingFile.create(path);
+        file.write(line);
+        file.publish();
+        this.fd = file.descriptor;
+      }
     } catch (err) {
       if (exclusive && (err as NodeJS.ErrnoException).code === 'EEXIST') throw err;
-      throw new HeapyError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, ExitCode.writeFailed);
+      throw writeFailedError(path, err);
     }
-    writeSync(this.fd, formatHeader(header) + '\n');
   }
 
   /**

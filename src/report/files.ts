@@ -2,8 +2,9 @@
  * File handling for `heapy report`: telling monitor recordings from snapshots, and writing the page
  * under a temporary name renamed into place, so no reader ever sees half a report.
  */
-import { closeSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { ExitCode, HeapyError } from '../errors.js';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
+import { writeFileReplacing } from '../util/safe-write.js';
 import { MONITOR_MAGIC } from '../monitor/format.js';
 
 /** What a file given to `heapy report` holds. */
@@ -34,19 +35,14 @@ export function inputKind(path: string): ReportInputKind {
   }
 }
 
-/** Writes `text` to `path` through a temporary file in the same directory and a rename. */
+/**
+ * Writes `text` to `path` through a private temporary file beside it and a rename (mode 0600: a
+ * report holds heap strings; see util/safe-write.ts).
+ */
 export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.partial-${process.pid}`;
   try {
-    writeFileSync(tmp, text, { mode: 0o644 });
-    renameSync(tmp, path);
+    writeFileReplacing(path, text);
   } catch (err) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Nothing was written, or it is gone already.
-    }
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new HeapyError(`${path}: cannot write the report (${code ?? String(err)})`, ExitCode.writeFailed);
+    throw writeFailedError(path, err, 'cannot write the report');
   }
 }

@@ -2,12 +2,12 @@
  * `heapy alloc <pid | host:port | -- command...>`: which functions allocate the live memory, by V8's
  * sampling heap profiler.
  */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CommandModule } from '../main.js';
 import { duration, splitCommand, wholeNumber } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
+import { writeOutputFile } from '../output.js';
 import { GrowthTracker, allocationSites, formatAllocTable, formatGrowthStep, type AllocationReport, type SamplingProfile } from '../../monitor/alloc.js';
 import { renderAllocHtml } from '../../monitor/alloc-html.js';
 import { DEFAULT_SAMPLING_INTERVAL, sampleCommand, sampleTarget, type AllocTarget } from '../../monitor/alloc-session.js';
@@ -142,11 +142,7 @@ export const command: CommandModule = {
     }
     if (values.html !== undefined) {
       const out = resolve(values.html);
-      try {
-        writeFileSync(out, renderAllocHtml(profile, report, { title: `heapy alloc: ${target.description}` }));
-      } catch (err) {
-        throw new HeapyError(`cannot write ${out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, ExitCode.writeFailed);
-      }
+      writeOutputFile(out, renderAllocHtml(profile, report, { title: `heapy alloc: ${target.description}` }));
       if (!quiet) process.stderr.write(`heapy: wrote ${out}\n`);
     }
     return ExitCode.ok;

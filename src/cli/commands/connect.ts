@@ -2,7 +2,8 @@
  * `heapy connect`: an interactive client for a manhole (startManhole), with line editing,
  * history, and tab completion of the remote namespace.
  */
-import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileReplacing } from '../../util/safe-write.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import readline from 'node:readline';
@@ -44,8 +45,7 @@ function loadHistory(path: string): string[] {
 
 function saveHistory(path: string, newestFirst: readonly string[]): void {
   try {
-    writeFileSync(path, [...newestFirst].reverse().join('\n') + '\n', { mode: 0o600 });
-    chmodSync(path, 0o600);
+    writeFileReplacing(path, [...newestFirst].reverse().join('\n') + '\n');
   } catch {
     // A read-only home must not break the session.
   }

@@ -2,9 +2,9 @@
  * `heapy graph <file> --id N`: objgraph's show_backrefs as a DOT or SVG file (SVG rendered by
  * Graphviz in WebAssembly, no system binary).
  */
-import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
+import { writeOutputFile } from '../output.js';
 import { backrefGraph, HeapGraph } from '../../analyses/graph.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
@@ -75,11 +75,7 @@ export const command: CommandModule = {
       process.stdout.write(text);
       return ExitCode.ok;
     }
-    try {
-      writeFileSync(out, text);
-    } catch (err) {
-      throw new HeapyError(`${out}: cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`, ExitCode.writeFailed);
-    }
+    writeOutputFile(out, text);
     const n = g.data.nodes.filter((x) => x.more === undefined).length;
     process.stderr.write(`heapy: ${n} objects, ${g.data.edges.length} edges${g.data.truncated ? ' (cut at --max-nodes)' : ''} -> ${resolve(out)}\n`);
     return ExitCode.ok;

@@ -1,11 +1,11 @@
 /**
  * `heapy plot [file...] [-o out.svg|out.html]`: draw recorded memory over time.
  */
-import { writeFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
 import { parseCommandArgs, timeWindow } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
+import { writeOutputFile } from '../output.js';
 import { latestDataFile } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
 import { renderHtml, renderSvg } from '../../monitor/plot.js';
@@ -52,11 +52,7 @@ export const command: CommandModule = {
     }
     const opts = { trend: values.trend, ...(window ? { window } : {}), ...(values.title !== undefined ? { title: values.title } : {}) };
     const text = ext === '.svg' ? renderSvg(timelines, opts) : renderHtml(timelines, opts);
-    try {
-      writeFileSync(output, text);
-    } catch (err) {
-      throw new HeapyError(`cannot write ${output}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, ExitCode.writeFailed);
-    }
+    writeOutputFile(output, text);
     const n = timelines.reduce((a, tl) => a + tl.series.length, 0);
     process.stdout.write(`${output} (${n} series)\n`);
     return ExitCode.ok;
