@@ -641,6 +641,37 @@ test('errors: the target dying mid-snapshot gives connectionLost and leaves no f
   assert.equal(existsSync(out), false);
 });
 
+test('nothing left behind: kill -9 mid-capture leaves a temporary file the next run removes; -o naming a directory is refused before the capture', async () => {
+  const t = await startTarget('attach-ballast.mjs', ['15']);
+  try {
+    const out = join(work, 'killed.heapsnapshot');
+    const child = spawn(process.execPath, [bin, 'snapshot', String(t.pid), '-o', out], { cwd: work, stdio: 'ignore' });
+    children.add(child);
+    let partial: string | undefined;
+    for (let i = 0; i < 1200 && partial === undefined; i++) {
+      partial = tempFilesOf(out).find((f) => statSync(f).size > 0);
+      if (partial === undefined) await sleep(10);
+    }
+    assert.ok(partial, 'the snapshot never started streaming');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('close', r));
+    assert.ok(existsSync(partial), 'the killed run left its temporary file (dot-named, .tmp: never taken for a snapshot)');
+    assert.equal(existsSync(out), false);
+    await sleep(2500); // the guard of the killed run closes the inspector it opened
+    const again = await heapy(['snapshot', String(t.pid), '-o', out]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(tempFilesOf(out), [], 'the stale temporary file is removed by the next run');
+    assert.ok(statSync(out).size > 1000);
+    const t0 = Date.now();
+    const dir = await heapy(['snapshot', String(t.pid), '-o', work]);
+    assert.equal(dir.code, ExitCode.writeFailed, dir.stderr);
+    assert.match(dir.stderr, /^heapy: .*cannot write \(EISDIR\)\n$/);
+    assert.ok(Date.now() - t0 < 5000, 'refused before the target walked its heap');
+  } finally {
+    stop(t);
+  }
+});
+
 test('SIGTERM or SIGINT during heapy snapshot: a whole file and exit 0, or no file and 143/130, never both', async () => {
   const t = await startTarget('attach-ballast.mjs', ['15']);
   try {

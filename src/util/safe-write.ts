@@ -13,7 +13,7 @@
  *
  * Errors are the raw errno errors of node:fs (util imports nothing of heapy); callers wrap them.
  */
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, lstatSync, openSync, readdirSync, renameSync, unlinkSync, write, writeSync, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -52,7 +52,7 @@ function writeAll(fd: number, data: Uint8Array): void {
 export class ReplacingFile {
   /** The final path. */
   readonly path: string;
-  /** The temporary file, `.<name>.<16 random hex digits>.tmp` in the target's directory. */
+  /** The temporary file, `.<name>.<pid>.<16 random hex digits>.tmp` in the target's directory. */
   readonly tempPath: string;
   private fd: number;
   private published = false;
@@ -63,11 +63,18 @@ export class ReplacingFile {
     this.fd = fd;
   }
 
-  /** Creates the temporary file for `path` (exclusively, 0600); throws the open's error. */
+  /**
+   * Creates the temporary file for `path` (exclusively, 0600); throws the open's error, or EISDIR
+   * at once when `path` is a directory (before any capture starts, not at the rename). Temporary
+   * files for `path` left by a heapy that was killed (its pid no longer runs) are removed first.
+   */
   static create(path: string): ReplacingFile {
+    if (lstatOrNull(path)?.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+    removeStaleTemps(path);
     for (let attempt = 0; ; attempt++) {
-      // 64 random bits: a name another user cannot guess, so cannot plant in advance.
-      const tempPath = join(dirname(path), `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+      // 64 random bits: a name another user cannot guess, so cannot plant in advance. The pid
+      // tells a later run whether the writer still lives.
+      const tempPath = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(8).toString('hex')}.tmp`);
       try {
         return new ReplacingFile(path, tempPath, createExclusive(tempPath));
       } catch (err) {
@@ -200,5 +207,51 @@ function openAppendPrivate(path: string): number {
       throw new Error(st.isFile() ? `owned by uid ${st.uid}, not by uid ${uid}` : 'not a regular file');
     }
     return fd;
+  }
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
+/** True when a process with this pid runs (or exists under another user). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files of `path` whose writer is gone: `.<name>.<pid>.<hex>.tmp`, ours (same
+ * uid), regular files, with a pid that no longer runs. What a `kill -9` during a capture left.
+ */
+function removeStaleTemps(path: string): void {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{16}\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || running(Number(m[1]))) continue;
+    const st = lstatOrNull(join(dir, name));
+    if (!st?.isFile() || (uid !== undefined && st.uid !== uid)) continue;
+    try {
+      unlinkSync(join(dir, name));
+    } catch {
+      // gone already, or not ours to remove
+    }
   }
 }
