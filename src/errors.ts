@@ -43,6 +43,8 @@ export const ExitCode = {
   authFailed: 22,
   /** A browser needed for the command could not be started. */
   browserMissing: 30,
+  /** Stopped by the user (Ctrl-C, SIGINT): 128 + 2, as shells report it. */
+  cancelled: 130,
 } as const;
 
 /** One of the values of {@link ExitCode}. */

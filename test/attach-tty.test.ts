@@ -78,3 +78,33 @@ test('attach in a terminal: completion, Ctrl-C while waiting, Ctrl-C twice leave
   assert.deepEqual(saved.slice(0, 3), ['.heap', 'await new Promise((r) => setTimeout(r, 30000))', '1 + 1']);
   assert.equal(statSync(history).mode & 0o777, 0o600);
 });
+
+test('attach in a terminal: Ctrl-C during .heap cancels the capture and returns to the prompt; the next .heap and .detach work', async () => {
+  const inspectPort = await freePort();
+  const big = spawn(process.execPath, [`--inspect-port=${inspectPort}`, join(root, 'test', 'programs', 'attach-ballast.mjs'), '120'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const pid = await new Promise<number>((resolve) => {
+      let out = '';
+      big.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve((JSON.parse(out.split('\n')[0]!) as { pid: number }).pid);
+      });
+    });
+    const prompt = `heapy ${pid}>`;
+    tmux('new-session', '-d', '-s', 'c', '-x', '160', '-y', '50', `HEAPY_ATTACH_HISTORY= '${process.execPath}' '${bin}' attach ${pid}; echo EXIT=$?; sleep 60`);
+    await waitScreen('c', (s) => lastLine(s) === prompt, 'first prompt');
+    keys('c', '.heap', 'Enter');
+    await waitScreen('c', (s) => /heap .*(target walk|received)/.test(s), 'the capture running', 30_000);
+    keys('c', 'C-c');
+    const s = await waitScreen('c', (x) => x.includes('capture cancelled; the target may still be finishing') && lastLine(x) === prompt, 'cancelled', 30_000);
+    assert.doesNotMatch(s, /To exit, press Ctrl\+C again/);
+    keys('c', '.heap', 'Enter');
+    await waitScreen('c', (x) => x.includes('Partition of a set of') && lastLine(x) === prompt, 'a whole heap after the cancelled one', 120_000);
+    keys('c', '.detach', 'Enter');
+    const end = await waitScreen('c', (x) => x.includes('EXIT='), 'exit', 30_000);
+    assert.match(end, /EXIT=0/);
+    assert.equal(listeningSocketsOf(pid).some((x) => x.port === inspectPort), false, 'inspector still open');
+  } finally {
+    big.kill('SIGKILL');
+  }
+});

@@ -48,6 +48,10 @@ export interface RemoteHpy {
   readonly lastSnapshot: HeapSnapshot | undefined;
   /** The current reference id, if set. */
   readonly ref: number | undefined;
+  /** True while a capture (heap, setref, snapshot) is running. */
+  readonly busy: boolean;
+  /** Stops waiting for the running capture at once (it fails with ExitCode.cancelled). */
+  cancel(): void;
 }
 
 // The object group under which heapy holds its reference marker in the target (released by
@@ -82,22 +86,26 @@ export function remoteHpy(a: Attachment, options: RemoteHpyOptions = {}): Remote
   let refIds: number[] = [];
   let anchors: string[] = [];
   const progress = options.progress ?? (() => NO_PROGRESS);
-  const withProgress = async <T>(label: string, fn: (onProgress: ProgressCallback | undefined) => Promise<T>): Promise<T> => {
+  let running: AbortController | undefined;
+  const withProgress = async <T>(label: string, fn: (onProgress: ProgressCallback | undefined, signal: AbortSignal) => Promise<T>): Promise<T> => {
     const p = progress(label);
+    const abort = new AbortController();
+    running = abort;
     try {
-      return await fn(p.onProgress);
+      return await fn(p.onProgress, abort.signal);
     } finally {
+      if (running === abort) running = undefined;
       p.done();
     }
   };
   return {
     heap: () =>
-      withProgress('heap', async (onProgress) => {
+      withProgress('heap', async (onProgress, signal) => {
         // Let the previous snapshot go before the next one is built: two large graphs at once
         // would double heapy's peak memory.
         last = undefined;
         lastSnapshot = undefined;
-        const snap = await takeSnapshot(a.session, { onProgress });
+        const snap = await takeSnapshot(a.session, { onProgress, signal });
         lastSnapshot = snap;
         const all = HeapSet.all(snap);
         if (ref !== undefined) {
@@ -115,11 +123,12 @@ export function remoteHpy(a: Attachment, options: RemoteHpyOptions = {}): Remote
         return last;
       }),
     setref: () =>
-      withProgress('setref', async (onProgress) => {
+      withProgress('setref', async (onProgress, signal) => {
+        ref = undefined;
         await releaseGroup(a.session, REF_GROUP);
         // The marker must exist before the snapshot numbers it.
         const marker = await holdObject(a.session, MARKER, REF_GROUP);
-        ref = await referenceId(a.session, { onProgress });
+        ref = await referenceId(a.session, { onProgress, signal });
         anchors = [marker];
         for (const e of ANCHOR_NAMES.slice(1)) anchors.push(await holdObject(a.session, e, REF_GROUP));
         refIds = await heapObjectIds(a.session, anchors);
@@ -130,9 +139,9 @@ export function remoteHpy(a: Attachment, options: RemoteHpyOptions = {}): Remote
       void releaseGroup(a.session, REF_GROUP);
     },
     snapshot: (file?: string) =>
-      withProgress('snapshot', async (onProgress) => {
+      withProgress('snapshot', async (onProgress, signal) => {
         const path = file ?? options.defaultSnapshotName?.() ?? `heapy-${a.inspector.pid ?? 'remote'}.heapsnapshot`;
-        await snapshotToFile(a.session, path, { onProgress });
+        await snapshotToFile(a.session, path, { onProgress, signal });
         return path;
       }),
     gc: () => collectGarbage(a.session),
@@ -145,6 +154,12 @@ export function remoteHpy(a: Attachment, options: RemoteHpyOptions = {}): Remote
     },
     get ref() {
       return ref;
+    },
+    get busy() {
+      return running !== undefined;
+    },
+    cancel() {
+      running?.abort();
     },
   };
 }

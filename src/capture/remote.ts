@@ -19,6 +19,20 @@ export interface StreamOptions {
   readonly onProgress?: ProgressCallback | undefined;
   /** Fail with targetTimeout when the target sends nothing for this long (default 60 s). */
   readonly idleTimeoutMs?: number;
+  /** Stops waiting at once when aborted (the capture fails with ExitCode.cancelled). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/**
+ * A snapshot the target is still writing after heapy stopped waiting for it (cancelled): V8 runs
+ * inspector commands one at a time, so its remaining chunks would reach the next capture's sink.
+ * The next capture on the session waits for it to end first.
+ */
+const unfinished = new WeakMap<CdpSession, Promise<unknown>>();
+
+/** True while a cancelled snapshot is still being written by the target on this session. */
+export function captureStillRunning(session: CdpSession): boolean {
+  return unfinished.has(session);
 }
 
 // V8 pauses the target while it serialises; a 1.1 GB heap took 54 s to write here, but chunks
@@ -37,6 +51,12 @@ export async function streamSnapshot(
 ): Promise<number> {
   const onProgress = options.onProgress;
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+  const earlier = unfinished.get(session);
+  if (earlier) {
+    onProgress?.('earlier snapshot', 0, 0);
+    await earlier.catch(() => {});
+  }
+  if (options.signal?.aborted) throw cancelled(session);
   if (options.gc) {
     onProgress?.('gc', 0, 1);
     await session.send('HeapProfiler.collectGarbage', {}, { timeoutMs: idleMs });
@@ -52,6 +72,8 @@ export async function streamSnapshot(
     idleReject = reject;
   });
   idle.catch(() => {});
+  const onAbort = (): void => idleReject?.(cancelled(session));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   const watchdog = setInterval(() => {
     if (Date.now() - lastActivity > idleMs) {
       idleReject?.(new HeapyError(`${session.label}: the target sent no snapshot data for ${formatDuration(idleMs)} (stopped or stuck?)`, ExitCode.targetTimeout));
@@ -91,15 +113,28 @@ export async function streamSnapshot(
     // (tens of seconds for a large heap) they are the only sign of life the idle watchdog sees.
     // They cost the target time (measured here on a 20 MB heap: ~1 s of 5 s, median of 3).
     for (const method of LINE_ENDS_WARMUP) await Promise.race([session.send(method, {}, { timeoutMs: idleMs }), idle]);
-    await Promise.race([session.send('HeapProfiler.takeHeapSnapshot', { reportProgress: true }, { timeoutMs: 0 }), idle]);
+    const taking = session.send('HeapProfiler.takeHeapSnapshot', { reportProgress: true }, { timeoutMs: 0 });
+    try {
+      await Promise.race([taking, idle]);
+    } catch (err) {
+      // Given up (cancelled, or silent too long): the target may still be writing it.
+      const done = taking.catch(() => {}).finally(() => unfinished.delete(session));
+      unfinished.set(session, done);
+      throw err;
+    }
     await chain;
   } finally {
+    options.signal?.removeEventListener('abort', onAbort);
     clearInterval(watchdog);
     offChunk();
     offProgress();
   }
   if (sinkError !== undefined) throw sinkError;
   return bytes;
+}
+
+function cancelled(session: CdpSession): HeapyError {
+  return new HeapyError(`${session.label}: capture cancelled; the target may still be finishing the snapshot V8 started (heapy discards it)`, ExitCode.cancelled);
 }
 
 /** Streams a snapshot straight into the engine's push parser and analyses it. */

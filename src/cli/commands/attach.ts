@@ -207,6 +207,11 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
   const replSigint = server.listeners('SIGINT') as Array<(this: REPLServer) => void>;
   server.removeAllListeners('SIGINT');
   server.on('SIGINT', () => {
+    // Ctrl-C during a capture: stop waiting for it and return to the prompt.
+    if (h.busy) {
+      h.cancel();
+      return;
+    }
     if (abortWait) {
       abortWait(new HeapyError('stopped waiting; the evaluation may still be running in the target', ExitCode.targetTimeout));
       return;
