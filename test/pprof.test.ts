@@ -6,13 +6,14 @@
 // its holder's kind).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, normalize } from 'node:path';
 import { Profile } from 'pprof-format';
 import { launchChromium } from './helpers/browser.js';
+import { runNode } from './helpers/run.js';
 import { cliPath, makeSnapshot, repoRoot } from './helpers/snapshots.js';
 import { SnapshotBuilder } from './helpers/builder.js';
 import { HeapSnapshot, SnapshotParser } from '../src/snapshot/index.js';
@@ -126,31 +127,13 @@ test('dominatorStacks: kinds down the dominator tree, identical stacks merged, d
   assert.equal(st.folded, 0);
 });
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function heapy(args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 // One 3 s run of the known allocating program shared by the tests below.
 let allocRun: Promise<{ report: AllocationReport; pprof: string; speedscope: string }> | undefined;
 function alloc() {
   allocRun ??= (async () => {
     const pprof = join(dir, 'alloc.pb');
     const speedscope = join(dir, 'alloc.speedscope.json');
-    const r = await heapy(['alloc', '--json', '--pprof', pprof, '--speedscope', speedscope, '--', process.execPath, join(repoRoot, 'test', 'programs', 'monitor-alloc.mjs')]);
+    const r = await runNode([cliPath, 'alloc', '--json', '--pprof', pprof, '--speedscope', speedscope, '--', process.execPath, join(repoRoot, 'test', 'programs', 'monitor-alloc.mjs')], dir);
     assert.equal(r.code, 0, r.stderr);
     return { report: JSON.parse(r.stdout) as AllocationReport, pprof, speedscope };
   })();
