@@ -18,10 +18,11 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   attach: ['errors', 'util'],
   capture: ['attach', 'snapshot', 'errors', 'util'],
   monitor: ['attach', 'errors', 'util'],
+  export: ['monitor', 'query', 'snapshot', 'errors', 'util'],
   api: ['analyses', 'query', 'snapshot', 'capture', 'attach', 'errors', 'util'],
   manhole: ['api', 'errors', 'util'],
   report: ['api', 'analyses', 'query', 'snapshot', 'monitor', 'errors', 'util'],
-  cli: ['index', 'report', 'manhole', 'api', 'analyses', 'query', 'snapshot', 'capture', 'attach', 'monitor', 'errors', 'util'],
+  cli: ['index', 'export', 'report', 'manhole', 'api', 'analyses', 'query', 'snapshot', 'capture', 'attach', 'monitor', 'errors', 'util'],
   index: ['api', 'manhole', 'monitor', 'analyses', 'query', 'snapshot', 'errors'],
 };
 

@@ -6,10 +6,10 @@ import type { HeapSet } from '../api/index.js';
 import { writeFailedError } from '../errors.js';
 import { writeFileReplacing } from '../util/safe-write.js';
 
-/** Writes a command's output file (plot, graph, alloc page): private, 0600, renamed into place. */
-export function writeOutputFile(path: string, text: string): void {
+/** Writes a command's output file (plot, graph, alloc page, profile): private, 0600, renamed into place. */
+export function writeOutputFile(path: string, data: string | Uint8Array): void {
   try {
-    writeFileReplacing(path, text);
+    writeFileReplacing(path, data);
   } catch (err) {
     throw writeFailedError(path, err);
   }

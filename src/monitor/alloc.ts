@@ -73,7 +73,8 @@ export interface AllocationReport {
   durationMs: number;
 }
 
-function frameOf(cf: CallFrame): SiteFrame {
+/** A CDP call frame for display: '(anonymous)' for unnamed functions, 1-based line and column (0 unknown). */
+export function frameOf(cf: CallFrame): SiteFrame {
   return {
     functionName: cf.functionName || '(anonymous)',
     url: cf.url,
@@ -82,7 +83,8 @@ function frameOf(cf: CallFrame): SiteFrame {
   };
 }
 
-function siteKey(f: SiteFrame): string {
+/** `functionName url:line:column` (or the name alone for frames without a script): one key per function. */
+export function siteKey(f: SiteFrame): string {
   return f.url ? `${f.functionName} ${f.url}:${f.line}:${f.column}` : f.functionName;
 }
 

@@ -10,6 +10,7 @@ import { ExitCode, HeapyError } from '../../errors.js';
 import { writeOutputFile } from '../output.js';
 import { GrowthTracker, allocationSites, formatAllocTable, formatGrowthStep, type AllocationReport, type SamplingProfile } from '../../monitor/alloc.js';
 import { renderAllocHtml } from '../../monitor/alloc-html.js';
+import { allocationPprof, allocationSpeedscope } from '../../export/index.js';
 import { DEFAULT_SAMPLING_INTERVAL, sampleCommand, sampleTarget, type AllocTarget } from '../../monitor/alloc-session.js';
 
 const usage = `usage: heapy alloc [options] <pid | host:port | ws://...>
@@ -32,7 +33,9 @@ options:
   -s, --sampling-interval <n>   bytes between samples on average (default ${DEFAULT_SAMPLING_INTERVAL})
   -n, --top <n>                 rows in the table (default 20)
       --json                    JSON instead of the table (with --watch: one line per step)
-      --html <file>             also write a self-contained HTML flame view`;
+      --html <file>             also write a self-contained HTML flame view
+      --pprof <file>            also write the profile as pprof (profile.proto: inuse_objects, inuse_space)
+      --speedscope <file>       also write the profile in speedscope's JSON format (weights in bytes)`;
 
 function sleepOrStop(ms: number, stop: Promise<unknown>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -44,7 +47,7 @@ export const command: CommandModule = {
   summary: 'allocation sites by live sampled bytes (V8 sampling heap profiler), --watch for growth',
   usage,
   async run(argv) {
-    const { options, command: cmd } = splitCommand(argv, new Set(['-d', '--duration', '-e', '--every', '-s', '--sampling-interval', '-n', '--top', '--html']));
+    const { options, command: cmd } = splitCommand(argv, new Set(['-d', '--duration', '-e', '--every', '-s', '--sampling-interval', '-n', '--top', '--html', '--pprof', '--speedscope']));
     let parsed;
     try {
       parsed = parseArgs({
@@ -57,6 +60,8 @@ export const command: CommandModule = {
           top: { type: 'string', short: 'n', default: '20' },
           json: { type: 'boolean', default: false },
           html: { type: 'string' },
+          pprof: { type: 'string' },
+          speedscope: { type: 'string' },
         },
         allowPositionals: true,
         strict: true,
@@ -143,6 +148,16 @@ export const command: CommandModule = {
     if (values.html !== undefined) {
       const out = resolve(values.html);
       writeOutputFile(out, renderAllocHtml(profile, report, { title: `heapy alloc: ${target.description}` }));
+      if (!quiet) process.stderr.write(`heapy: wrote ${out}\n`);
+    }
+    if (values.pprof !== undefined) {
+      const out = resolve(values.pprof);
+      writeOutputFile(out, allocationPprof(profile, { samplingInterval, durationMs: report.durationMs, startMs: t0 }));
+      if (!quiet) process.stderr.write(`heapy: wrote ${out}\n`);
+    }
+    if (values.speedscope !== undefined) {
+      const out = resolve(values.speedscope);
+      writeOutputFile(out, JSON.stringify(allocationSpeedscope(profile, `heapy alloc: ${target.description}`, 'heapy')));
       if (!quiet) process.stderr.write(`heapy: wrote ${out}\n`);
     }
     return ExitCode.ok;

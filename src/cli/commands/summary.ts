@@ -6,14 +6,16 @@ import type { CommandModule } from '../main.js';
 import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 import { retainedTable } from '../../query/dominators.js';
 
-const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json]
+const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json] [--pprof OUT]
 
 Prints guppy's partition table of every reachable object: count, size and cumulative share by kind.
   --by RELATION   kind (default), type, size, referrers, via, id, module, location, producer, unity,
                   or a product such as "kind & size"
   --top N         rows to show (default 10; 0 for all)
   --retained      list the largest objects by retained size (the dominator tree) instead
-  --json          machine-readable output`;
+  --json          machine-readable output
+  --pprof OUT     also write the dominator tree by kind as pprof (inuse_space: self sizes along
+                  each object's chain of holders' kinds)`;
 
 /** `heapy summary`. */
 export const command: CommandModule = {
@@ -25,6 +27,7 @@ export const command: CommandModule = {
         top: { type: 'string', default: '10' },
         retained: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
+        pprof: { type: 'string' },
       });
     if (positionals.length !== 1) throw new HeapyError(`summary takes one snapshot file (see 'heapy summary --help')`, ExitCode.usage);
     const top = wholeNumber('--top', values.top, 0);
@@ -34,6 +37,13 @@ export const command: CommandModule = {
     const relation = values.retained || values.by === 'id' ? undefined : (await import('../../query/relations.js')).relationByName(values.by);
     if (!values.retained && values.by !== 'id' && !relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
     const snap = await loadWithProgress(file);
+    if (values.pprof !== undefined) {
+      // Loaded only when asked for: --retained stays small (see the module-count test).
+      const [{ snapshotPprof }, { writeOutputFile }, { resolve }] = await Promise.all([import('../../export/pprof.js'), import('../output.js'), import('node:path')]);
+      const out = resolve(values.pprof);
+      writeOutputFile(out, snapshotPprof(snap));
+      process.stderr.write(`heapy: wrote ${out}\n`);
+    }
     if (values.retained) {
       const table = retainedTable(snap, limit === Infinity ? 1000 : limit);
       process.stdout.write((values.json ? JSON.stringify(table, null, 2) : table.text) + '\n');
