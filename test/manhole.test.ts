@@ -2,14 +2,14 @@
 // startManhole, and real `nc` and `socat` (Debian's netcat-openbsd and socat) typing into it.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
-import { repoRoot } from './helpers/snapshots.js';
+import { cliPath, repoRoot } from './helpers/snapshots.js';
 import { startManhole } from '../src/manhole/index.js';
 import { splitStatements, transformTopLevelAwait } from '../src/util/await-transform.js';
 import { ExitCode, HeapyError } from '../src/errors.js';
@@ -113,7 +113,7 @@ function answers(transcript: string): string[] {
 describe('manhole over TCP with nc and socat', () => {
   let app: App;
   before(async () => {
-    app = await startApp({ MANHOLE_PORT: '0', MANHOLE_TIMEOUT_MS: '300' });
+    app = await startApp({ MANHOLE_PORT: '0', MANHOLE_TIMEOUT_MS: '300', MANHOLE_INSECURE_NO_TOKEN: '1' });
   });
   after(async () => {
     await app.stop();
@@ -418,5 +418,55 @@ describe('top-level await transform', () => {
   test('input without a top-level await is left alone', () => {
     assert.equal(transformTopLevelAwait('1 + 1'), null);
     assert.equal(transformTopLevelAwait('awaited + 1'), null);
+  });
+});
+
+describe('a TCP manhole asks for a token by default (loopback is reachable by every local user)', () => {
+  let app: App;
+  const home = mkdtempSync(join(tmpdir(), 'heapy-home-'));
+  const env = { HOME: home, XDG_RUNTIME_DIR: '' };
+  before(async () => {
+    app = await startApp({ MANHOLE_PORT: '0', ...env });
+  });
+  after(async () => {
+    await app.stop();
+    rmSync(home, { recursive: true, force: true });
+    spawnSync('userdel', ['heapytok']);
+  });
+
+  test('the generated token is stored 0600 in a 0700 directory, and heapy connect picks it up', async () => {
+    const m = /asks for a token; `heapy connect (\d+)` reads it from (\S+)/.exec(app.stderr());
+    assert.ok(m, app.stderr());
+    assert.equal(Number(m[1]), app.port);
+    const file = m[2]!;
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(statSync(join(file, '..')).mode & 0o777, 0o700);
+    assert.match(readFileSync(file, 'utf8'), /^[\w-]{32}\n$/);
+    const r = spawnSync(process.execPath, [cliPath, 'connect', String(app.port)], { input: '6 * 7\n', encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\b42\b/);
+  });
+
+  test('without the token nothing runs; guessing is throttled', async () => {
+    const none = await nc(app.port!, 'process.pid\n');
+    assert.match(none.stdout, /^manhole token: manhole: wrong token\n$/);
+    const guesses = await Promise.all(Array.from({ length: 12 }, (_, i) => nc(app.port!, `guess${i}\n`)));
+    assert.ok(guesses.some((g) => /too many wrong tokens/.test(g.stdout)), guesses.map((g) => g.stdout).join('|'));
+    assert.ok(!guesses.some((g) => /^\d+$/m.test(g.stdout)), 'no guess evaluated anything');
+    assert.match(app.stderr(), /manhole: too many wrong tokens; refusing connections for a second/);
+  });
+
+  test('another local user cannot read the token nor get in', async () => {
+    spawnSync('userdel', ['heapytok']);
+    const add = spawnSync('useradd', ['-M', '-d', '/nonexistent', 'heapytok']);
+    assert.equal(add.status, 0, String(add.stderr));
+    const uid = Number(spawnSync('id', ['-u', 'heapytok'], { encoding: 'utf8' }).stdout.trim());
+    const file = /reads it from (\S+)/.exec(app.stderr())![1]!;
+    const cat = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'cat', file], { encoding: 'utf8' });
+    assert.notEqual(cat.status, 0, 'the other user read the token');
+    await new Promise((r) => setTimeout(r, 1100)); // past the guessing throttle of the test before
+    const r = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'nc', '-N', '127.0.0.1', String(app.port)], { input: 'process.getuid()\n', encoding: 'utf8', timeout: 10_000 });
+    assert.match(r.stdout, /manhole: wrong token/);
+    assert.doesNotMatch(r.stdout, /^0$/m);
   });
 });

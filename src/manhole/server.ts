@@ -13,6 +13,7 @@ import type { REPLServer } from 'node:repl';
 import type { Context } from 'node:vm';
 import { ExitCode, HeapyError } from '../errors.js';
 import { createManholeEval, installStackTrimming } from '../util/evaluate.js';
+import { manholeSecretName, newSecret, removeSecret, storeSecret } from '../util/secrets.js';
 import { ManholeSession, type SessionConfig } from './session.js';
 
 /** Options of {@link startManhole}. At least one of `port` and `path` is needed. */
@@ -33,8 +34,18 @@ export interface ManholeOptions {
   shared?: boolean;
   /** Longest synchronous run of one command before it is cut off, in ms; default 10000; 0 = none. */
   commandTimeoutMs?: number;
-  /** A shared secret every client must send as its first line. */
+  /**
+   * A shared secret every client must send as its first line. A TCP manhole without one gets a
+   * generated token (any local user can reach 127.0.0.1), stored 0600 in the user's runtime
+   * directory, where `heapy connect PORT` finds it; see the handle's `token` and `tokenFile`.
+   * A Unix socket needs none: its 0600 mode is the secret.
+   */
   token?: string;
+  /**
+   * Listen on TCP with no token at all: then ANY local user can run code in the app as its user.
+   * Only for single-user machines and tests.
+   */
+  insecureNoToken?: boolean;
   /** Allow a non-loopback `host` (a token is still required). */
   allowRemote?: boolean;
   /** Most simultaneous connections; default 128. */
@@ -68,6 +79,10 @@ export interface ManholeHandle {
   readonly port: number | undefined;
   /** The Unix socket path, if any. */
   readonly path: string | undefined;
+  /** The token TCP clients must send (given, or generated), or undefined with `insecureNoToken`. */
+  readonly token: string | undefined;
+  /** Where a generated token is stored for `heapy connect` (mode 0600), if one was generated. */
+  readonly tokenFile: string | undefined;
   /** Number of clients connected now. */
   connectionCount(): number;
   /** Ends every session, stops listening and removes the socket file. */
@@ -78,7 +93,49 @@ export interface ManholeHandle {
 // (a full heap snapshot of a 200 MB heap takes about 8 s here).
 const DEFAULT_COMMAND_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_CONNECTIONS = 128;
-const AUTH_TIMEOUT_MS = 30_000;
+// A client that has not sent its token within this long is dropped: silent clients must not hold
+// the connection slots (128 of them did, for 30 s each).
+const AUTH_TIMEOUT_MS = 5_000;
+// Wrong tokens: past this many in the last second, new connections are refused for that second
+// (2,294 guesses a second were possible, each one logged).
+const MAX_WRONG_TOKENS_PER_SECOND = 5;
+// Connections still owing their token; past this, the oldest of them is dropped for a new one.
+const MAX_PENDING_AUTH = 16;
+
+/** Throttles token guessing and keeps unauthenticated clients from filling the slots. */
+class AuthGate {
+  private readonly wrong: number[] = [];
+  private readonly pending: net.Socket[] = [];
+  private lastRefusalLog = 0;
+  constructor(private readonly log: (message: string) => void) {}
+  /** False (and the socket ended) while too many wrong tokens came in the last second. */
+  admit(socket: net.Socket): boolean {
+    const now = Date.now();
+    while (this.wrong.length > 0 && now - this.wrong[0]! > 1000) this.wrong.shift();
+    if (this.wrong.length >= MAX_WRONG_TOKENS_PER_SECOND) {
+      if (now - this.lastRefusalLog > 1000) {
+        this.lastRefusalLog = now;
+        this.log('manhole: too many wrong tokens; refusing connections for a second');
+      }
+      socket.on('error', () => {});
+      socket.end('manhole: too many wrong tokens; try again later\n');
+      return false;
+    }
+    this.pending.push(socket);
+    if (this.pending.length > MAX_PENDING_AUTH) this.pending.shift()!.destroy();
+    socket.once('close', () => this.settled(socket));
+    return true;
+  }
+  /** The socket sent a token (right or wrong) or went away. */
+  settled(socket: net.Socket): void {
+    const i = this.pending.indexOf(socket);
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+  /** A wrong token arrived. */
+  rejected(): void {
+    this.wrong.push(Date.now());
+  }
+}
 // Longest multi-line command the REPL accepts (4 MiB of source is far beyond anything typed).
 const MAX_COMMAND_CHARS = 4 << 20;
 
@@ -335,9 +392,15 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
     repl.on('reset', attach);
   };
 
+  // TCP gets a token unless one was given or the app insists on none; the Unix socket needs one
+  // only if the app gave one.
+  const tcpToken = options.token ?? (port !== undefined && !options.insecureNoToken ? newSecret() : undefined);
+  const digestOf = (t: string | undefined) => (t === undefined ? null : createHash('sha256').update(t, 'utf8').digest());
+  const authGate = new AuthGate(log);
   const config: SessionConfig = {
     replModule,
-    tokenDigest: options.token === undefined ? null : createHash('sha256').update(options.token, 'utf8').digest(),
+    tokenDigest: digestOf(options.token),
+    authGate,
     banner,
     prompt: options.prompt ?? '> ',
     createEval: (session) => {
@@ -361,14 +424,17 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
   };
 
   const servers: net.Server[] = [];
+  let secretName: string | undefined;
+  let tokenFile: string | undefined;
   const addresses: ManholeAddress[] = [];
   let createdDir: string | null = null;
   let socketPath: string | undefined;
-  const makeServer = () => {
+  const makeServer = (listenerConfig: SessionConfig) => {
     // allowHalfOpen: `printf 'cmd\n' | nc -N` closes its sending side at once; the answer must
     // still be written back.
     const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-      const session = new ManholeSession(socket, config, (s) => {
+      if (listenerConfig.tokenDigest && !authGate.admit(socket)) return;
+      const session = new ManholeSession(socket, listenerConfig, (s) => {
         sessions.delete(s);
         if (lastActive === s) lastActive = null;
       });
@@ -383,19 +449,27 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
     if (path !== undefined) {
       socketPath = resolve(path);
       createdDir = await prepareSocketPath(socketPath);
-      const server = makeServer();
+      const server = makeServer(config);
       await listen(server, { path: socketPath });
       chmodSync(socketPath, 0o600);
       addresses.push({ kind: 'unix', path: socketPath });
     }
     if (port !== undefined) {
-      const server = makeServer();
+      const server = makeServer({ ...config, tokenDigest: digestOf(tcpToken) });
       await listen(server, { port, host });
       const addr = server.address() as net.AddressInfo;
       addresses.push({ kind: 'tcp', host: addr.address, port: addr.port });
+      if (tcpToken !== undefined && options.token === undefined) {
+        secretName = manholeSecretName(addr.address, addr.port);
+        tokenFile = storeSecret(secretName, tcpToken);
+        log(`manhole: ${addr.address}:${addr.port} asks for a token; \`heapy connect ${addr.port}\` reads it from ${tokenFile}`);
+      } else if (tcpToken === undefined) {
+        log(`manhole: ${addr.address}:${addr.port} has NO token (insecureNoToken): any local user can run code in this process`);
+      }
     }
   } catch (err) {
     for (const s of servers) s.close();
+    if (secretName !== undefined) removeSecret(secretName);
     throw err;
   }
   // The manhole must never keep the app alive on its own.
@@ -407,6 +481,8 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
     addresses,
     port: tcp?.kind === 'tcp' ? tcp.port : undefined,
     path: socketPath,
+    token: tcpToken,
+    tokenFile,
     connectionCount: () => sessions.size,
     close() {
       closing ??= (async () => {
@@ -416,6 +492,7 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
           s.close('manhole: closed by the app');
         }
         await Promise.all(closed);
+        if (secretName !== undefined) removeSecret(secretName);
         if (socketPath !== undefined) {
           try {
             if (lstatSync(socketPath).isSocket()) unlinkSync(socketPath);

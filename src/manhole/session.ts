@@ -22,6 +22,8 @@ export interface SessionConfig {
   readonly replModule: typeof import('node:repl');
   /** SHA-256 of the token, or null when no token is asked. */
   readonly tokenDigest: Buffer | null;
+  /** Told of every token checked, to throttle guessing (see server.ts AuthGate). */
+  readonly authGate?: { settled(socket: Socket): void; rejected(): void };
   /** Text written after a successful connect (and token). */
   readonly banner: string;
   /** The REPL prompt. */
@@ -269,11 +271,13 @@ export class ManholeSession {
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
     const expected = this.config.tokenDigest!;
+    this.config.authGate?.settled(this.socket);
     if (timingSafeEqual(digest(line), expected)) {
       this.state = 'repl';
       this.startRepl();
       return;
     }
+    this.config.authGate?.rejected();
     this.config.log(`manhole: rejected a wrong token from ${this.peer}`);
     this.sendText('manhole: wrong token\n');
     this.state = 'closed';

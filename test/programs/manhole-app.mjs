@@ -22,6 +22,7 @@ const manhole = await startManhole({
   path: env.MANHOLE_PATH,
   host: env.MANHOLE_HOST,
   token: env.MANHOLE_TOKEN,
+  insecureNoToken: env.MANHOLE_INSECURE_NO_TOKEN === '1',
   shared: env.MANHOLE_SHARED === '1',
   commandTimeoutMs: env.MANHOLE_TIMEOUT_MS !== undefined ? Number(env.MANHOLE_TIMEOUT_MS) : undefined,
   namespace: { counter, state, slow, server },

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { CommandModule } from '../main.js';
+import { manholeSecretName, readSecret as readStoredSecret } from '../../util/secrets.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { ManholeConnection, describeTarget, parseManholeTarget } from '../../manhole/client.js';
 
@@ -21,7 +22,8 @@ the current line (or stops waiting for a running command), Ctrl-D leaves.
 
 Environment:
   HEAPY_HISTORY        history file (default ~/.heapy_history)
-  HEAPY_MANHOLE_TOKEN  token to send when the manhole asks for one (else it is asked for)
+  HEAPY_MANHOLE_TOKEN  token to send when the manhole asks for one (else the token a TCP manhole
+                       of yours generated, from ~/.heapy/run or $XDG_RUNTIME_DIR/heapy; else it is asked for)
 
 Without a terminal on stdin, lines are read from stdin and sent as they come (like nc); the
 token, if asked and not in the environment, is the first line.`;
@@ -247,7 +249,8 @@ export const command: CommandModule = {
     const piped = interactive ? null : readline.createInterface({ input: process.stdin, terminal: false });
     const pipedLines = piped ? piped[Symbol.asyncIterator]() : null;
     if (greeting.auth) {
-      let token = process.env.HEAPY_MANHOLE_TOKEN;
+      // The token a manhole generated is stored for its user (util/secrets.ts); then nothing is asked.
+      let token = process.env.HEAPY_MANHOLE_TOKEN ?? (target.kind === 'tcp' ? readStoredSecret(manholeSecretName(target.host, target.port)) : undefined);
       if (token === undefined) {
         if (interactive) {
           token = (await readSecret('manhole token: ')) ?? undefined;
