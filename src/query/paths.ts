@@ -130,15 +130,71 @@ export function shortestPathEdges(snap: HeapSnapshot, ord: number): number[] | n
   return edges.reverse();
 }
 
-/** Renders a path (as returned by {@link shortestPathEdges}) starting with `Root`. */
+/** Renders a path (as returned by {@link shortestPathEdges}) starting with `Root`, repeated steps collapsed by {@link joinSteps}. */
 export function renderPath(snap: HeapSnapshot, edges: readonly number[]): string {
   let from = snap.rootOrdinal;
-  let text = 'Root';
+  const steps: string[] = [];
   for (const e of edges) {
-    text += edgeStep(snap, from, e);
+    const step = edgeStep(snap, from, e);
+    // A Map's `table` step prints as nothing; dropping it keeps runs of `.get(…)` adjacent.
+    if (step !== '') steps.push(step);
     from = snap.edgeTo[e]!;
   }
-  return text;
+  return 'Root' + joinSteps(steps);
+}
+
+/** How {@link joinSteps} writes a collapsed run: its unit (one step or a pair) and its length. */
+export interface RunFormat {
+  /** A run collapses when it repeats its unit at least this many times. */
+  readonly minRepeats: number;
+  /** Whether runs of a pair of steps collapse too, not only runs of one step. */
+  readonly pairs: boolean;
+  /** The text of a collapsed run; `pair` tells a two-step unit from a single step. */
+  format(unit: string, count: number, pair: boolean): string;
+}
+
+/**
+ * Runs of one step repeated 4 or more times print as `.next{×4999}`, of a pair as
+ * `(.next.value){×20}`. A leaked chain of 4,600 timers printed `._idleNext` 4,600 times, a 40 KB
+ * line (issue 17); up to 3 repeats stay spelled out, as they read faster than a count.
+ */
+export const COUNTED_RUNS: RunFormat = {
+  minRepeats: 4,
+  pairs: true,
+  format: (unit, count, pair) => `${pair ? `(${unit})` : unit}{×${count}}`,
+};
+
+/**
+ * Joins path steps into one string, collapsing each run of the same step, or of the same pair of
+ * steps, repeated at least `runs.minRepeats` times. The one place paths collapse: `.sp`, leak
+ * reports, hints, backref chains and path shapes all print through it.
+ */
+export function joinSteps(steps: readonly string[], runs: RunFormat = COUNTED_RUNS): string {
+  let out = '';
+  const n = steps.length;
+  for (let i = 0; i < n; ) {
+    const a = steps[i]!;
+    let single = 1;
+    while (i + single < n && steps[i + single] === a) single++;
+    let pairs = 0;
+    const b = steps[i + 1];
+    if (runs.pairs && b !== undefined && b !== a) {
+      pairs = 1;
+      while (i + 2 * pairs + 1 < n && steps[i + 2 * pairs] === a && steps[i + 2 * pairs + 1] === b) pairs++;
+    }
+    // Whichever run covers more steps wins; on a tie the single step, whose text is shorter.
+    if (pairs >= runs.minRepeats && 2 * pairs > single) {
+      out += runs.format(a + b, pairs, true);
+      i += 2 * pairs;
+    } else if (single >= runs.minRepeats) {
+      out += runs.format(a, single, false);
+      i += single;
+    } else {
+      out += a;
+      i++;
+    }
+  }
+  return out;
 }
 
 /** The source node of edge e (a binary search over the first-edge prefix sums). */
