@@ -33,3 +33,15 @@ test('a linked list of 5,000 nodes: each path spells out up to 3 .next steps, th
   // The last node's path was a 25 KB line.
   assert.ok(paths.includes('Root.global.head.next{×4999}'));
 });
+
+test('Map keys built by concatenation print their text, cut at 80 characters', async () => {
+  const objects = row(HeapSet.all(await snapshot()), 'Object');
+  const keyed = objects.sp.paths.filter((p) => p.includes('.sourceCodes') || p.includes('.longKeys'));
+  assert.deepEqual(keyed.sort(), [
+    'Root.global.keep.longKeys.get("/src/' + 'x'.repeat(75) + '…")',
+    'Root.global.keep.sourceCodes.get("/src/alpha.js")',
+    'Root.global.keep.sourceCodes.get("/src/beta-module.js")',
+    'Root.global.keep.sourceCodes.get("/src/delta.js")',
+    'Root.global.keep.sourceCodes.get("/src/gamma.js")',
+  ]);
+});

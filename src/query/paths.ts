@@ -6,11 +6,48 @@ import { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, type HeapSnapshot } from '.
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+// Map keys print up to 80 characters: a file path or URL key (`/src/app/routes/users.js`) stays
+// whole, while a key that is a whole document stays one line.
+const KEY_LENGTH = 80;
+
+/**
+ * The text of string node `ord`, cut after `maxLength` characters. A concatenated string's node is
+ * named `(concatenated string)`; its text is that of its `first` then its `second` part, read
+ * depth first with a stack, as DevTools' heap snapshot worker does (ConsString in V8). A sliced
+ * string keeps its placeholder name: the snapshot does not record where the slice starts.
+ */
+export function stringText(snap: HeapSnapshot, ord: number, maxLength: number): string {
+  const cons = snap.types.concatString;
+  const internal = snap.types.edgeInternal;
+  if (snap.nodeType[ord] !== cons) return snap.nodeNameString(ord);
+  let text = '';
+  const stack = [ord];
+  while (stack.length > 0 && text.length <= maxLength) {
+    const v = stack.pop()!;
+    if (snap.nodeType[v] !== cons) {
+      text += snap.nodeNameString(v);
+      continue;
+    }
+    let first = -1;
+    let second = -1;
+    for (let e = snap.firstEdge[v]!, end = snap.firstEdge[v + 1]!; e < end; e++) {
+      if (snap.edgeType[e] !== internal) continue;
+      const name = snap.edgeNameString(e);
+      if (name === 'first') first = snap.edgeTo[e]!;
+      else if (name === 'second') second = snap.edgeTo[e]!;
+    }
+    // A part that is missing (never seen in Node 20's snapshots) leaves the placeholder.
+    if (first < 0 || second < 0) return snap.nodeNameString(ord);
+    stack.push(second, first);
+  }
+  return text;
+}
+
 /** A short, one-line description of a node: a string's value, a number, or `<Kind @id>`. */
 export function nodeBrief(snap: HeapSnapshot, ord: number, maxLength = 40): string {
   const t = snap.nodeType[ord];
   const ty = snap.types;
-  const name = snap.nodeNameString(ord);
+  const name = t === ty.concatString ? stringText(snap, ord, maxLength) : snap.nodeNameString(ord);
   if (t === ty.string || t === ty.concatString || t === ty.slicedString) {
     const v = name.length > maxLength ? name.slice(0, maxLength) + '…' : name;
     return JSON.stringify(v);
@@ -33,6 +70,11 @@ function tableSlot(snap: HeapSnapshot, table: number, name: string): number {
     if (snap.edgeNameString(e) === name) return snap.edgeTo[e]!;
   }
   return -1;
+}
+
+/** The step to a Map's value whose key is node `key`: `.get("k")`, `.get(<Object @7>)`. */
+export function mapKeyStep(snap: HeapSnapshot, key: number): string {
+  return `.get(${nodeBrief(snap, key, KEY_LENGTH)})`;
 }
 
 /**
@@ -75,7 +117,7 @@ export function edgeStep(snap: HeapSnapshot, from: number, e: number): string {
           // The key slot usually is the edge just before the value's.
           const prev = e - 1 >= snap.firstEdge[from]! && snap.edgeNameString(e - 1) === String(Number(name) - 1) ? snap.edgeTo[e - 1]! : -2;
           const key = prev !== -2 ? prev : tableSlot(snap, from, String(Number(name) - 1));
-          if (key >= 0 && key !== to) return `.get(${nodeBrief(snap, key)})`;
+          if (key >= 0 && key !== to) return mapKeyStep(snap, key);
           // Small-integer keys are not heap objects, so no edge names them.
           if (key < 0 && tableSlot(snap, from, String(Number(name) + 1)) < 0) return '.get(<small integer>)';
           return `.keys()[${nodeBrief(snap, to)}]`;

@@ -21,6 +21,8 @@ for (const name of ['alpha', 'beta-module', 'gamma', 'delta']) {
   // Built at run time so V8 makes a cons string of the pieces instead of one literal.
   globalThis.keep.sourceCodes.set('/src/' + name + '.js', { name, lines: [name.length] });
 }
+// One key longer than the 80 characters a path prints of it: `/src/` + 120 × `x` + `.js`.
+globalThis.keep.longKeys = new Map([['/src/' + 'x'.repeat(Number('120')) + '.js', { long: true }]]);
 
 // 20 MB: 2.5 M slots of 8 bytes, filled with doubles so the backing store is one array node.
 const big = new Array(2_500_000);
