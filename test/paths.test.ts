@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { HeapSet } from '../src/index.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { joinSteps } from '../src/query/paths.js';
+import { retainedTable } from '../src/query/dominators.js';
 import { makeSnapshot } from './helpers/snapshots.js';
 
 let loaded: Promise<HeapSnapshot> | undefined;
@@ -44,4 +45,23 @@ test('Map keys built by concatenation print their text, cut at 80 characters', a
     'Root.global.keep.sourceCodes.get("/src/delta.js")',
     'Root.global.keep.sourceCodes.get("/src/gamma.js")',
   ]);
+});
+
+test('summary --retained: a chain of holders over one 20 MB array is one row, at the array', async () => {
+  const { rows, text } = retainedTable(await snapshot(), 10);
+  // global keeps 20 MB and a few hundred KB of its own (under 99%), so it stays a row.
+  assert.equal(rows[0]!.kind, 'global');
+  const big = rows.filter((r) => r.retainedSize >= 20_000_000 && r.kind !== 'global');
+  assert.deepEqual(
+    big.map((r) => [r.kind, r.depth, r.path]),
+    [['Array', 4, 'Root.global.holder.ctx.big']],
+  );
+  assert.ok(big[0]!.retainedSize < 20_000_100, `the array's retained size: ${big[0]!.retainedSize}`);
+  // The 5,000-node list retains 5,000 × 40 bytes (and its own hidden class), each node 99.98% of
+  // its parent's: one row, at its head.
+  const list = rows.filter((r) => r.kind === 'ListNode');
+  assert.deepEqual(list.map((r) => r.path), ['Root.global.head']);
+  assert.ok(list[0]!.retainedSize >= 5000 * 40 && list[0]!.retainedSize < 5000 * 40 + 2048, `the list's retained size: ${list[0]!.retainedSize}`);
+  assert.equal(rows.length, 10);
+  assert.match(text.split('\n')[3]!, /^ {5}1 +\d+ +86 +32 +4 Array <Array @\d+> Root\.global\.holder\.ctx\.big$/);
 });
