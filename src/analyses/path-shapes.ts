@@ -9,7 +9,7 @@
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import { MapSlots, tableSlot } from '../query/hashtable.js';
-import { edgeStep } from '../query/paths.js';
+import { edgeStep, joinSteps, type RunFormat } from '../query/paths.js';
 import { pathTree } from './spt.js';
 
 // Token marks, chosen below any character a property name or step text starts with.
@@ -77,21 +77,14 @@ export class Tokenizer {
   }
 }
 
+// A shape stands for paths of many lengths, so a run of one step repeated even twice becomes
+// `(step)+`. Pairs stay spelled out: the trie tells `.a.b.a.b` from `.a.b.a.b.a.b`, so their text must too.
+const SHAPE_RUNS: RunFormat = { minRepeats: 2, pairs: false, format: (unit) => `(${unit})+` };
+
 /** Renders a token list as path text. */
 function renderTokens(tokens: readonly string[]): string {
-  let out = 'Root';
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    let text = t.startsWith(PROPERTY) ? propertyText(t.slice(1)) : t === ANY_PROPERTY ? '[*]' : t;
-    let j = i;
-    while (j + 1 < tokens.length && tokens[j + 1] === t) j++;
-    if (j > i) {
-      text = `(${text})+`;
-      i = j;
-    }
-    out += text;
-  }
-  return out;
+  const steps = tokens.map((t) => (t.startsWith(PROPERTY) ? propertyText(t.slice(1)) : t === ANY_PROPERTY ? '[*]' : t));
+  return 'Root' + joinSteps(steps, SHAPE_RUNS);
 }
 
 function propertyText(name: string): string {

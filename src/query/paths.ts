@@ -6,11 +6,48 @@ import { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, type HeapSnapshot } from '.
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
+// Map keys print up to 80 characters: a file path or URL key (`/src/app/routes/users.js`) stays
+// whole, while a key that is a whole document stays one line.
+const KEY_LENGTH = 80;
+
+/**
+ * The text of string node `ord`, cut after `maxLength` characters. A concatenated string's node is
+ * named `(concatenated string)`; its text is that of its `first` then its `second` part, read
+ * depth first with a stack, as DevTools' heap snapshot worker does (ConsString in V8). A sliced
+ * string keeps its placeholder name: the snapshot does not record where the slice starts.
+ */
+export function stringText(snap: HeapSnapshot, ord: number, maxLength: number): string {
+  const cons = snap.types.concatString;
+  const internal = snap.types.edgeInternal;
+  if (snap.nodeType[ord] !== cons) return snap.nodeNameString(ord);
+  let text = '';
+  const stack = [ord];
+  while (stack.length > 0 && text.length <= maxLength) {
+    const v = stack.pop()!;
+    if (snap.nodeType[v] !== cons) {
+      text += snap.nodeNameString(v);
+      continue;
+    }
+    let first = -1;
+    let second = -1;
+    for (let e = snap.firstEdge[v]!, end = snap.firstEdge[v + 1]!; e < end; e++) {
+      if (snap.edgeType[e] !== internal) continue;
+      const name = snap.edgeNameString(e);
+      if (name === 'first') first = snap.edgeTo[e]!;
+      else if (name === 'second') second = snap.edgeTo[e]!;
+    }
+    // A part that is missing (never seen in Node 20's snapshots) leaves the placeholder.
+    if (first < 0 || second < 0) return snap.nodeNameString(ord);
+    stack.push(second, first);
+  }
+  return text;
+}
+
 /** A short, one-line description of a node: a string's value, a number, or `<Kind @id>`. */
 export function nodeBrief(snap: HeapSnapshot, ord: number, maxLength = 40): string {
   const t = snap.nodeType[ord];
   const ty = snap.types;
-  const name = snap.nodeNameString(ord);
+  const name = t === ty.concatString ? stringText(snap, ord, maxLength) : snap.nodeNameString(ord);
   if (t === ty.string || t === ty.concatString || t === ty.slicedString) {
     const v = name.length > maxLength ? name.slice(0, maxLength) + '…' : name;
     return JSON.stringify(v);
@@ -33,6 +70,11 @@ function tableSlot(snap: HeapSnapshot, table: number, name: string): number {
     if (snap.edgeNameString(e) === name) return snap.edgeTo[e]!;
   }
   return -1;
+}
+
+/** The step to a Map's value whose key is node `key`: `.get("k")`, `.get(<Object @7>)`. */
+export function mapKeyStep(snap: HeapSnapshot, key: number): string {
+  return `.get(${nodeBrief(snap, key, KEY_LENGTH)})`;
 }
 
 /**
@@ -75,7 +117,7 @@ export function edgeStep(snap: HeapSnapshot, from: number, e: number): string {
           // The key slot usually is the edge just before the value's.
           const prev = e - 1 >= snap.firstEdge[from]! && snap.edgeNameString(e - 1) === String(Number(name) - 1) ? snap.edgeTo[e - 1]! : -2;
           const key = prev !== -2 ? prev : tableSlot(snap, from, String(Number(name) - 1));
-          if (key >= 0 && key !== to) return `.get(${nodeBrief(snap, key)})`;
+          if (key >= 0 && key !== to) return mapKeyStep(snap, key);
           // Small-integer keys are not heap objects, so no edge names them.
           if (key < 0 && tableSlot(snap, from, String(Number(name) + 1)) < 0) return '.get(<small integer>)';
           return `.keys()[${nodeBrief(snap, to)}]`;
@@ -130,15 +172,71 @@ export function shortestPathEdges(snap: HeapSnapshot, ord: number): number[] | n
   return edges.reverse();
 }
 
-/** Renders a path (as returned by {@link shortestPathEdges}) starting with `Root`. */
+/** Renders a path (as returned by {@link shortestPathEdges}) starting with `Root`, repeated steps collapsed by {@link joinSteps}. */
 export function renderPath(snap: HeapSnapshot, edges: readonly number[]): string {
   let from = snap.rootOrdinal;
-  let text = 'Root';
+  const steps: string[] = [];
   for (const e of edges) {
-    text += edgeStep(snap, from, e);
+    const step = edgeStep(snap, from, e);
+    // A Map's `table` step prints as nothing; dropping it keeps runs of `.get(…)` adjacent.
+    if (step !== '') steps.push(step);
     from = snap.edgeTo[e]!;
   }
-  return text;
+  return 'Root' + joinSteps(steps);
+}
+
+/** How {@link joinSteps} writes a collapsed run: its unit (one step or a pair) and its length. */
+export interface RunFormat {
+  /** A run collapses when it repeats its unit at least this many times. */
+  readonly minRepeats: number;
+  /** Whether runs of a pair of steps collapse too, not only runs of one step. */
+  readonly pairs: boolean;
+  /** The text of a collapsed run; `pair` tells a two-step unit from a single step. */
+  format(unit: string, count: number, pair: boolean): string;
+}
+
+/**
+ * Runs of one step repeated 4 or more times print as `.next{×4999}`, of a pair as
+ * `(.next.value){×20}`. A leaked chain of 4,600 timers printed `._idleNext` 4,600 times, a 40 KB
+ * line (issue 17); up to 3 repeats stay spelled out, as they read faster than a count.
+ */
+export const COUNTED_RUNS: RunFormat = {
+  minRepeats: 4,
+  pairs: true,
+  format: (unit, count, pair) => `${pair ? `(${unit})` : unit}{×${count}}`,
+};
+
+/**
+ * Joins path steps into one string, collapsing each run of the same step, or of the same pair of
+ * steps, repeated at least `runs.minRepeats` times. The one place paths collapse: `.sp`, leak
+ * reports, hints, backref chains and path shapes all print through it.
+ */
+export function joinSteps(steps: readonly string[], runs: RunFormat = COUNTED_RUNS): string {
+  let out = '';
+  const n = steps.length;
+  for (let i = 0; i < n; ) {
+    const a = steps[i]!;
+    let single = 1;
+    while (i + single < n && steps[i + single] === a) single++;
+    let pairs = 0;
+    const b = steps[i + 1];
+    if (runs.pairs && b !== undefined && b !== a) {
+      pairs = 1;
+      while (i + 2 * pairs + 1 < n && steps[i + 2 * pairs] === a && steps[i + 2 * pairs + 1] === b) pairs++;
+    }
+    // Whichever run covers more steps wins; on a tie the single step, whose text is shorter.
+    if (pairs >= runs.minRepeats && 2 * pairs > single) {
+      out += runs.format(a + b, pairs, true);
+      i += 2 * pairs;
+    } else if (single >= runs.minRepeats) {
+      out += runs.format(a, single, false);
+      i += single;
+    } else {
+      out += a;
+      i++;
+    }
+  }
+  return out;
 }
 
 /** The source node of edge e (a binary search over the first-edge prefix sums). */

@@ -10,7 +10,7 @@
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import type { Classification, Relation } from './partition.js';
-import { edgeStep, nodeBrief } from './paths.js';
+import { edgeStep, mapKeyStep, nodeBrief } from './paths.js';
 
 /** Sentinel in the per-node step table: no edge seen yet. */
 const NONE = -1;
@@ -75,7 +75,7 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
     if (!isMapTable) return undefined;
     const to = edgeTo[e]!;
     const key = slots.get(slotOf(edgeName[e]!) - 1);
-    return key !== undefined && key !== to ? `.get(${nodeBrief(snap, key)})` : `.keys()[${nodeBrief(snap, to)}]`;
+    return key !== undefined && key !== to ? mapKeyStep(snap, key) : `.keys()[${nodeBrief(snap, to)}]`;
   };
   // Steps that depend only on the edge's type and name, cached by name: one table for property
   // and shortcut edges (both print as `.name`), one for context variables, maps for the numeric
