@@ -3,6 +3,7 @@
  * This is the only layer that prints errors and chooses exit codes.
  */
 import { escapeControls, ExitCode, HeapyError } from '../errors.js';
+import type { CommandOptions } from './args.js';
 
 /** A subcommand module: runs with the arguments after its name and returns an exit code. */
 export interface CommandModule {
@@ -10,6 +11,8 @@ export interface CommandModule {
   readonly summary: string;
   /** Usage text printed for `--help` or bad usage. */
   readonly usage: string;
+  /** The options table `run` parses its arguments with (the `--help` test checks it against `usage`). */
+  readonly options: CommandOptions;
   /** Runs the command; resolves to the process exit code. */
   run(argv: string[]): Promise<number>;
 }

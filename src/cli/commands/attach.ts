@@ -15,7 +15,7 @@ import { remoteHpy } from '../../api/remote.js';
 import { relationByName } from '../../query/index.js';
 import { localScope } from '../local-scope.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, progressBar } from '../args.js';
+import { type CommandOptions, parseCommandArgs, progressBar } from '../args.js';
 import { attachOptions, defaultSnapshotName, runAttached, type AttachedContext } from '../attached.js';
 
 /** A value the REPL writer prints verbatim (remote results are formatted before they get here). */
@@ -65,7 +65,7 @@ interface EvaluateResult {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs('attach', argv, { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } });
+  const parsed = parseCommandArgs('attach', argv, optionTable);
   const spec = parsed.positionals[0];
   if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
   const options = { ...attachOptions(parsed.values), listWorkers: true };
@@ -289,9 +289,12 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
   });
 }
 
+const optionTable = { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } } satisfies CommandOptions;
+
 /** The `heapy attach` command. */
 export const command: CommandModule = {
   summary: 'REPL in a running Node process (by pid, host:port or ws URL), with .heap/.setref/.snapshot',
   usage,
+  options: optionTable,
   run,
 };

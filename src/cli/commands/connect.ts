@@ -7,7 +7,7 @@ import { writeFileReplacing } from '../../util/safe-write.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import readline from 'node:readline';
-import { parseArgs } from 'node:util';
+import { type CommandOptions, parseCommandArgs } from '../args.js';
 import type { CommandModule } from '../main.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { ManholeConnection, describeTarget, parseManholeTarget } from '../../manhole/client.js';
@@ -224,12 +224,15 @@ async function runPiped(conn: ManholeConnection, lines: AsyncIterable<string>): 
   return ExitCode.ok;
 }
 
+const optionTable = {} satisfies CommandOptions;
+
 /** The `heapy connect` command. */
 export const command: CommandModule = {
   summary: "open the REPL of a running app's manhole (line editing, history, completion)",
   usage,
+  options: optionTable,
   async run(argv) {
-    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    const { positionals } = parseCommandArgs('connect', argv, optionTable);
     if (positionals.length !== 1) {
       process.stderr.write(usage + '\n');
       return ExitCode.usage;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { duration, parseCommandArgs } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs } from '../args.js';
 import { formatDuration } from '../../util/format.js';
 
 const usage = `usage: heapy demo [--wait DURATION]
@@ -102,12 +102,15 @@ function rowOf(set: HeapSet, label: string): number {
   return set.partition.rows.findIndex((r) => r.label === label);
 }
 
+const optionTable = { wait: { type: 'string', default: '3s' } } satisfies CommandOptions;
+
 /** `heapy demo`. */
 export const command: CommandModule = {
   summary: 'the guided tour: attach to a bundled leaky service and find its problems',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values } = parseCommandArgs('demo', argv, { wait: { type: 'string', default: '3s' } });
+    const { values } = parseCommandArgs('demo', argv, optionTable);
     const waitMs = duration('--wait', values.wait);
     const { attachTarget } = await import('../../attach/connect.js');
     const { takeSnapshot } = await import('../../capture/remote.js');

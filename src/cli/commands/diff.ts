@@ -7,7 +7,7 @@ import { diffSets, renderDiff } from '../../analyses/diff.js';
 import { relationByName } from '../../query/index.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
 const usage = `usage: heapy diff <a.heapsnapshot> <b.heapsnapshot> [--by RELATION] [--top N] [--json]
 
@@ -20,16 +20,19 @@ since a, and the deltas (DevTools' comparison view).
   --top N         rows per table (default 10; 0 for all)
   --json          machine-readable output`;
 
+const optionTable = {
+  by: { type: 'string', default: 'kind' },
+  top: { type: 'string', default: '10' },
+  json: { type: 'boolean', default: false },
+} satisfies CommandOptions;
+
 /** `heapy diff`. */
 export const command: CommandModule = {
   summary: "what changed between two snapshots: guppy's diff table and objects matched by V8 id",
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('diff', argv, {
-        by: { type: 'string', default: 'kind' },
-        top: { type: 'string', default: '10' },
-        json: { type: 'boolean', default: false },
-      });
+    const { values, positionals } = parseCommandArgs('diff', argv, optionTable);
     if (positionals.length !== 2) throw new HeapyError(`diff takes two snapshot files (see 'heapy diff --help')`, ExitCode.usage);
     const top = wholeNumber('--top', values.top, 0);
     const relation = relationByName(values.by);

@@ -8,7 +8,7 @@ import { writeOutputFile } from '../output.js';
 import { backrefGraph, HeapGraph } from '../../analyses/graph.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
 const usage = `usage: heapy graph <file.heapsnapshot> (--id ID ... | --kind NAME) [-o out.svg|out.dot]
                    [--depth N] [--max-nodes N] [--too-many N] [--limit N]
@@ -25,20 +25,23 @@ one "+N more" box. Backing stores are folded into their owners.
   --too-many N     referrers shown per object (default 8)
   --limit N        objects to start from with --kind (default 3)`;
 
+const optionTable = {
+  id: { type: 'string', multiple: true },
+  kind: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  depth: { type: 'string', default: '5' },
+  'max-nodes': { type: 'string', default: '60' },
+  'too-many': { type: 'string', default: '8' },
+  limit: { type: 'string', default: '3' },
+} satisfies CommandOptions;
+
 /** `heapy graph`. */
 export const command: CommandModule = {
   summary: 'back-reference graph of objects (objgraph show_backrefs) as SVG or DOT',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('graph', argv, {
-        id: { type: 'string', multiple: true },
-        kind: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        depth: { type: 'string', default: '5' },
-        'max-nodes': { type: 'string', default: '60' },
-        'too-many': { type: 'string', default: '8' },
-        limit: { type: 'string', default: '3' },
-      });
+    const { values, positionals } = parseCommandArgs('graph', argv, optionTable);
     const ids = values.id ?? [];
     if (positionals.length !== 1 || (ids.length === 0) === (values.kind === undefined)) {
       throw new HeapyError(`graph takes one snapshot file and either --id or --kind (see 'heapy graph --help')`, ExitCode.usage);

@@ -8,7 +8,7 @@ import { relationByName } from '../../query/index.js';
 import { HeapSet } from '../../api/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { printPartition } from '../output.js';
 import { attachOptions, runAttached } from '../attached.js';
 
@@ -26,15 +26,7 @@ table of every reachable object. An inspector heapy had to open is closed again.
   --timeout MS    how long to wait for the target to answer (default 5000)`;
 
 async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs('heap', argv, {
-    by: { type: 'string', default: 'kind' },
-    top: { type: 'string', default: '10' },
-    json: { type: 'boolean', default: false },
-    gc: { type: 'boolean', default: false },
-    worker: { type: 'string' },
-    port: { type: 'string' },
-    timeout: { type: 'string' },
-  });
+  const parsed = parseCommandArgs('heap', argv, optionTable);
   const { values, positionals } = parsed;
   const spec = positionals[0];
   if (!spec || positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
@@ -64,9 +56,20 @@ async function run(argv: string[]): Promise<number> {
   return ExitCode.ok;
 }
 
+const optionTable = {
+  by: { type: 'string', default: 'kind' },
+  top: { type: 'string', default: '10' },
+  json: { type: 'boolean', default: false },
+  gc: { type: 'boolean', default: false },
+  worker: { type: 'string' },
+  port: { type: 'string' },
+  timeout: { type: 'string' },
+} satisfies CommandOptions;
+
 /** The `heapy heap` command. */
 export const command: CommandModule = {
   summary: 'Snapshot a running Node process and print its partition table',
   usage,
+  options: optionTable,
   run,
 };

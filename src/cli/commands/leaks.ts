@@ -10,7 +10,7 @@ import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js
 import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar } from '../args.js';
 import { attachOptions, runAttached } from '../attached.js';
 
 const usage = `usage: heapy leaks <base> <target> <final> [--all] [--top N] [--json]
@@ -36,22 +36,25 @@ function output(report: LeakReport, json: boolean, extra: Record<string, unknown
   process.stdout.write((json ? JSON.stringify({ ...extra, ...report }, null, 2) : renderLeaks(report)) + '\n');
 }
 
+const optionTable = {
+  pid: { type: 'string' },
+  interval: { type: 'string', default: '30s' },
+  save: { type: 'string' },
+  all: { type: 'boolean', default: false },
+  top: { type: 'string', default: '20' },
+  json: { type: 'boolean', default: false },
+  port: { type: 'string' },
+  worker: { type: 'string' },
+  timeout: { type: 'string' },
+} satisfies CommandOptions;
+
 /** `heapy leaks`. */
 export const command: CommandModule = {
   summary: 'objects new since a base snapshot that are still held and still growing, with their holders',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('leaks', argv, {
-        pid: { type: 'string' },
-        interval: { type: 'string', default: '30s' },
-        save: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        top: { type: 'string', default: '20' },
-        json: { type: 'boolean', default: false },
-        port: { type: 'string' },
-        worker: { type: 'string' },
-        timeout: { type: 'string' },
-      });
+    const { values, positionals } = parseCommandArgs('leaks', argv, optionTable);
     const top = wholeNumber('--top', values.top, 1);
     const options = { all: values.all, limit: top };
 

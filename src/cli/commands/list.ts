@@ -3,7 +3,7 @@
  */
 import { relative } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { type CommandOptions, parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { findDataFiles } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
@@ -24,12 +24,15 @@ function localStamp(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+const optionTable = { json: { type: 'boolean', default: false } } satisfies CommandOptions;
+
 /** The `heapy list` command. */
 export const command: CommandModule = {
   summary: 'list heapy run/monitor data files in a directory',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('list', argv, { json: { type: 'boolean', default: false } });
+    const parsed = parseCommandArgs('list', argv, optionTable);
     const dir = parsed.positionals[0] ?? process.cwd();
     const rows = findDataFiles(dir).map((f) => {
       try {

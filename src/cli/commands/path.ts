@@ -4,7 +4,7 @@
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
 const usage = `usage: heapy path <file.heapsnapshot> (--id ID | --kind NAME) [--limit N] [--json]
 
@@ -13,12 +13,15 @@ Prints the shortest path from the roots to an object, in JavaScript syntax (gupp
   --kind NAME   the largest instances of a kind, e.g. Message or "properties of Order"
   --limit N     how many paths for --kind (default 10)`;
 
+const optionTable = { id: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } satisfies CommandOptions;
+
 /** `heapy path`. */
 export const command: CommandModule = {
   summary: 'shortest paths from the roots to an object or to the largest instances of a kind',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('path', argv, { id: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } });
+    const { values, positionals } = parseCommandArgs('path', argv, optionTable);
     if (positionals.length !== 1 || (values.id === undefined) === (values.kind === undefined)) {
       throw new HeapyError(`path takes one snapshot file and either --id or --kind (see 'heapy path --help')`, ExitCode.usage);
     }

@@ -2,7 +2,7 @@
  * `heapy peak [file...]`: the peak memory of a recording and when it happened.
  */
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { type CommandOptions, parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { latestDataFile } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
@@ -44,12 +44,15 @@ export function formatPeak(s: MonitorSummary): string {
   return lines.join('\n');
 }
 
+const optionTable = { json: { type: 'boolean', default: false } } satisfies CommandOptions;
+
 /** The `heapy peak` command. */
 export const command: CommandModule = {
   summary: 'print the peak memory of a recording and when it happened',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('peak', argv, { json: { type: 'boolean', default: false } });
+    const parsed = parseCommandArgs('peak', argv, optionTable);
     const files = parsed.positionals.length > 0 ? parsed.positionals : [latestDataFile(process.cwd())];
     for (const f of files) {
       const s = summarize(readMonitorFile(f));

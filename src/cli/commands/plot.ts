@@ -3,7 +3,7 @@
  */
 import { extname, resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, timeWindow } from '../args.js';
+import { type CommandOptions, parseCommandArgs, timeWindow } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { writeOutputFile } from '../output.js';
 import { latestDataFile } from '../../monitor/files.js';
@@ -27,18 +27,21 @@ options:
                          arrayBuffers, rssTotal (default ${DEFAULT_METRICS.join(',')})
       --title <text>     chart title (default: the recorded command)`;
 
+const optionTable = {
+  output: { type: 'string', short: 'o' },
+  window: { type: 'string', short: 'w' },
+  trend: { type: 'boolean', short: 't', default: false },
+  series: { type: 'string', short: 's' },
+  title: { type: 'string' },
+} satisfies CommandOptions;
+
 /** The `heapy plot` command. */
 export const command: CommandModule = {
   summary: 'chart memory over time from heapy run/monitor data files (SVG or HTML)',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('plot', argv, {
-      output: { type: 'string', short: 'o' },
-      window: { type: 'string', short: 'w' },
-      trend: { type: 'boolean', short: 't', default: false },
-      series: { type: 'string', short: 's' },
-      title: { type: 'string' },
-    });
+    const parsed = parseCommandArgs('plot', argv, optionTable);
     const { values, positionals } = parsed;
     const files = positionals.length > 0 ? positionals : [latestDataFile(process.cwd())];
     const window = values.window !== undefined ? timeWindow('--window', values.window) : undefined;

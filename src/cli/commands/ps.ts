@@ -1,8 +1,8 @@
 /**
  * `heapy ps`: the Node processes the user may attach to: pid, RSS, inspector, command line.
  */
-import { parseArgs } from 'node:util';
-import { ExitCode, HeapyError } from '../../errors.js';
+import { type CommandOptions, parseCommandArgs, usageError } from '../args.js';
+import { ExitCode } from '../../errors.js';
 import { listNodeProcesses } from '../../attach/ps.js';
 import type { CommandModule } from '../main.js';
 import { formatBytes } from '../../util/format.js';
@@ -14,13 +14,11 @@ memory, whether the inspector is open and where, and the command line. Attach wi
 'heapy attach <pid>', 'heapy heap <pid>' or 'heapy snapshot <pid>'.
   --json   machine-readable output`;
 
+const optionTable = { json: { type: 'boolean', default: false } } satisfies CommandOptions;
+
 async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } }));
-  } catch (err) {
-    throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
-  }
+  const { values, positionals } = parseCommandArgs('ps', argv, optionTable);
+  if (positionals.length > 0) throw usageError('ps', `takes no arguments, got '${positionals[0]}'`);
   const rows = await listNodeProcesses();
   if (values.json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
@@ -46,5 +44,6 @@ async function run(argv: string[]): Promise<number> {
 export const command: CommandModule = {
   summary: 'List the Node processes you may attach to, with RSS and inspector port',
   usage,
+  options: optionTable,
   run,
 };

@@ -13,7 +13,7 @@ import { renderReportHtml } from '../../report/html.js';
 import type { ReportSnapshot } from '../../report/model.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, optionalWholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, parseCommandArgs, optionalWholeNumber, progressBar } from '../args.js';
 
 const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [-o report.html] [--open]
 
@@ -53,17 +53,20 @@ export function openInBrowser(file: string): boolean {
   return true;
 }
 
+const optionTable = {
+  output: { type: 'string', short: 'o' },
+  open: { type: 'boolean', default: false },
+  title: { type: 'string' },
+  rows: { type: 'string' },
+} satisfies CommandOptions;
+
 /** `heapy report`. */
 export const command: CommandModule = {
   summary: 'one self-contained HTML page of a heap (tables, treemap, paths, diff, timeline)',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('report', argv, {
-      output: { type: 'string', short: 'o' },
-      open: { type: 'boolean', default: false },
-      title: { type: 'string' },
-      rows: { type: 'string' },
-    });
+    const parsed = parseCommandArgs('report', argv, optionTable);
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw new HeapyError(`report needs a snapshot file\n${usage}`, ExitCode.usage);
     const rows = optionalWholeNumber('--rows', values.rows, 1);

@@ -8,7 +8,7 @@ import { assembleReport } from '../../report/build.js';
 import { checkListen, isLoopback, startReportServer } from '../../report/server.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { openInBrowser } from './report.js';
 
 const usage = `usage: heapy serve <file.heapsnapshot> [--port N] [--open]
@@ -25,17 +25,20 @@ options:
                     needs --allow-remote, since the page shows the whole heap to whoever connects
   --allow-remote    allow a non-loopback --host`;
 
+const optionTable = {
+  port: { type: 'string', default: '0' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'allow-remote': { type: 'boolean', default: false },
+  open: { type: 'boolean', default: false },
+} satisfies CommandOptions;
+
 /** `heapy serve`. */
 export const command: CommandModule = {
   summary: 'serve the report page of a snapshot with live queries (loopback only)',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('serve', argv, {
-      port: { type: 'string', default: '0' },
-      host: { type: 'string', default: '127.0.0.1' },
-      'allow-remote': { type: 'boolean', default: false },
-      open: { type: 'boolean', default: false },
-    });
+    const parsed = parseCommandArgs('serve', argv, optionTable);
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new HeapyError(`serve takes one snapshot file\n${usage}`, ExitCode.usage);
     const port = wholeNumber('--port', values.port, 0, 65535);

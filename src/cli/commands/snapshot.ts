@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { snapshotToFile } from '../../capture/remote.js';
 import type { CommandModule } from '../main.js';
-import { duration, parseCommandArgs, usageError, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs, usageError, wholeNumber, progressBar } from '../args.js';
 import { attachOptions, defaultSnapshotName, runAttached } from '../attached.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 
@@ -33,15 +33,7 @@ Options:
   --timeout MS       how long to wait for the target to answer (default 5000)`;
 
 async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs('snapshot', argv, {
-    output: { type: 'string', short: 'o' },
-    gc: { type: 'boolean', default: false },
-    worker: { type: 'string' },
-    port: { type: 'string' },
-    timeout: { type: 'string' },
-    count: { type: 'string', default: '1' },
-    interval: { type: 'string', default: '30s' },
-  });
+  const parsed = parseCommandArgs('snapshot', argv, optionTable);
   const spec = parsed.positionals[0];
   if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
   const count = wholeNumber('--count', parsed.values.count, 1);
@@ -80,9 +72,20 @@ async function run(argv: string[]): Promise<number> {
   });
 }
 
+const optionTable = {
+  output: { type: 'string', short: 'o' },
+  gc: { type: 'boolean', default: false },
+  worker: { type: 'string' },
+  port: { type: 'string' },
+  timeout: { type: 'string' },
+  count: { type: 'string', default: '1' },
+  interval: { type: 'string', default: '30s' },
+} satisfies CommandOptions;
+
 /** The `heapy snapshot` command. */
 export const command: CommandModule = {
   summary: 'Stream a heap snapshot of a running Node process to a file',
   usage,
+  options: optionTable,
   run,
 };

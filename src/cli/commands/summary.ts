@@ -3,7 +3,7 @@
  */
 import { ExitCode, HeapyError } from '../../errors.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 import { retainedTable } from '../../query/dominators.js';
 
 const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json]
@@ -15,17 +15,20 @@ Prints guppy's partition table of every reachable object: count, size and cumula
   --retained      list the largest objects by retained size (the dominator tree) instead
   --json          machine-readable output`;
 
+const optionTable = {
+  by: { type: 'string', default: 'kind' },
+  top: { type: 'string', default: '10' },
+  retained: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+} satisfies CommandOptions;
+
 /** `heapy summary`. */
 export const command: CommandModule = {
   summary: 'partition table of a .heapsnapshot file (guppy layout), or its largest dominators',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('summary', argv, {
-        by: { type: 'string', default: 'kind' },
-        top: { type: 'string', default: '10' },
-        retained: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-      });
+    const { values, positionals } = parseCommandArgs('summary', argv, optionTable);
     if (positionals.length !== 1) throw new HeapyError(`summary takes one snapshot file (see 'heapy summary --help')`, ExitCode.usage);
     const top = wholeNumber('--top', values.top, 0);
     const limit = top === 0 ? Infinity : top;
