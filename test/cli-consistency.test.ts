@@ -31,3 +31,27 @@ test('option errors read like the validators’ messages and point at the comman
     assert.equal(r.code, ExitCode.usage, args.join(' '));
   }
 });
+
+test('a mistyped command gets a suggestion; heapy help <command> prints its help', () => {
+  const cases: [string, string][] = [
+    ['sumary', "heapy: unknown command 'sumary'; did you mean 'summary'? (see 'heapy help')"],
+    ['snpashot', "heapy: unknown command 'snpashot'; did you mean 'snapshot'? (see 'heapy help')"],
+    ['rep', "heapy: unknown command 'rep'; did you mean 'repl'? (see 'heapy help')"],
+    ['moni', "heapy: unknown command 'moni'; did you mean 'monitor'? (see 'heapy help')"],
+    ['xyzzy', "heapy: unknown command 'xyzzy' (see 'heapy help')"],
+  ];
+  for (const [name, message] of cases) {
+    const r = heapy([name]);
+    assert.equal(r.err, message + '\n', name);
+    assert.equal(r.code, ExitCode.usage, name);
+  }
+  const viaHelp = heapy(['help', 'summary']);
+  const viaFlag = heapy(['summary', '--help']);
+  assert.equal(viaHelp.code, 0, viaHelp.err);
+  assert.match(viaHelp.out, /^usage: heapy summary /);
+  assert.equal(viaHelp.out, viaFlag.out);
+  const nosuch = heapy(['help', 'nosuch']);
+  assert.equal(nosuch.code, ExitCode.usage);
+  assert.equal(nosuch.out, '');
+  assert.equal(nosuch.err, "heapy: unknown command 'nosuch' (see 'heapy help')\n");
+});
