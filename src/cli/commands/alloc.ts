@@ -22,7 +22,7 @@ from its first line; the window then also ends when the command exits, and a
 command still running after the window is stopped with SIGTERM. With --json the
 command's stdout goes to stderr, so that stdout holds only the JSON.
 
-options:
+Options:
   -d, --duration <time>         sampling window (default 30s; with --watch: total time,
                                 default until Ctrl-C or exit). Ctrl-C ends it early.
   -w, --watch                   keep sampling; every --every, report the sites whose live

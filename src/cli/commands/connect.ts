@@ -19,12 +19,12 @@ Opens the REPL of a running app's manhole (see startManhole). A bare port means 
 Keys: Tab completes names from the app's namespace, Up/Down walk the history, Ctrl-C cancels
 the current line (or stops waiting for a running command), Ctrl-D leaves.
 
+Without a terminal on stdin, lines are read from stdin and sent as they come (like nc); the
+token, if asked and not in the environment, is the first line.
+
 Environment:
   HEAPY_HISTORY        history file (default ~/.heapy_history)
-  HEAPY_MANHOLE_TOKEN  token to send when the manhole asks for one (else it is asked for)
-
-Without a terminal on stdin, lines are read from stdin and sent as they come (like nc); the
-token, if asked and not in the environment, is the first line.`;
+  HEAPY_MANHOLE_TOKEN  token to send when the manhole asks for one (else it is asked for)`;
 
 // Lines kept in the history file; Node's REPL keeps 1000 too.
 const HISTORY_SIZE = 1000;

@@ -13,11 +13,14 @@ import type { CommandModule } from '../main.js';
 import { type CommandOptions, duration, parseCommandArgs } from '../args.js';
 import { formatDuration } from '../../util/format.js';
 
-const usage = `usage: heapy demo [--wait DURATION]
+const usage = `usage: heapy demo [options]
 
 Starts the bundled market-data service (examples/market-data/service.mjs), attaches to it by pid
 through its inspector, prints the heap by kind, the property stores of its timestamp class, the
-message queue that never drains and its shortest path, then detaches and stops the service.`;
+message queue that never drains and its shortest path, then detaches and stops the service.
+
+Options:
+      --wait <time>   how long to let the service run before the first snapshot (default 3s)`;
 
 const servicePath = fileURLToPath(new URL('../../../../examples/market-data/service.mjs', import.meta.url));
 const WIDTH = 80;

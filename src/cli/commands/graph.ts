@@ -10,20 +10,21 @@ import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
-const usage = `usage: heapy graph <file.heapsnapshot> (--id ID ... | --kind NAME) [-o out.svg|out.dot]
-                   [--depth N] [--max-nodes N] [--too-many N] [--limit N]
+const usage = `usage: heapy graph <file.heapsnapshot> (--id <id>... | --kind <name>) [options]
 
 Draws who refers to an object: its referrers, their referrers and so on (objgraph's show_backrefs).
 Boxes show the kind, a short preview and the retained size; edges the property name, index or Map
 key; the starting objects are yellow, roots grey octagons; past --too-many referrers the rest are
 one "+N more" box. Backing stores are folded into their owners.
-  --id ID          start from this V8 object id (repeat for several)
-  --kind NAME      start from the largest objects of a kind (by retained size), --limit of them
-  -o FILE          write SVG (.svg) or DOT (.dot); without -o, DOT goes to stdout
-  --depth N        referrer levels to follow (default 5)
-  --max-nodes N    at most N boxes (default 60)
-  --too-many N     referrers shown per object (default 8)
-  --limit N        objects to start from with --kind (default 3)`;
+
+Options:
+      --id <id>         start from this V8 object id (repeat for several)
+      --kind <name>     start from the largest objects of a kind (by retained size), --limit of them
+  -o, --output <file>   write SVG (.svg) or DOT (.dot); without -o, DOT goes to stdout
+      --depth <n>       referrer levels to follow (default 5)
+      --max-nodes <n>   at most n boxes (default 60)
+      --too-many <n>    referrers shown per object (default 8)
+      --limit <n>       objects to start from with --kind (default 3)`;
 
 const optionTable = {
   id: { type: 'string', multiple: true },

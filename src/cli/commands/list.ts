@@ -10,13 +10,14 @@ import { readMonitorFile } from '../../monitor/format.js';
 import { mib } from '../../monitor/live.js';
 import { summarize } from '../../monitor/series.js';
 
-const usage = `usage: heapy list [--json] [dir]
+const usage = `usage: heapy list [options] [dir]
 
 Lists the heapy-*.dat data files in dir (default: the current directory), oldest
-first: index, file, start time, duration, peak RSS, command.
+first: number, file, start time, duration, peak RSS, command. 'heapy plot', 'heapy
+peak' and 'heapy rm' take the number in place of the file name.
 
-options:
-  --json    one JSON array of {file, start, duration, peakRss, peakRssT, command, complete}`;
+Options:
+      --json   one JSON array of {file, start, duration, peakRss, peakRssT, command, complete}`;
 
 function localStamp(ms: number): string {
   const d = new Date(ms);

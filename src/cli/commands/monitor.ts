@@ -19,7 +19,7 @@ into a data file (see 'heapy plot', 'heapy peak', 'heapy list'). RSS comes from
 sizes, GC events and mark() labels, and closes it again at the end if it was
 closed before.
 
-options:
+Options:
   -i, --interval <time>    sampling interval (default 100ms; a bare number is seconds)
   -d, --duration <time>    stop after this long (default: until Ctrl-C or exit)
   -C, --include-children   also sample the RSS of descendants

@@ -6,12 +6,15 @@ import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
-const usage = `usage: heapy path <file.heapsnapshot> (--id ID | --kind NAME) [--limit N] [--json]
+const usage = `usage: heapy path <file.heapsnapshot> (--id <id> | --kind <name>) [options]
 
 Prints the shortest path from the roots to an object, in JavaScript syntax (guppy's .sp).
-  --id ID       the V8 object id (the @number heapy prints)
-  --kind NAME   the largest instances of a kind, e.g. Message or "properties of Order"
-  --limit N     how many paths for --kind (default 10)`;
+
+Options:
+      --id <id>       the V8 object id (the @number heapy prints)
+      --kind <name>   the largest instances of a kind, e.g. Message or "properties of Order"
+      --limit <n>     how many paths for --kind (default 10)
+      --json          machine-readable output`;
 
 const optionTable = { id: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } satisfies CommandOptions;
 

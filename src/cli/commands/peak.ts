@@ -10,14 +10,14 @@ import { mib } from '../../monitor/live.js';
 import { formatSlope } from '../../monitor/plot.js';
 import { summarize, type MonitorSummary, type Peak } from '../../monitor/series.js';
 
-const usage = `usage: heapy peak [--json] [file.dat...]
+const usage = `usage: heapy peak [options] [N | file.dat...]
 
 Prints the peak RSS and heap of each recording (default: the newest heapy-*.dat
 in the current directory), when it happened, per process, with the least-squares
-slope of RSS and heapUsed.
+slope of RSS and heapUsed. N is a recording's number in 'heapy list'.
 
-options:
-  --json    one JSON object per file (bytes and seconds)`;
+Options:
+      --json   one JSON object per file (bytes and seconds)`;
 
 function at(p: Peak | undefined): string {
   return p ? `${mib(p.value).padStart(10)} at ${p.t.toFixed(2)} s` : '-';

@@ -11,14 +11,15 @@ import { readMonitorFile } from '../../monitor/format.js';
 import { renderHtml, renderSvg } from '../../monitor/plot.js';
 import { DEFAULT_METRICS, buildTimeline, parseMetrics } from '../../monitor/series.js';
 
-const usage = `usage: heapy plot [options] [file.dat...]
+const usage = `usage: heapy plot [options] [N | file.dat...]
 
 Draws memory over time from data files written by 'heapy run' or 'heapy monitor'
-(default: the newest heapy-*.dat in the current directory): time in seconds,
-memory in MiB, one line per series, the peak marked, GC events as ticks on the
-time axis (red: major), mark() labels as vertical lines.
+(default: the newest heapy-*.dat in the current directory; N is a recording's number
+in 'heapy list'): time in seconds, memory in MiB, one line per series, the peak
+marked, GC events as ticks on the time axis (red: major), mark() labels as
+vertical lines.
 
-options:
+Options:
   -o, --output <file>    out.svg (the chart) or out.html (chart + table, self-contained);
                          default: the first data file's name with .html
   -w, --window <t0,t1>   only this time range, in seconds (either side may be empty)

@@ -7,12 +7,14 @@ import { listNodeProcesses } from '../../attach/ps.js';
 import type { CommandModule } from '../main.js';
 import { formatBytes } from '../../util/format.js';
 
-const usage = `usage: heapy ps [--json]
+const usage = `usage: heapy ps [options]
 
 Lists the Node.js processes you may attach to (yours; all of them for root): pid, resident
 memory, whether the inspector is open and where, and the command line. Attach with
 'heapy attach <pid>', 'heapy heap <pid>' or 'heapy snapshot <pid>'.
-  --json   machine-readable output`;
+
+Options:
+      --json   machine-readable output`;
 
 const optionTable = { json: { type: 'boolean', default: false } } satisfies CommandOptions;
 
@@ -42,7 +44,7 @@ async function run(argv: string[]): Promise<number> {
 
 /** The `heapy ps` command. */
 export const command: CommandModule = {
-  summary: 'List the Node processes you may attach to, with RSS and inspector port',
+  summary: 'list the Node processes you may attach to, with RSS and inspector port',
   usage,
   options: optionTable,
   run,

@@ -15,14 +15,14 @@ import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, parseCommandArgs, optionalWholeNumber, progressBar } from '../args.js';
 
-const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [-o report.html] [--open]
+const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [options]
 
 Writes one self-contained HTML page (no network access, nothing to install) to look at a heap:
 the partition table by every relation, a treemap of retained sizes, each kind's largest
 instances with their shortest paths, and, when given, the changes between snapshots (two or
 three, oldest first) and the memory timeline of 'heapy run' / 'heapy monitor' recordings.
 
-options:
+Options:
   -o, --output <file>   where to write (default: <last snapshot>.html in the current directory)
       --open            open the page in a browser (xdg-open), or print its path
       --title <text>    the page's title

@@ -17,7 +17,7 @@ RSS comes from /proc; Node processes also report heapUsed, heapTotal, external,
 arrayBuffers, V8 space sizes, GC events and mark() labels through a preloaded
 probe (NODE_OPTIONS=--require ...).
 
-options:
+Options:
   -i, --interval <time>    sampling interval (default 100ms; a bare number is seconds)
   -C, --include-children   also sample descendants (cluster workers, children of npm/sh)
   -o, --output <file>      data file (default heapy-run-YYYYMMDDHHMMSS.dat in the current directory)

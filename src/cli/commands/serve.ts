@@ -11,19 +11,19 @@ import type { CommandModule } from '../main.js';
 import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { openInBrowser } from './report.js';
 
-const usage = `usage: heapy serve <file.heapsnapshot> [--port N] [--open]
+const usage = `usage: heapy serve <file.heapsnapshot> [options]
 
 Serves the report page of a snapshot on http://127.0.0.1:<port>/, backed by live queries to the
 loaded heap: open any object (its references, referrers, shortest path and what it keeps alive),
 expand any row of any partition and go deeper in the treemap than a static report can.
 Ctrl-C stops the server.
 
-options:
-  --port <n>        port to listen on (default 0: any free port; the address is printed)
-  --open            open the page in a browser (xdg-open)
-  --host <addr>     interface to bind (default 127.0.0.1); anything but the loopback also
-                    needs --allow-remote, since the page shows the whole heap to whoever connects
-  --allow-remote    allow a non-loopback --host`;
+Options:
+      --port <n>       port to listen on (default 0: any free port; the address is printed)
+      --open           open the page in a browser (xdg-open)
+      --host <addr>    interface to bind (default 127.0.0.1); anything but the loopback also
+                       needs --allow-remote, since the page shows the whole heap to whoever connects
+      --allow-remote   allow a non-loopback --host`;
 
 const optionTable = {
   port: { type: 'string', default: '0' },

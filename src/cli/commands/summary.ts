@@ -6,14 +6,16 @@ import type { CommandModule } from '../main.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 import { retainedTable } from '../../query/dominators.js';
 
-const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json]
+const usage = `usage: heapy summary <file.heapsnapshot> [options]
 
 Prints guppy's partition table of every reachable object: count, size and cumulative share by kind.
-  --by RELATION   kind (default), type, size, referrers, via, id, module, location, producer, unity,
-                  or a product such as "kind & size"
-  --top N         rows to show (default 10; 0 for all)
-  --retained      list the largest objects by retained size (the dominator tree) instead
-  --json          machine-readable output`;
+
+Options:
+      --by <relation>   kind (default), type, size, referrers, via, id, module, location, producer, unity,
+                        or a product such as "kind & size"
+      --top <n>         rows to show (default 10; 0 for all)
+      --retained        list the largest objects by retained size (the dominator tree) instead
+      --json            machine-readable output`;
 
 const optionTable = {
   by: { type: 'string', default: 'kind' },
