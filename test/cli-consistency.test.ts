@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExitCode } from '../src/errors.js';
 import { cliPath } from './helpers/snapshots.js';
 
@@ -117,4 +120,48 @@ test('every command’s help has one layout and documents exactly the options it
     assert.deepEqual(documented.map(key).sort(), accepted.map(key).sort(), `${name}: documented options = accepted options`);
   }
   assert.match(heapy(['path', '--help']).out, /\n {6}--json {2,}/, 'path documents --json');
+});
+
+test('plot, peak and rm take the number heapy list prints; clean removes only recordings', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'heapy-rm-'));
+  // Two real recordings, started one after the other so that the list order is a, b.
+  for (const name of ['heapy-run-a.dat', 'heapy-run-b.dat']) {
+    const r = heapy(['run', '-q', '-o', name, '--', process.execPath, '-e', `setTimeout(() => {}, 200); // ${name}`], dir);
+    assert.equal(r.code, 0, r.err);
+  }
+  // Files a careless clean would take: a heapy-*.dat name without the header, and another file.
+  writeFileSync(join(dir, 'heapy-run-fake.dat'), 'not a recording\n');
+  writeFileSync(join(dir, 'notes.txt'), 'keep me\n');
+  const list = heapy(['list'], dir);
+  assert.equal(list.code, 0, list.err);
+  assert.match(list.out, /^ {2}0 {2}heapy-run-a\.dat .*\n {2}1 {2}heapy-run-b\.dat /);
+
+  const peak = heapy(['peak', '1'], dir);
+  assert.equal(peak.code, 0, peak.err);
+  assert.match(peak.out, /heapy-run-b\.dat: .*heapy-run-b\.dat\n/, 'peak 1 is the second recording');
+  const plot = heapy(['plot', '0', '-o', 'a.svg'], dir);
+  assert.equal(plot.code, 0, plot.err);
+  assert.match(plot.out, /a\.svg \(\d+ series\)/);
+  const none = heapy(['plot', '7'], dir);
+  assert.equal(none.code, ExitCode.fileNotFound);
+  assert.equal(none.err, `heapy: no recording 7 in ${dir} ('heapy list' shows 0 to 1)\n`);
+
+  // rm refuses a file that is not a recording, and then removes nothing.
+  const refused = heapy(['rm', '0', 'notes.txt'], dir);
+  assert.equal(refused.code, ExitCode.badInput);
+  assert.match(refused.err, /notes\.txt: not a heapy recording .*nothing removed/);
+  assert.ok(existsSync(join(dir, 'heapy-run-a.dat')));
+  const noArgs = heapy(['rm'], dir);
+  assert.equal(noArgs.code, ExitCode.usage);
+
+  const rm = heapy(['rm', '1'], dir);
+  assert.equal(rm.code, 0, rm.err);
+  assert.equal(rm.out, 'removed heapy-run-b.dat\n');
+  heapy(['run', '-q', '-o', 'heapy-run-c.dat', '--', process.execPath, '-e', '0'], dir);
+  const clean = heapy(['clean'], dir);
+  assert.equal(clean.code, 0, clean.err);
+  assert.equal(clean.out, 'removed heapy-run-a.dat\nremoved heapy-run-c.dat\n');
+  assert.deepEqual(readdirSync(dir).sort(), ['a.svg', 'heapy-run-fake.dat', 'notes.txt']);
+  assert.equal(heapy(['clean'], dir).out, `no heapy data files in ${dir}\n`);
+  rmSync(dir, { recursive: true });
 });

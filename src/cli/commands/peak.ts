@@ -4,7 +4,7 @@
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
-import { latestDataFile } from '../../monitor/files.js';
+import { latestDataFile, resolveRecording } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
 import { mib } from '../../monitor/live.js';
 import { formatSlope } from '../../monitor/plot.js';
@@ -53,7 +53,7 @@ export const command: CommandModule = {
   options: optionTable,
   async run(argv) {
     const parsed = parseCommandArgs('peak', argv, optionTable);
-    const files = parsed.positionals.length > 0 ? parsed.positionals : [latestDataFile(process.cwd())];
+    const files = parsed.positionals.length > 0 ? parsed.positionals.map((a) => resolveRecording(a, process.cwd())) : [latestDataFile(process.cwd())];
     for (const f of files) {
       const s = summarize(readMonitorFile(f));
       process.stdout.write((parsed.values.json ? JSON.stringify(s) : formatPeak(s)) + '\n');

@@ -6,7 +6,7 @@ import type { CommandModule } from '../main.js';
 import { type CommandOptions, parseCommandArgs, timeWindow } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { writeOutputFile } from '../output.js';
-import { latestDataFile } from '../../monitor/files.js';
+import { latestDataFile, resolveRecording } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
 import { renderHtml, renderSvg } from '../../monitor/plot.js';
 import { DEFAULT_METRICS, buildTimeline, parseMetrics } from '../../monitor/series.js';
@@ -44,7 +44,7 @@ export const command: CommandModule = {
   async run(argv) {
     const parsed = parseCommandArgs('plot', argv, optionTable);
     const { values, positionals } = parsed;
-    const files = positionals.length > 0 ? positionals : [latestDataFile(process.cwd())];
+    const files = positionals.length > 0 ? positionals.map((a) => resolveRecording(a, process.cwd())) : [latestDataFile(process.cwd())];
     const window = values.window !== undefined ? timeWindow('--window', values.window) : undefined;
     const metrics = values.series !== undefined ? parseMetrics(values.series) : DEFAULT_METRICS;
     const timelines = files.map((f) => buildTimeline(readMonitorFile(f), metrics, window));
