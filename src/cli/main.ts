@@ -80,7 +80,7 @@ async function help(): Promise<string> {
     const cmd = await loadCommand(name);
     if (cmd) lines.push(`  ${name.padEnd(10)} ${cmd.summary}`);
   }
-  lines.push('', 'Run `heapy <command> --help` for its options. Add --debug to see stack traces.');
+  lines.push('', 'Run `heapy help <command>` or `heapy <command> --help` for its options. Add --debug to see stack traces.');
   return lines.join('\n');
 }
 
