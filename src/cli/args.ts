@@ -9,19 +9,89 @@ import { ExitCode, HeapyError } from '../errors.js';
 import { loadSnapshotFile, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
 import { formatBytes } from '../util/format.js';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** The options table of a command, in `node:util` parseArgs' form (one per command module). */
+export type CommandOptions = NonNullable<ParseArgsConfig['options']>;
 
-/** Parses `argv` for `heapy <command>`; a bad option is a one-line usage error (exit 2). */
-export function parseCommandArgs<const O extends Options>(
+/**
+ * Parses `argv` for `heapy <command>`; a bad option is a one-line usage error (exit 2) in the
+ * validators' form (`unknown option '--bogus'`, `--top: expected a value`). A string option takes
+ * the next argument as its value even when it starts with '-', so `--top -3` reaches the option's
+ * validator instead of parseArgs' "argument is ambiguous". A boolean that defaults to true can be
+ * turned off with `--no-<name>`. Everything after `--` is positional.
+ */
+export function parseCommandArgs<const O extends CommandOptions>(
   command: string,
   argv: string[],
   options: O,
 ): ReturnType<typeof parseArgs<{ args: string[]; allowPositionals: true; strict: true; options: O }>> {
+  const args = normalizeOptions(command, argv, options);
   try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options });
+    return parseArgs({ args, allowPositionals: true, strict: true, allowNegative: true, options });
   } catch (err) {
+    // normalizeOptions has checked every option, so this is a parseArgs rule it does not know.
     throw usageError(command, (err as Error).message.split('\n')[0] ?? 'bad arguments');
   }
+}
+
+/**
+ * Checks every option in `argv` against `options` and rewrites each to `--name=value` (or
+ * `--name`), so that parseArgs sees nothing it could misread.
+ */
+function normalizeOptions(command: string, argv: readonly string[], options: CommandOptions): string[] {
+  const byShort = new Map<string, string>();
+  for (const [name, o] of Object.entries(options)) if (o.short) byShort.set(o.short, name);
+  const out: string[] = [];
+  const bad = (message: string): HeapyError => usageError(command, message);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      out.push(a);
+      continue;
+    }
+    // One long option (`--name`, `--name=value`, `--no-name`) or a group of short ones (`-tq`, `-n5`).
+    const names: { flag: string; name: string; inline: string | undefined }[] = [];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const flag = eq < 0 ? a : a.slice(0, eq);
+      names.push({ flag, name: flag.slice(2), inline: eq < 0 ? undefined : a.slice(eq + 1) });
+    } else {
+      for (let k = 1; k < a.length; k++) {
+        const name = byShort.get(a[k] as string);
+        if (name === undefined) throw bad(`unknown option '-${a[k]}'`);
+        const rest = a.slice(k + 1);
+        const takesValue = options[name]?.type === 'string';
+        names.push({ flag: `-${a[k]}`, name, inline: takesValue && rest !== '' ? rest : undefined });
+        if (takesValue) break;
+      }
+    }
+    for (const { flag, name, inline } of names) {
+      const spec = options[name];
+      if (spec === undefined) {
+        const positive = name.startsWith('no-') ? options[name.slice(3)] : undefined;
+        if (positive?.type === 'boolean' && positive.default === true && inline === undefined) {
+          out.push(`--${name}`);
+          continue;
+        }
+        throw bad(`unknown option '${flag}'`);
+      }
+      if (spec.type === 'boolean') {
+        if (inline !== undefined) throw bad(`${flag}: takes no value, got '${inline}'`);
+        out.push(`--${name}`);
+        continue;
+      }
+      let value = inline;
+      if (value === undefined) {
+        if (i + 1 >= argv.length) throw bad(`${flag}: expected a value`);
+        value = argv[++i] as string;
+      }
+      out.push(`--${name}=${value}`);
+    }
+  }
+  return out;
 }
 
 /** A one-line usage error that points at `heapy <command> --help`. */
@@ -69,6 +139,17 @@ export function timeWindow(option: string, text: string): [number, number] {
     throw new HeapyError(`${option}: expected 't0,t1' in seconds with t0 < t1, got '${text}'`, ExitCode.usage);
   }
   return [a, b];
+}
+
+/** The flags (`--name` and `-x`) of the options in `options` that take a value, for {@link splitCommand}. */
+export function valueOptions(options: CommandOptions): Set<string> {
+  const flags = new Set<string>();
+  for (const [name, o] of Object.entries(options)) {
+    if (o.type !== 'string') continue;
+    flags.add(`--${name}`);
+    if (o.short) flags.add(`-${o.short}`);
+  }
+  return flags;
 }
 
 /**

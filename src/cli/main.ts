@@ -3,6 +3,7 @@
  * This is the only layer that prints errors and chooses exit codes.
  */
 import { escapeControls, ExitCode, HeapyError } from '../errors.js';
+import type { CommandOptions } from './args.js';
 
 /** A subcommand module: runs with the arguments after its name and returns an exit code. */
 export interface CommandModule {
@@ -10,15 +11,18 @@ export interface CommandModule {
   readonly summary: string;
   /** Usage text printed for `--help` or bad usage. */
   readonly usage: string;
+  /** The options table `run` parses its arguments with (the `--help` test checks it against `usage`). */
+  readonly options: CommandOptions;
   /** Runs the command; resolves to the process exit code. */
   run(argv: string[]): Promise<number>;
 }
 
 // One module a command under ./commands/, each loaded lazily so that `heapy summary` does not
 // pay for the browser or inspector code.
-const commandNames = [
+/** Every command name, in the order `heapy help` lists them. */
+export const commandNames = [
   'summary', 'path', 'repl', 'demo', 'connect', 'ps', 'attach', 'snapshot', 'heap', 'diff', 'leaks',
-  'graph', 'hints', 'run', 'monitor', 'plot', 'peak', 'list', 'alloc', 'report', 'serve',
+  'graph', 'hints', 'run', 'monitor', 'plot', 'peak', 'list', 'rm', 'clean', 'alloc', 'report', 'serve',
 ] as const;
 
 async function loadCommand(name: string): Promise<CommandModule | undefined> {
@@ -35,13 +39,48 @@ async function loadCommand(name: string): Promise<CommandModule | undefined> {
   }
 }
 
+/** The edit distance (insertions, deletions, substitutions) between `a` and `b`. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row.push(Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}
+
+/**
+ * The command a mistyped name most likely meant: the only command it is a prefix of, else the
+ * nearest within two edits (git suggests within a similar distance), else none.
+ */
+export function suggestCommand(name: string): string | undefined {
+  const prefixed = commandNames.filter((c) => c.startsWith(name));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of commandNames) {
+    const d = editDistance(name, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+/** The usage error for a name that is not a command, with a suggestion when one is close. */
+function unknownCommand(name: string): HeapyError {
+  const guess = suggestCommand(name);
+  return new HeapyError(`unknown command '${name}'${guess ? `; did you mean '${guess}'?` : ''} (see 'heapy help')`, ExitCode.usage);
+}
+
 async function help(): Promise<string> {
   const lines = ['usage: heapy <command> [options]', '', 'commands:'];
   for (const name of commandNames) {
     const cmd = await loadCommand(name);
     if (cmd) lines.push(`  ${name.padEnd(10)} ${cmd.summary}`);
   }
-  lines.push('', 'Run `heapy <command> --help` for its options. Add --debug to see stack traces.');
+  lines.push('', 'Run `heapy help <command>` or `heapy <command> --help` for its options. Add --debug to see stack traces.');
   return lines.join('\n');
 }
 
@@ -54,6 +93,13 @@ export async function main(argv: string[]): Promise<number> {
   const args = [...own.filter((a) => a !== '--debug'), ...(dashdash < 0 ? [] : argv.slice(dashdash))];
   const name = args[0];
   try {
+    if (name === 'help' && args[1] !== undefined) {
+      // `heapy help <command>` is `heapy <command> --help`.
+      const cmd = await loadCommand(args[1]);
+      if (!cmd) throw unknownCommand(args[1]);
+      process.stdout.write(cmd.usage + '\n');
+      return ExitCode.ok;
+    }
     if (!name || name === 'help' || name === '--help' || name === '-h') {
       process.stdout.write((await help()) + '\n');
       return name ? ExitCode.ok : ExitCode.usage;
@@ -65,10 +111,7 @@ export async function main(argv: string[]): Promise<number> {
       return ExitCode.ok;
     }
     const cmd = await loadCommand(name);
-    if (!cmd) {
-      process.stderr.write(`heapy: unknown command '${name}' (see 'heapy help')\n`);
-      return ExitCode.usage;
-    }
+    if (!cmd) throw unknownCommand(name);
     if (own.includes('--help') || own.includes('-h')) {
       process.stdout.write(cmd.usage + '\n');
       return ExitCode.ok;

@@ -1,8 +1,8 @@
 /**
  * Finding data files in a directory, for `heapy list` and for commands run without a file name.
  */
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../errors.js';
 import { MONITOR_MAGIC } from './format.js';
 
@@ -28,6 +28,15 @@ function firstLine(path: string): string {
   }
 }
 
+/** Whether `path` is a heapy recording: a file whose first line is a heapy-monitor header. */
+export function isRecording(path: string): boolean {
+  try {
+    return statSync(path).isFile() && firstLine(path).startsWith(MONITOR_MAGIC + ' ');
+  } catch {
+    return false;
+  }
+}
+
 /** The heapy data files (`heapy-*.dat` whose first line is a heapy-monitor header) in `dir`, oldest first. */
 export function findDataFiles(dir: string): FoundDataFile[] {
   let names: string[];
@@ -41,10 +50,9 @@ export function findDataFiles(dir: string): FoundDataFile[] {
     if (!name.startsWith('heapy-') || !name.endsWith('.dat')) continue;
     const path = join(dir, name);
     try {
+      if (!isRecording(path)) continue;
       const st = statSync(path);
-      if (!st.isFile()) continue;
       const line = firstLine(path);
-      if (!line.startsWith(MONITOR_MAGIC + ' ')) continue;
       const json = line.slice(line.indexOf('{'));
       const start = (JSON.parse(json) as { start?: unknown }).start;
       out.push({ path, start: typeof start === 'number' ? start : st.mtimeMs, size: st.size });
@@ -61,4 +69,20 @@ export function latestDataFile(dir: string): string {
   const last = files[files.length - 1];
   if (!last) throw new HeapyError(`no heapy-*.dat data files in ${dir} (record one with 'heapy run -- <command>')`, ExitCode.fileNotFound);
   return last.path;
+}
+
+/**
+ * The file a recording argument names: a file name, or the number `heapy list` shows for it in
+ * `dir` (a file of that name wins, as it would for any other command). `listed` is
+ * {@link findDataFiles} of `dir` when the caller already has it.
+ */
+export function resolveRecording(arg: string, dir: string, listed?: readonly FoundDataFile[]): string {
+  if (!/^\d+$/.test(arg) || existsSync(resolve(dir, arg))) return arg;
+  const list = listed ?? findDataFiles(dir);
+  const found = list[Number(arg)];
+  if (!found) {
+    const range = list.length === 0 ? 'there are none' : list.length === 1 ? "'heapy list' shows only 0" : `'heapy list' shows 0 to ${list.length - 1}`;
+    throw new HeapyError(`no recording ${arg} in ${dir} (${range})`, ExitCode.fileNotFound);
+  }
+  return found.path;
 }

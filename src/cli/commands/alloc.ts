@@ -3,9 +3,8 @@
  * sampling heap profiler.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { CommandModule } from '../main.js';
-import { duration, splitCommand, wholeNumber } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs, splitCommand, valueOptions, wholeNumber } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { writeOutputFile } from '../output.js';
 import { GrowthTracker, allocationSites, formatAllocTable, formatGrowthStep, type AllocationReport, type SamplingProfile } from '../../monitor/alloc.js';
@@ -24,7 +23,7 @@ from its first line; the window then also ends when the command exits, and a
 command still running after the window is stopped with SIGTERM. With --json the
 command's stdout goes to stderr, so that stdout holds only the JSON.
 
-options:
+Options:
   -d, --duration <time>         sampling window (default 30s; with --watch: total time,
                                 default until Ctrl-C or exit). Ctrl-C ends it early.
   -w, --watch                   keep sampling; every --every, report the sites whose live
@@ -42,34 +41,26 @@ function sleepOrStop(ms: number, stop: Promise<unknown>): Promise<void> {
   return Promise.race([new Promise<void>((r) => (timer = setTimeout(r, ms))), stop.then(() => {})]).finally(() => clearTimeout(timer));
 }
 
+const optionTable = {
+  duration: { type: 'string', short: 'd' },
+  watch: { type: 'boolean', short: 'w', default: false },
+  every: { type: 'string', short: 'e', default: '10s' },
+  'sampling-interval': { type: 'string', short: 's' },
+  top: { type: 'string', short: 'n', default: '20' },
+  json: { type: 'boolean', default: false },
+  html: { type: 'string' },
+  pprof: { type: 'string' },
+  speedscope: { type: 'string' },
+} satisfies CommandOptions;
+
 /** The `heapy alloc` command. */
 export const command: CommandModule = {
   summary: 'allocation sites by live sampled bytes (V8 sampling heap profiler), --watch for growth',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { options, command: cmd } = splitCommand(argv, new Set(['-d', '--duration', '-e', '--every', '-s', '--sampling-interval', '-n', '--top', '--html', '--pprof', '--speedscope']));
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: argv.includes('--') ? options : argv,
-        options: {
-          duration: { type: 'string', short: 'd' },
-          watch: { type: 'boolean', short: 'w', default: false },
-          every: { type: 'string', short: 'e', default: '10s' },
-          'sampling-interval': { type: 'string', short: 's' },
-          top: { type: 'string', short: 'n', default: '20' },
-          json: { type: 'boolean', default: false },
-          html: { type: 'string' },
-          pprof: { type: 'string' },
-          speedscope: { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      });
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
-    }
-    const { values, positionals } = parsed;
+    const { options, command: cmd } = splitCommand(argv, valueOptions(optionTable));
+    const { values, positionals } = parseCommandArgs('alloc', argv.includes('--') ? options : argv, optionTable);
     const commandMode = argv.includes('--');
     if (commandMode ? cmd.length === 0 || positionals.length > 0 : positionals.length !== 1) {
       throw new HeapyError(`expected one target (pid, host:port or ws:// URL) or -- <command...>\n${usage}`, ExitCode.usage);

@@ -15,7 +15,7 @@ import { remoteHpy } from '../../api/remote.js';
 import { relationByName } from '../../query/index.js';
 import { localScope } from '../local-scope.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, progressBar } from '../args.js';
+import { type CommandOptions, parseCommandArgs, progressBar } from '../args.js';
 import { attachOptions, defaultSnapshotName, runAttached, type AttachedContext } from '../attached.js';
 
 /** A value the REPL writer prints verbatim (remote results are formatted before they get here). */
@@ -27,7 +27,7 @@ const WHERE = `What runs where: input that names h, _ or a name you assigned fro
 runs in heapy (heap = await h.heap(), heap[4].bySize, trades = heap[3], trades.byId.at(0).sp);
 everything else runs in the target. .local CODE and .target CODE choose the side explicitly.`;
 
-const usage = `usage: heapy attach <pid | host:port | ws://...> [--worker N] [--port N] [--timeout MS]
+const usage = `usage: heapy attach <pid | host:port | ws://...> [options]
 
 Opens the inspector of a running Node process (SIGUSR1 when given a pid), connects, and gives a
 REPL. heapy's own commands run in heapy's process:
@@ -39,11 +39,12 @@ REPL. heapy's own commands run in heapy's process:
   .detach            detach (also .exit, Ctrl-D); an inspector heapy opened is closed again
 ${WHERE}
 
+History: ~/.heapy_attach_history (HEAPY_ATTACH_HISTORY overrides; empty disables).
+
 Options:
-  --worker N     talk to worker thread N (ids are listed when attaching)
-  --port N       the inspector port to expect (default: the target's --inspect-port, or 9229)
-  --timeout MS   how long to wait for the target (default 5000)
-History: ~/.heapy_attach_history (HEAPY_ATTACH_HISTORY overrides; empty disables).`;
+      --worker <n>     talk to worker thread n (ids are listed when attaching)
+      --port <n>       the inspector port to expect (default: the target's --inspect-port, or 9229)
+      --timeout <ms>   how long to wait for the target (default 5000)`;
 
 const HELP = `heapy commands (run in heapy's process):
   .heap [--by REL]   snapshot the target, print the partition table (by kind, or REL: size, type,
@@ -65,7 +66,7 @@ interface EvaluateResult {
 }
 
 async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs('attach', argv, { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } });
+  const parsed = parseCommandArgs('attach', argv, optionTable);
   const spec = parsed.positionals[0];
   if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
   const options = { ...attachOptions(parsed.values), listWorkers: true };
@@ -294,9 +295,12 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
   });
 }
 
+const optionTable = { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } } satisfies CommandOptions;
+
 /** The `heapy attach` command. */
 export const command: CommandModule = {
-  summary: 'REPL in a running Node process (by pid, host:port or ws URL), with .heap/.setref/.snapshot',
+  summary: 'a REPL in a running Node process (by pid, host:port or ws URL), with .heap/.setref/.snapshot',
   usage,
+  options: optionTable,
   run,
 };

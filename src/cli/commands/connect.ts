@@ -7,7 +7,7 @@ import { writeFileReplacing } from '../../util/safe-write.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import readline from 'node:readline';
-import { parseArgs } from 'node:util';
+import { type CommandOptions, parseCommandArgs } from '../args.js';
 import type { CommandModule } from '../main.js';
 import { manholeSecretName, readSecret as readStoredSecret } from '../../util/secrets.js';
 import { ExitCode, HeapyError } from '../../errors.js';
@@ -20,13 +20,13 @@ Opens the REPL of a running app's manhole (see startManhole). A bare port means 
 Keys: Tab completes names from the app's namespace, Up/Down walk the history, Ctrl-C cancels
 the current line (or stops waiting for a running command), Ctrl-D leaves.
 
+Without a terminal on stdin, lines are read from stdin and sent as they come (like nc); the
+token, if asked and not in the environment, is the first line.
+
 Environment:
   HEAPY_HISTORY        history file (default ~/.heapy_history)
   HEAPY_MANHOLE_TOKEN  token to send when the manhole asks for one (else the token a TCP manhole
-                       of yours generated, from ~/.heapy/run or $XDG_RUNTIME_DIR/heapy; else it is asked for)
-
-Without a terminal on stdin, lines are read from stdin and sent as they come (like nc); the
-token, if asked and not in the environment, is the first line.`;
+                       of yours generated, from ~/.heapy/run or $XDG_RUNTIME_DIR/heapy; else it is asked for)`;
 
 // Lines kept in the history file; Node's REPL keeps 1000 too.
 const HISTORY_SIZE = 1000;
@@ -226,12 +226,15 @@ async function runPiped(conn: ManholeConnection, lines: AsyncIterable<string>): 
   return ExitCode.ok;
 }
 
+const optionTable = {} satisfies CommandOptions;
+
 /** The `heapy connect` command. */
 export const command: CommandModule = {
   summary: "open the REPL of a running app's manhole (line editing, history, completion)",
   usage,
+  options: optionTable,
   async run(argv) {
-    const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} });
+    const { positionals } = parseCommandArgs('connect', argv, optionTable);
     if (positionals.length !== 1) {
       process.stderr.write(usage + '\n');
       return ExitCode.usage;

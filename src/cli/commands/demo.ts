@@ -10,14 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { duration, parseCommandArgs } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs } from '../args.js';
 import { formatDuration } from '../../util/format.js';
 
-const usage = `usage: heapy demo [--wait DURATION]
+const usage = `usage: heapy demo [options]
 
 Starts the bundled market-data service (examples/market-data/service.mjs), attaches to it by pid
 through its inspector, prints the heap by kind, the property stores of its timestamp class, the
-message queue that never drains and its shortest path, then detaches and stops the service.`;
+message queue that never drains and its shortest path, then detaches and stops the service.
+
+Options:
+      --wait <time>   how long to let the service run before the first snapshot (default 3s)`;
 
 const servicePath = fileURLToPath(new URL('../../../../examples/market-data/service.mjs', import.meta.url));
 const WIDTH = 80;
@@ -102,12 +105,15 @@ function rowOf(set: HeapSet, label: string): number {
   return set.partition.rows.findIndex((r) => r.label === label);
 }
 
+const optionTable = { wait: { type: 'string', default: '3s' } } satisfies CommandOptions;
+
 /** `heapy demo`. */
 export const command: CommandModule = {
   summary: 'the guided tour: attach to a bundled leaky service and find its problems',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values } = parseCommandArgs('demo', argv, { wait: { type: 'string', default: '3s' } });
+    const { values } = parseCommandArgs('demo', argv, optionTable);
     const waitMs = duration('--wait', values.wait);
     const { attachTarget } = await import('../../attach/connect.js');
     const { takeSnapshot } = await import('../../capture/remote.js');

@@ -7,29 +7,34 @@ import { diffSets, renderDiff } from '../../analyses/diff.js';
 import { relationByName } from '../../query/index.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
-const usage = `usage: heapy diff <a.heapsnapshot> <b.heapsnapshot> [--by RELATION] [--top N] [--json]
+const usage = `usage: heapy diff <a.heapsnapshot> <b.heapsnapshot> [options]
 
 Shows b - a (A = the later snapshot b, B = the earlier a), in guppy's layout: the summary, then the
 classes whose count or size changed, largest absolute size change first. Then, for snapshots of one
 process (V8 ids are stable within a process), the objects matched by id per kind: new in b, deleted
 since a, and the deltas (DevTools' comparison view).
-  --by RELATION   kind (default), type, size, referrers, via, module, location, producer, unity,
-                  or a product such as "kind & size"
-  --top N         rows per table (default 10; 0 for all)
-  --json          machine-readable output`;
+
+Options:
+      --by <relation>   kind (default), type, size, referrers, via, module, location, producer, unity,
+                        or a product such as "kind & size"
+      --top <n>         rows per table (default 10; 0 for all)
+      --json            machine-readable output`;
+
+const optionTable = {
+  by: { type: 'string', default: 'kind' },
+  top: { type: 'string', default: '10' },
+  json: { type: 'boolean', default: false },
+} satisfies CommandOptions;
 
 /** `heapy diff`. */
 export const command: CommandModule = {
   summary: "what changed between two snapshots: guppy's diff table and objects matched by V8 id",
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('diff', argv, {
-        by: { type: 'string', default: 'kind' },
-        top: { type: 'string', default: '10' },
-        json: { type: 'boolean', default: false },
-      });
+    const { values, positionals } = parseCommandArgs('diff', argv, optionTable);
     if (positionals.length !== 2) throw new HeapyError(`diff takes two snapshot files (see 'heapy diff --help')`, ExitCode.usage);
     const top = wholeNumber('--top', values.top, 0);
     const relation = relationByName(values.by);

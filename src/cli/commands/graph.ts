@@ -8,37 +8,41 @@ import { writeOutputFile } from '../output.js';
 import { backrefGraph, HeapGraph } from '../../analyses/graph.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
-const usage = `usage: heapy graph <file.heapsnapshot> (--id ID ... | --kind NAME) [-o out.svg|out.dot]
-                   [--depth N] [--max-nodes N] [--too-many N] [--limit N]
+const usage = `usage: heapy graph <file.heapsnapshot> (--id <id>... | --kind <name>) [options]
 
 Draws who refers to an object: its referrers, their referrers and so on (objgraph's show_backrefs).
 Boxes show the kind, a short preview and the retained size; edges the property name, index or Map
 key; the starting objects are yellow, roots grey octagons; past --too-many referrers the rest are
 one "+N more" box. Backing stores are folded into their owners.
-  --id ID          start from this V8 object id (repeat for several)
-  --kind NAME      start from the largest objects of a kind (by retained size), --limit of them
-  -o FILE          write SVG (.svg) or DOT (.dot); without -o, DOT goes to stdout
-  --depth N        referrer levels to follow (default 5)
-  --max-nodes N    at most N boxes (default 60)
-  --too-many N     referrers shown per object (default 8)
-  --limit N        objects to start from with --kind (default 3)`;
+
+Options:
+      --id <id>         start from this V8 object id (repeat for several)
+      --kind <name>     start from the largest objects of a kind (by retained size), --limit of them
+  -o, --output <file>   write SVG (.svg) or DOT (.dot); without -o, DOT goes to stdout
+      --depth <n>       referrer levels to follow (default 5)
+      --max-nodes <n>   at most n boxes (default 60)
+      --too-many <n>    referrers shown per object (default 8)
+      --limit <n>       objects to start from with --kind (default 3)`;
+
+const optionTable = {
+  id: { type: 'string', multiple: true },
+  kind: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  depth: { type: 'string', default: '5' },
+  'max-nodes': { type: 'string', default: '60' },
+  'too-many': { type: 'string', default: '8' },
+  limit: { type: 'string', default: '3' },
+} satisfies CommandOptions;
 
 /** `heapy graph`. */
 export const command: CommandModule = {
   summary: 'back-reference graph of objects (objgraph show_backrefs) as SVG or DOT',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('graph', argv, {
-        id: { type: 'string', multiple: true },
-        kind: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        depth: { type: 'string', default: '5' },
-        'max-nodes': { type: 'string', default: '60' },
-        'too-many': { type: 'string', default: '8' },
-        limit: { type: 'string', default: '3' },
-      });
+    const { values, positionals } = parseCommandArgs('graph', argv, optionTable);
     const ids = values.id ?? [];
     if (positionals.length !== 1 || (ids.length === 0) === (values.kind === undefined)) {
       throw new HeapyError(`graph takes one snapshot file and either --id or --kind (see 'heapy graph --help')`, ExitCode.usage);

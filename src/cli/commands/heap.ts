@@ -8,33 +8,27 @@ import { relationByName } from '../../query/index.js';
 import { HeapSet } from '../../api/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { printPartition } from '../output.js';
 import { attachOptions, runAttached } from '../attached.js';
 
-const usage = `usage: heapy heap <pid | host:port | ws://...> [--by RELATION] [--top N] [--json] [--gc] [--worker N] [--port N] [--timeout MS]
+const usage = `usage: heapy heap <pid | host:port | ws://...> [options]
 
 Snapshots a running Node process (streamed into heapy, no file) and prints guppy's partition
 table of every reachable object. An inspector heapy had to open is closed again.
-  --by RELATION   kind (default), type, size, referrers, via, id, module, location, producer, unity,
-                  or a product such as 'kind&size'
-  --top N         rows to print (default 10; 0 = all)
-  --json          machine-readable output
-  --gc            collect garbage in the target first
-  --worker N      analyse worker thread N instead of the main thread
-  --port N        inspector port to expect (default: the target's --inspect-port, or 9229)
-  --timeout MS    how long to wait for the target to answer (default 5000)`;
+
+Options:
+      --by <relation>   kind (default), type, size, referrers, via, id, module, location, producer, unity,
+                        or a product such as 'kind&size'
+      --top <n>         rows to print (default 10; 0 = all)
+      --json            machine-readable output
+      --gc              collect garbage in the target first
+      --worker <n>      analyse worker thread n instead of the main thread
+      --port <n>        inspector port to expect (default: the target's --inspect-port, or 9229)
+      --timeout <ms>    how long to wait for the target to answer (default 5000)`;
 
 async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs('heap', argv, {
-    by: { type: 'string', default: 'kind' },
-    top: { type: 'string', default: '10' },
-    json: { type: 'boolean', default: false },
-    gc: { type: 'boolean', default: false },
-    worker: { type: 'string' },
-    port: { type: 'string' },
-    timeout: { type: 'string' },
-  });
+  const parsed = parseCommandArgs('heap', argv, optionTable);
   const { values, positionals } = parsed;
   const spec = positionals[0];
   if (!spec || positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
@@ -64,9 +58,20 @@ async function run(argv: string[]): Promise<number> {
   return ExitCode.ok;
 }
 
+const optionTable = {
+  by: { type: 'string', default: 'kind' },
+  top: { type: 'string', default: '10' },
+  json: { type: 'boolean', default: false },
+  gc: { type: 'boolean', default: false },
+  worker: { type: 'string' },
+  port: { type: 'string' },
+  timeout: { type: 'string' },
+} satisfies CommandOptions;
+
 /** The `heapy heap` command. */
 export const command: CommandModule = {
-  summary: 'Snapshot a running Node process and print its partition table',
+  summary: 'snapshot a running Node process and print its partition table',
   usage,
+  options: optionTable,
   run,
 };

@@ -10,11 +10,11 @@ import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js
 import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar } from '../args.js';
 import { attachOptions, runAttached } from '../attached.js';
 
-const usage = `usage: heapy leaks <base> <target> <final> [--all] [--top N] [--json]
-       heapy leaks --pid <pid | host:port | ws://...> [--interval 30s] [--save DIR] [--all] [--top N] [--json]
+const usage = `usage: heapy leaks <base> <target> <final> [options]
+       heapy leaks --pid <pid | host:port | ws://...> [options]
 
 Finds objects allocated between base and target that are still alive in final, keeps the ones not
 inside another new object, and clusters them by kind and by the shape of their path from the roots.
@@ -23,35 +23,41 @@ and the holder: the nearest object on the path that already existed in base (the
 Only clusters that kept growing after target are shown: their holders hold more of them in final
 than in target (warm-up and bounded caches do not). No filter to write.
 
-  --pid TARGET     snapshot a running process three times (base, target, final) instead of files;
-                   a pid, host:port or ws:// URL as for 'heapy attach'
-  --interval T     time between the live snapshots (default 30s; e.g. 500ms, 2m)
-  --save DIR       also keep the live snapshots as DIR/{base,target,final}.heapsnapshot
-  --all            also show clusters that stopped growing after target
-  --top N          at most N clusters (default 20)
-  --json           machine-readable output
-  --port N, --worker N, --timeout MS   as for 'heapy attach'`;
+Options:
+      --pid <target>      snapshot a running process three times (base, target, final) instead of files;
+                          a pid, host:port or ws:// URL as for 'heapy attach'
+      --interval <time>   time between the live snapshots (default 30s; e.g. 500ms, 2m)
+      --save <dir>        also keep the live snapshots as DIR/{base,target,final}.heapsnapshot
+      --all               also show clusters that stopped growing after target
+      --top <n>           at most n clusters (default 20)
+      --json              machine-readable output
+      --port <n>          inspector port to expect with --pid, as for 'heapy attach'
+      --worker <n>        worker thread to snapshot with --pid, as for 'heapy attach'
+      --timeout <ms>      how long to wait for the target, as for 'heapy attach'`;
 
 function output(report: LeakReport, json: boolean, extra: Record<string, unknown>): void {
   process.stdout.write((json ? JSON.stringify({ ...extra, ...report }, null, 2) : renderLeaks(report)) + '\n');
 }
 
+const optionTable = {
+  pid: { type: 'string' },
+  interval: { type: 'string', default: '30s' },
+  save: { type: 'string' },
+  all: { type: 'boolean', default: false },
+  top: { type: 'string', default: '20' },
+  json: { type: 'boolean', default: false },
+  port: { type: 'string' },
+  worker: { type: 'string' },
+  timeout: { type: 'string' },
+} satisfies CommandOptions;
+
 /** `heapy leaks`. */
 export const command: CommandModule = {
   summary: 'objects new since a base snapshot that are still held and still growing, with their holders',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('leaks', argv, {
-        pid: { type: 'string' },
-        interval: { type: 'string', default: '30s' },
-        save: { type: 'string' },
-        all: { type: 'boolean', default: false },
-        top: { type: 'string', default: '20' },
-        json: { type: 'boolean', default: false },
-        port: { type: 'string' },
-        worker: { type: 'string' },
-        timeout: { type: 'string' },
-      });
+    const { values, positionals } = parseCommandArgs('leaks', argv, optionTable);
     const top = wholeNumber('--top', values.top, 1);
     const options = { all: values.all, limit: top };
 

@@ -3,20 +3,21 @@
  */
 import { relative } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { type CommandOptions, parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { findDataFiles } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
 import { mib } from '../../monitor/live.js';
 import { summarize } from '../../monitor/series.js';
 
-const usage = `usage: heapy list [--json] [dir]
+const usage = `usage: heapy list [options] [dir]
 
 Lists the heapy-*.dat data files in dir (default: the current directory), oldest
-first: index, file, start time, duration, peak RSS, command.
+first: number, file, start time, duration, peak RSS, command. 'heapy plot', 'heapy
+peak' and 'heapy rm' take the number in place of the file name.
 
-options:
-  --json    one JSON array of {file, start, duration, peakRss, peakRssT, command, complete}`;
+Options:
+      --json   one JSON array of {file, start, duration, peakRss, peakRssT, command, complete}`;
 
 function localStamp(ms: number): string {
   const d = new Date(ms);
@@ -24,12 +25,15 @@ function localStamp(ms: number): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+const optionTable = { json: { type: 'boolean', default: false } } satisfies CommandOptions;
+
 /** The `heapy list` command. */
 export const command: CommandModule = {
   summary: 'list heapy run/monitor data files in a directory',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('list', argv, { json: { type: 'boolean', default: false } });
+    const parsed = parseCommandArgs('list', argv, optionTable);
     const dir = parsed.positionals[0] ?? process.cwd();
     const rows = findDataFiles(dir).map((f) => {
       try {

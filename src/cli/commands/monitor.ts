@@ -3,7 +3,7 @@
  */
 import { resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, duration } from '../args.js';
+import { type CommandOptions, parseCommandArgs, duration } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { mib } from '../../monitor/live.js';
 import type { LiveState } from '../../monitor/recorder.js';
@@ -19,7 +19,7 @@ into a data file (see 'heapy plot', 'heapy peak', 'heapy list'). RSS comes from
 sizes, GC events and mark() labels, and closes it again at the end if it was
 closed before.
 
-options:
+Options:
   -i, --interval <time>    sampling interval (default 100ms; a bare number is seconds)
   -d, --duration <time>    stop after this long (default: until Ctrl-C or exit)
   -C, --include-children   also sample the RSS of descendants
@@ -27,19 +27,22 @@ options:
       --rss-only           do not use the inspector
   -q, --quiet              no live view and no summary line`;
 
+const optionTable = {
+  interval: { type: 'string', short: 'i', default: '100ms' },
+  duration: { type: 'string', short: 'd' },
+  'include-children': { type: 'boolean', short: 'C', default: false },
+  output: { type: 'string', short: 'o' },
+  'rss-only': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', short: 'q', default: false },
+} satisfies CommandOptions;
+
 /** The `heapy monitor` command. */
 export const command: CommandModule = {
   summary: 'record the memory of a running process over time (RSS, V8 heap, GC, marks)',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('monitor', argv, {
-      interval: { type: 'string', short: 'i', default: '100ms' },
-      duration: { type: 'string', short: 'd' },
-      'include-children': { type: 'boolean', short: 'C', default: false },
-      output: { type: 'string', short: 'o' },
-      'rss-only': { type: 'boolean', default: false },
-      quiet: { type: 'boolean', short: 'q', default: false },
-    });
+    const parsed = parseCommandArgs('monitor', argv, optionTable);
     const { values, positionals } = parsed;
     if (positionals.length !== 1 || !/^\d+$/.test(positionals[0] as string)) throw new HeapyError(`expected one pid\n${usage}`, ExitCode.usage);
     const pid = Number(positionals[0]);

@@ -4,21 +4,27 @@
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 
-const usage = `usage: heapy path <file.heapsnapshot> (--id ID | --kind NAME) [--limit N] [--json]
+const usage = `usage: heapy path <file.heapsnapshot> (--id <id> | --kind <name>) [options]
 
 Prints the shortest path from the roots to an object, in JavaScript syntax (guppy's .sp).
-  --id ID       the V8 object id (the @number heapy prints)
-  --kind NAME   the largest instances of a kind, e.g. Message or "properties of Order"
-  --limit N     how many paths for --kind (default 10)`;
+
+Options:
+      --id <id>       the V8 object id (the @number heapy prints)
+      --kind <name>   the largest instances of a kind, e.g. Message or "properties of Order"
+      --limit <n>     how many paths for --kind (default 10)
+      --json          machine-readable output`;
+
+const optionTable = { id: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } } satisfies CommandOptions;
 
 /** `heapy path`. */
 export const command: CommandModule = {
   summary: 'shortest paths from the roots to an object or to the largest instances of a kind',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('path', argv, { id: { type: 'string' }, kind: { type: 'string' }, limit: { type: 'string', default: '10' }, json: { type: 'boolean', default: false } });
+    const { values, positionals } = parseCommandArgs('path', argv, optionTable);
     if (positionals.length !== 1 || (values.id === undefined) === (values.kind === undefined)) {
       throw new HeapyError(`path takes one snapshot file and either --id or --kind (see 'heapy path --help')`, ExitCode.usage);
     }

@@ -2,22 +2,22 @@
  * `heapy peak [file...]`: the peak memory of a recording and when it happened.
  */
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs } from '../args.js';
+import { type CommandOptions, parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
-import { latestDataFile } from '../../monitor/files.js';
+import { latestDataFile, resolveRecording } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
 import { mib } from '../../monitor/live.js';
 import { formatSlope } from '../../monitor/plot.js';
 import { summarize, type MonitorSummary, type Peak } from '../../monitor/series.js';
 
-const usage = `usage: heapy peak [--json] [file.dat...]
+const usage = `usage: heapy peak [options] [N | file.dat...]
 
 Prints the peak RSS and heap of each recording (default: the newest heapy-*.dat
 in the current directory), when it happened, per process, with the least-squares
-slope of RSS and heapUsed.
+slope of RSS and heapUsed. N is a recording's number in 'heapy list'.
 
-options:
-  --json    one JSON object per file (bytes and seconds)`;
+Options:
+      --json   one JSON object per file (bytes and seconds)`;
 
 function at(p: Peak | undefined): string {
   return p ? `${mib(p.value).padStart(10)} at ${p.t.toFixed(2)} s` : '-';
@@ -44,13 +44,16 @@ export function formatPeak(s: MonitorSummary): string {
   return lines.join('\n');
 }
 
+const optionTable = { json: { type: 'boolean', default: false } } satisfies CommandOptions;
+
 /** The `heapy peak` command. */
 export const command: CommandModule = {
   summary: 'print the peak memory of a recording and when it happened',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('peak', argv, { json: { type: 'boolean', default: false } });
-    const files = parsed.positionals.length > 0 ? parsed.positionals : [latestDataFile(process.cwd())];
+    const parsed = parseCommandArgs('peak', argv, optionTable);
+    const files = parsed.positionals.length > 0 ? parsed.positionals.map((a) => resolveRecording(a, process.cwd())) : [latestDataFile(process.cwd())];
     for (const f of files) {
       const s = summarize(readMonitorFile(f));
       process.stdout.write((parsed.values.json ? JSON.stringify(s) : formatPeak(s)) + '\n');

@@ -3,22 +3,23 @@
  */
 import { extname, resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, timeWindow } from '../args.js';
+import { type CommandOptions, parseCommandArgs, timeWindow } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { writeOutputFile } from '../output.js';
-import { latestDataFile } from '../../monitor/files.js';
+import { latestDataFile, resolveRecording } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
 import { renderHtml, renderSvg } from '../../monitor/plot.js';
 import { DEFAULT_METRICS, buildTimeline, parseMetrics } from '../../monitor/series.js';
 
-const usage = `usage: heapy plot [options] [file.dat...]
+const usage = `usage: heapy plot [options] [N | file.dat...]
 
 Draws memory over time from data files written by 'heapy run' or 'heapy monitor'
-(default: the newest heapy-*.dat in the current directory): time in seconds,
-memory in MiB, one line per series, the peak marked, GC events as ticks on the
-time axis (red: major), mark() labels as vertical lines.
+(default: the newest heapy-*.dat in the current directory; N is a recording's number
+in 'heapy list'): time in seconds, memory in MiB, one line per series, the peak
+marked, GC events as ticks on the time axis (red: major), mark() labels as
+vertical lines.
 
-options:
+Options:
   -o, --output <file>    out.svg (the chart) or out.html (chart + table, self-contained);
                          default: the first data file's name with .html
   -w, --window <t0,t1>   only this time range, in seconds (either side may be empty)
@@ -27,20 +28,23 @@ options:
                          arrayBuffers, rssTotal (default ${DEFAULT_METRICS.join(',')})
       --title <text>     chart title (default: the recorded command)`;
 
+const optionTable = {
+  output: { type: 'string', short: 'o' },
+  window: { type: 'string', short: 'w' },
+  trend: { type: 'boolean', short: 't', default: false },
+  series: { type: 'string', short: 's' },
+  title: { type: 'string' },
+} satisfies CommandOptions;
+
 /** The `heapy plot` command. */
 export const command: CommandModule = {
   summary: 'chart memory over time from heapy run/monitor data files (SVG or HTML)',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('plot', argv, {
-      output: { type: 'string', short: 'o' },
-      window: { type: 'string', short: 'w' },
-      trend: { type: 'boolean', short: 't', default: false },
-      series: { type: 'string', short: 's' },
-      title: { type: 'string' },
-    });
+    const parsed = parseCommandArgs('plot', argv, optionTable);
     const { values, positionals } = parsed;
-    const files = positionals.length > 0 ? positionals : [latestDataFile(process.cwd())];
+    const files = positionals.length > 0 ? positionals.map((a) => resolveRecording(a, process.cwd())) : [latestDataFile(process.cwd())];
     const window = values.window !== undefined ? timeWindow('--window', values.window) : undefined;
     const metrics = values.series !== undefined ? parseMetrics(values.series) : DEFAULT_METRICS;
     const timelines = files.map((f) => buildTimeline(readMonitorFile(f), metrics, window));

@@ -1,26 +1,26 @@
 /**
  * `heapy ps`: the Node processes the user may attach to: pid, RSS, inspector, command line.
  */
-import { parseArgs } from 'node:util';
-import { ExitCode, HeapyError } from '../../errors.js';
+import { type CommandOptions, parseCommandArgs, usageError } from '../args.js';
+import { ExitCode } from '../../errors.js';
 import { listNodeProcesses } from '../../attach/ps.js';
 import type { CommandModule } from '../main.js';
 import { formatBytes } from '../../util/format.js';
 
-const usage = `usage: heapy ps [--json]
+const usage = `usage: heapy ps [options]
 
 Lists the Node.js processes you may attach to (yours; all of them for root): pid, resident
 memory, whether the inspector is open and where, and the command line. Attach with
 'heapy attach <pid>', 'heapy heap <pid>' or 'heapy snapshot <pid>'.
-  --json   machine-readable output`;
+
+Options:
+      --json   machine-readable output`;
+
+const optionTable = { json: { type: 'boolean', default: false } } satisfies CommandOptions;
 
 async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } }));
-  } catch (err) {
-    throw new HeapyError(`${(err as Error).message.split('\n')[0]}\n${usage}`, ExitCode.usage);
-  }
+  const { values, positionals } = parseCommandArgs('ps', argv, optionTable);
+  if (positionals.length > 0) throw usageError('ps', `takes no arguments, got '${positionals[0]}'`);
   const rows = await listNodeProcesses();
   if (values.json) {
     process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
@@ -44,7 +44,8 @@ async function run(argv: string[]): Promise<number> {
 
 /** The `heapy ps` command. */
 export const command: CommandModule = {
-  summary: 'List the Node processes you may attach to, with RSS and inspector port',
+  summary: 'list the Node processes you may attach to, with RSS and inspector port',
   usage,
+  options: optionTable,
   run,
 };

@@ -5,7 +5,8 @@ import repl from 'node:repl';
 import { inspect } from 'node:util';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ExitCode, HeapyError } from '../../errors.js';
+import { ExitCode } from '../../errors.js';
+import { type CommandOptions, parseCommandArgs, usageError } from '../args.js';
 import * as api from '../../index.js';
 import type { CommandModule } from '../main.js';
 
@@ -15,17 +16,22 @@ Opens a Node REPL with heapy's API loaded and h = hpy() ready.
 With a file, \`heap\` is the HeapSet of every reachable object in it (also: await h.load(file)).
 Without one, h works on this process: await h.setref(), await h.heap().`;
 
+const optionTable = {} satisfies CommandOptions;
+
 /** `heapy repl`. */
 export const command: CommandModule = {
   summary: 'a Node REPL with h = hpy() ready, on a snapshot file or on this process',
   usage,
+  options: optionTable,
   async run(argv) {
-    if (argv.length > 1) throw new HeapyError(`repl takes at most one file (see 'heapy repl --help')`, ExitCode.usage);
+    const { positionals } = parseCommandArgs('repl', argv, optionTable);
+    if (positionals.length > 1) throw usageError('repl', 'takes at most one file');
+    const file = positionals[0];
     const h = api.hpy();
     let heap: api.HeapSet | undefined;
-    if (argv[0]) heap = await h.load(argv[0]);
-    const banner = argv[0]
-      ? `heapy repl on ${argv[0]}: \`heap\` is every reachable object; try heap, heap[0].bySize, heap.byId.at(0).sp`
+    if (file) heap = await h.load(file);
+    const banner = file
+      ? `heapy repl on ${file}: \`heap\` is every reachable object; try heap, heap[0].bySize, heap.byId.at(0).sp`
       : 'heapy repl on this process: try await h.setref(), then await h.heap()';
     process.stdout.write(banner + '\n');
     // Heap sets are proxies (any row index reaches at()); show them as their tables, as the

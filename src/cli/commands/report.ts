@@ -13,16 +13,16 @@ import { renderReportHtml } from '../../report/html.js';
 import type { ReportSnapshot } from '../../report/model.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, optionalWholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, parseCommandArgs, optionalWholeNumber, progressBar } from '../args.js';
 
-const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [-o report.html] [--open]
+const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [options]
 
 Writes one self-contained HTML page (no network access, nothing to install) to look at a heap:
 the partition table by every relation, a treemap of retained sizes, each kind's largest
 instances with their shortest paths, and, when given, the changes between snapshots (two or
 three, oldest first) and the memory timeline of 'heapy run' / 'heapy monitor' recordings.
 
-options:
+Options:
   -o, --output <file>   where to write (default: <last snapshot>.html in the current directory)
       --open            open the page in a browser (xdg-open), or print its path
       --title <text>    the page's title
@@ -53,17 +53,20 @@ export function openInBrowser(file: string): boolean {
   return true;
 }
 
+const optionTable = {
+  output: { type: 'string', short: 'o' },
+  open: { type: 'boolean', default: false },
+  title: { type: 'string' },
+  rows: { type: 'string' },
+} satisfies CommandOptions;
+
 /** `heapy report`. */
 export const command: CommandModule = {
   summary: 'one self-contained HTML page of a heap (tables, treemap, paths, diff, timeline)',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('report', argv, {
-      output: { type: 'string', short: 'o' },
-      open: { type: 'boolean', default: false },
-      title: { type: 'string' },
-      rows: { type: 'string' },
-    });
+    const parsed = parseCommandArgs('report', argv, optionTable);
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw new HeapyError(`report needs a snapshot file\n${usage}`, ExitCode.usage);
     const rows = optionalWholeNumber('--rows', values.rows, 1);

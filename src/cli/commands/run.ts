@@ -1,10 +1,9 @@
 /**
  * `heapy run [options] -- <command...>`: start a command and record its memory over time.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { duration, splitCommand } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs, splitCommand, valueOptions } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { renderLiveLine, mib } from '../../monitor/live.js';
 import type { LiveState } from '../../monitor/recorder.js';
@@ -18,7 +17,7 @@ RSS comes from /proc; Node processes also report heapUsed, heapTotal, external,
 arrayBuffers, V8 space sizes, GC events and mark() labels through a preloaded
 probe (NODE_OPTIONS=--require ...).
 
-options:
+Options:
   -i, --interval <time>    sampling interval (default 100ms; a bare number is seconds)
   -C, --include-children   also sample descendants (cluster workers, children of npm/sh)
   -o, --output <file>      data file (default heapy-run-YYYYMMDDHHMMSS.dat in the current directory)
@@ -94,29 +93,22 @@ export function forwardSignals(kill: (sig: NodeJS.Signals) => void): () => void 
   };
 }
 
+const optionTable = {
+  interval: { type: 'string', short: 'i', default: '100ms' },
+  'include-children': { type: 'boolean', short: 'C', default: false },
+  output: { type: 'string', short: 'o' },
+  probe: { type: 'boolean', default: true },
+  quiet: { type: 'boolean', short: 'q', default: false },
+} satisfies CommandOptions;
+
 /** The `heapy run` command. */
 export const command: CommandModule = {
   summary: 'run a command and record its memory over time (like mprof run)',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { options, command: cmd } = splitCommand(argv, new Set(['-i', '--interval', '-o', '--output']));
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args: options,
-        options: {
-          interval: { type: 'string', short: 'i', default: '100ms' },
-          'include-children': { type: 'boolean', short: 'C', default: false },
-          output: { type: 'string', short: 'o' },
-          probe: { type: 'boolean', default: true },
-          quiet: { type: 'boolean', short: 'q', default: false },
-        },
-        allowNegative: true,
-        strict: true,
-      }));
-    } catch (err) {
-      throw new HeapyError(`${(err as Error).message}\n${usage}`, ExitCode.usage);
-    }
+    const { options, command: cmd } = splitCommand(argv, valueOptions(optionTable));
+    const { values } = parseCommandArgs('run', options, optionTable);
     if (cmd.length === 0) throw new HeapyError(`no command given\n${usage}`, ExitCode.usage);
     const intervalMs = duration('--interval', values.interval);
     if (intervalMs < 10) throw new HeapyError('--interval: at least 10ms (reading /proc and V8 figures faster only adds noise)', ExitCode.usage);

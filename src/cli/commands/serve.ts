@@ -8,34 +8,37 @@ import { assembleReport } from '../../report/build.js';
 import { checkListen, isLoopback, startReportServer } from '../../report/server.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { openInBrowser } from './report.js';
 
-const usage = `usage: heapy serve <file.heapsnapshot> [--port N] [--open]
+const usage = `usage: heapy serve <file.heapsnapshot> [options]
 
 Serves the report page of a snapshot on http://127.0.0.1:<port>/, backed by live queries to the
 loaded heap: open any object (its references, referrers, shortest path and what it keeps alive),
 expand any row of any partition and go deeper in the treemap than a static report can.
 Ctrl-C stops the server.
 
-options:
-  --port <n>        port to listen on (default 0: any free port; the address is printed)
-  --open            open the page in a browser (xdg-open)
-  --host <addr>     interface to bind (default 127.0.0.1); anything but the loopback also
-                    needs --allow-remote, since the page shows the whole heap to whoever connects
-  --allow-remote    allow a non-loopback --host`;
+Options:
+      --port <n>       port to listen on (default 0: any free port; the address is printed)
+      --open           open the page in a browser (xdg-open)
+      --host <addr>    interface to bind (default 127.0.0.1); anything but the loopback also
+                       needs --allow-remote, since the page shows the whole heap to whoever connects
+      --allow-remote   allow a non-loopback --host`;
+
+const optionTable = {
+  port: { type: 'string', default: '0' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'allow-remote': { type: 'boolean', default: false },
+  open: { type: 'boolean', default: false },
+} satisfies CommandOptions;
 
 /** `heapy serve`. */
 export const command: CommandModule = {
   summary: 'serve the report page of a snapshot with live queries (loopback only)',
   usage,
+  options: optionTable,
   async run(argv) {
-    const parsed = parseCommandArgs('serve', argv, {
-      port: { type: 'string', default: '0' },
-      host: { type: 'string', default: '127.0.0.1' },
-      'allow-remote': { type: 'boolean', default: false },
-      open: { type: 'boolean', default: false },
-    });
+    const parsed = parseCommandArgs('serve', argv, optionTable);
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new HeapyError(`serve takes one snapshot file\n${usage}`, ExitCode.usage);
     const port = wholeNumber('--port', values.port, 0, 65535);

@@ -8,12 +8,12 @@ import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { snapshotToFile } from '../../capture/remote.js';
 import type { CommandModule } from '../main.js';
-import { duration, parseCommandArgs, usageError, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs, usageError, wholeNumber, progressBar } from '../args.js';
 import { attachOptions, defaultSnapshotName, runAttached } from '../attached.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 
-const usage = `usage: heapy snapshot <pid | host:port | ws://...> [-o file] [--gc] [--worker N] [--port N] [--timeout MS]
-       heapy snapshot <target> --count N [--interval 30s] -o DIR
+const usage = `usage: heapy snapshot <pid | host:port | ws://...> [options]
+       heapy snapshot <target> --count <n> [--interval <time>] -o <dir>
 
 Streams a heap snapshot of a running Node process to a file (default
 heapy-<pid>-<YYYYMMDD-HHMMSS>.heapsnapshot in the current directory). The file is written as
@@ -24,24 +24,16 @@ heapy-<pid>-<time>-<k>.heapsnapshot: V8 keeps object ids only while a session la
 can be compared by id (heapy diff, heapy leaks); snapshots from separate runs cannot.
 
 Options:
-  -o, --output FILE  where to write (with --count: a directory, created if missing)
-  --count N          snapshots to take in one session (default 1)
-  --interval T       time between them (default 30s; 500ms, 30s, 2m)
-  --gc               collect garbage in the target first
-  --worker N         snapshot worker thread N instead of the main thread
-  --port N           inspector port to expect (default: the target's --inspect-port, or 9229)
-  --timeout MS       how long to wait for the target to answer (default 5000)`;
+  -o, --output <file>     where to write (with --count: a directory, created if missing)
+      --count <n>         snapshots to take in one session (default 1)
+      --interval <time>   time between them (default 30s; 500ms, 30s, 2m)
+      --gc                collect garbage in the target first
+      --worker <n>        snapshot worker thread n instead of the main thread
+      --port <n>          inspector port to expect (default: the target's --inspect-port, or 9229)
+      --timeout <ms>      how long to wait for the target to answer (default 5000)`;
 
 async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs('snapshot', argv, {
-    output: { type: 'string', short: 'o' },
-    gc: { type: 'boolean', default: false },
-    worker: { type: 'string' },
-    port: { type: 'string' },
-    timeout: { type: 'string' },
-    count: { type: 'string', default: '1' },
-    interval: { type: 'string', default: '30s' },
-  });
+  const parsed = parseCommandArgs('snapshot', argv, optionTable);
   const spec = parsed.positionals[0];
   if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
   const count = wholeNumber('--count', parsed.values.count, 1);
@@ -80,9 +72,20 @@ async function run(argv: string[]): Promise<number> {
   });
 }
 
+const optionTable = {
+  output: { type: 'string', short: 'o' },
+  gc: { type: 'boolean', default: false },
+  worker: { type: 'string' },
+  port: { type: 'string' },
+  timeout: { type: 'string' },
+  count: { type: 'string', default: '1' },
+  interval: { type: 'string', default: '30s' },
+} satisfies CommandOptions;
+
 /** The `heapy snapshot` command. */
 export const command: CommandModule = {
-  summary: 'Stream a heap snapshot of a running Node process to a file',
+  summary: 'stream a heap snapshot of a running Node process to a file',
   usage,
+  options: optionTable,
   run,
 };

@@ -3,32 +3,37 @@
  */
 import { ExitCode, HeapyError } from '../../errors.js';
 import type { CommandModule } from '../main.js';
-import { loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
 import { retainedTable } from '../../query/dominators.js';
 
-const usage = `usage: heapy summary <file.heapsnapshot> [--by RELATION] [--top N] [--retained] [--json] [--pprof OUT]
+const usage = `usage: heapy summary <file.heapsnapshot> [options]
 
 Prints guppy's partition table of every reachable object: count, size and cumulative share by kind.
-  --by RELATION   kind (default), type, size, referrers, via, id, module, location, producer, unity,
-                  or a product such as "kind & size"
-  --top N         rows to show (default 10; 0 for all)
-  --retained      list the largest objects by retained size (the dominator tree) instead
-  --json          machine-readable output
-  --pprof OUT     also write the dominator tree by kind as pprof (inuse_space: self sizes along
-                  each object's chain of holders' kinds)`;
+
+Options:
+      --by <relation>   kind (default), type, size, referrers, via, id, module, location, producer, unity,
+                        or a product such as "kind & size"
+      --top <n>         rows to show (default 10; 0 for all)
+      --retained        list the largest objects by retained size (the dominator tree) instead
+      --json            machine-readable output
+      --pprof <out>     also write the dominator tree by kind as pprof (inuse_space: self sizes
+                        along each object's chain of holders' kinds)`;
+
+const optionTable = {
+  by: { type: 'string', default: 'kind' },
+  top: { type: 'string', default: '10' },
+  retained: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  pprof: { type: 'string' },
+} satisfies CommandOptions;
 
 /** `heapy summary`. */
 export const command: CommandModule = {
   summary: 'partition table of a .heapsnapshot file (guppy layout), or its largest dominators',
   usage,
+  options: optionTable,
   async run(argv) {
-    const { values, positionals } = parseCommandArgs('summary', argv, {
-        by: { type: 'string', default: 'kind' },
-        top: { type: 'string', default: '10' },
-        retained: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        pprof: { type: 'string' },
-      });
+    const { values, positionals } = parseCommandArgs('summary', argv, optionTable);
     if (positionals.length !== 1) throw new HeapyError(`summary takes one snapshot file (see 'heapy summary --help')`, ExitCode.usage);
     const top = wholeNumber('--top', values.top, 0);
     const limit = top === 0 ? Infinity : top;
