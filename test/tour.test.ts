@@ -19,7 +19,9 @@ after(() => {
 
 /** The demo service with its manhole on `port`; resolves once both listen. */
 async function startService(port: number): Promise<{ child: ChildProcess; pid: number; http: number; out: () => string; err: () => string }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'examples', 'market-data', 'with-manhole.mjs')], {
+  // Its own inspector port: parallel tests (and anything else here) may hold 9229.
+  const inspectPort = await freePort();
+  const child = spawn(process.execPath, [`--inspect-port=${inspectPort}`, join(repoRoot, 'examples', 'market-data', 'with-manhole.mjs')], {
     env: { ...process.env, MANHOLE_PORT: String(port), DEMO_RATE: '200' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -6,8 +6,9 @@
 import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { ReplacingFile } from '../util/safe-write.js';
 import { InProcessInspector } from '../capture/inprocess.js';
+import { MaxIdScanner } from '../capture/maxid.js';
 import { HeapSnapshot, loadSnapshotFile, SnapshotParser, type IdMark, type ProgressCallback } from '../snapshot/index.js';
-import { HeapSet, idMark } from './heapset.js';
+import { HeapSet } from './heapset.js';
 import { ownedByScripts, recompiledCode } from '../query/scripts.js';
 import { lostReference } from '../query/epoch.js';
 import { loadStat, StatSet } from './stat.js';
@@ -82,9 +83,15 @@ export class Hpy {
    * assigns one, so the largest id of the snapshot is the mark.)
    */
   async setref(): Promise<void> {
-    this.ref = idMark(await this.takeSnapshot());
+    // Only the ids are read (constant memory, no graph): V8's snapshot is what gives every live
+    // object an id, so it cannot be skipped, but parsing and analysing it can.
+    await this.inspector.collectGarbage();
+    const scanner = new MaxIdScanner(`pid ${process.pid}`);
+    await this.inspector.takeSnapshot((chunk) => scanner.write(chunk));
+    const js = scanner.finish();
+    // Native ids carry no age (snapshot/meta.ts): no native object counts as new after a setref.
+    this.ref = { js, native: 0xffffffff };
     this.refMarker = await this.inspector.heapObjectId(this.marker);
-
   }
 
   /** Forgets the reference point. */

@@ -42,9 +42,17 @@ export class MaxIdScanner {
         if (this.header.length > MAX_HEADER) throw new HeapyError(`${this.source}: no "nodes" array in the first ${MAX_HEADER} bytes`, ExitCode.badSnapshot);
         return;
       }
-      const fields = /"node_fields":\s*\[([^\]]*)\]/.exec(this.header.slice(0, at));
-      if (!fields) throw new HeapyError(`${this.source}: snapshot header has no meta.node_fields`, ExitCode.badSnapshot);
-      const names = fields[1]!.split(',').map((s) => s.trim().replace(/^"|"$/g, ''));
+      // No RegExp on the header: V8 keeps the last match's subject (this whole chunk) reachable
+      // from the global object, where hpy() would then count it as new after a setref.
+      const key = this.header.lastIndexOf('"node_fields":', at);
+      const close = key < 0 ? -1 : this.header.indexOf(']', key);
+      if (close < 0) throw new HeapyError(`${this.source}: snapshot header has no meta.node_fields`, ExitCode.badSnapshot);
+      let names: string[];
+      try {
+        names = JSON.parse(this.header.slice(this.header.indexOf('[', key), close + 1)) as string[];
+      } catch {
+        throw new HeapyError(`${this.source}: snapshot header has a bad meta.node_fields`, ExitCode.badSnapshot);
+      }
       this.fieldCount = names.length;
       this.idField = names.indexOf('id');
       if (this.idField < 0) throw new HeapyError(`${this.source}: snapshot nodes have no id field`, ExitCode.badSnapshot);
