@@ -621,6 +621,25 @@ test('errors: port taken by another process names it and leaves the target unsig
   }
 });
 
+for (const mode of ['http', 'reset'] as const) {
+  test(`errors: a target whose own ${mode === 'http' ? 'HTTP server' : 'server resetting connections'} holds its inspector port is portTaken, unsignalled`, async () => {
+    const port = await freePort();
+    const t = await startTarget('attach-own-port.mjs', [String(port), mode], [], { inspectPort: port });
+    try {
+      const r = await heapy(['snapshot', String(t.pid), '-o', join(work, `own-port-${mode}.heapsnapshot`)]);
+      assert.equal(r.code, ExitCode.portTaken, r.stderr);
+      assert.match(r.stderr, new RegExp(`pid ${t.pid} \\(.*node --inspect-port=${port}.*\\) itself listens on 127\\.0\\.0\\.1:${port} with a server of its own`));
+      assert.match(r.stderr, /--inspect-port=N.*pass --port N/);
+      assert.equal(r.stderr.split('\n').length, 2, 'one line');
+      await sleep(200);
+      assert.doesNotMatch(t.stderr(), /Debugger|address already in use/, 'the target was signalled');
+      assert.equal(readProc(t.pid)?.pid, t.pid);
+    } finally {
+      stop(t);
+    }
+  });
+}
+
 test('errors: a stopped target times out (closed inspector: refused before signalling; open inspector: HTTP timeout)', async () => {
   const t = await startTarget('attach-service.mjs');
   try {

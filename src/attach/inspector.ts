@@ -106,7 +106,13 @@ export async function openInspector(pid: number, options: OpenOptions = {}): Pro
   // Already open? The expected port first; with --inspect-port=0 any port of the target might be it.
   const candidates = before.filter((s) => s.port === wantPort).concat(wantPort === 0 ? before : []);
   for (const s of candidates) {
-    const found = await probe(connectHost(s.address), s.port, timeoutMs, pid, info);
+    let found: InspectorTarget | null = null;
+    try {
+      found = await probe(connectHost(s.address), s.port, timeoutMs, pid, info);
+    } catch (err) {
+      // The target's own server on that port may drop a GET /json/list (ECONNRESET): not an inspector.
+      if (!(err instanceof HeapyError && err.exitCode === ExitCode.connectionLost)) throw err;
+    }
     if (found) return makeHandle(pid, connectHost(s.address), s.port, found.webSocketDebuggerUrl, false);
   }
 
@@ -173,8 +179,21 @@ export async function openInspector(pid: number, options: OpenOptions = {}): Pro
   return makeHandle(pid, host, opened.port, target.webSocketDebuggerUrl, true);
 }
 
-/** Throws portTaken when another process already listens where the target's inspector would bind. */
+/**
+ * Throws portTaken when a process already listens where the target's inspector would bind: another
+ * one, or the target itself with a server of its own (an inspector there was probed before), in
+ * which case SIGUSR1 would only make it log "address already in use".
+ */
 function checkPortFree(pid: number, host: string, port: number): void {
+  const own = listeningSocketsOf(pid).find((s) => s.port === port && sameBind(s.address, host));
+  if (own) {
+    const info = readProc(pid);
+    throw new HeapyError(
+      `pid ${pid}${info ? ` (${truncate(commandText(info), 60)})` : ''} itself listens on ${own.address}:${port} with a server of its own, where its inspector would open; ` +
+        `restart it with --inspect-port=N (0 = any free port), and if its inspector already listens elsewhere, pass --port N`,
+      ExitCode.portTaken,
+    );
+  }
   const mine = new Set(listeningSocketsOf(pid).map((s) => s.inode));
   const clash = listeningSockets(pid).find((s) => s.port === port && !mine.has(s.inode) && sameBind(s.address, host));
   if (!clash) return;
