@@ -27,7 +27,7 @@ export const ExitCode = {
   notNode: 11,
   /** The process belongs to another user. */
   permissionDenied: 12,
-  /** The inspector port is already used by another process. */
+  /** The inspector port is already used by another process, or by a server of the target itself. */
   portTaken: 13,
   /** The target did not answer in time. */
   targetTimeout: 14,

@@ -4,7 +4,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync, cpSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -515,12 +515,40 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
+test('kill -9 of heapy: another idle client of the inspector port does not keep it open', async () => {
+  const t = await startTarget('attach-service.mjs');
+  let idle: ReturnType<typeof connect> | undefined;
+  try {
+    const s = new Session([String(t.pid)]);
+    await s.ready();
+    // Someone else's plain TCP connection, idle (no WebSocket upgrade): the old guard counted it
+    // as a client and kept the port open for as long as it stayed.
+    idle = connect(t.inspectPort, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => idle!.once('connect', resolve).once('error', reject));
+    idle.on('error', () => {});
+    await sleep(1500);
+    assert.ok(portOpen(t.pid, t.inspectPort), 'the guard closed the port while heapy was connected');
+    assert.equal((await s.send('6 * 7')).trim(), '42');
+    const killedAt = Date.now();
+    s.child.kill('SIGKILL');
+    await s.exited();
+    assert.ok(await portClosed(t.pid, t.inspectPort, 3000), 'port still open 3 s after kill -9 with another client connected');
+    const took = Date.now() - killedAt;
+    assert.ok(took < 3000, `closed after ${took} ms`);
+    assert.equal(readProc(t.pid)?.pid, t.pid, 'the target lives on');
+    assert.ok((await get(t.http, '/order?n=1')).orders === 1);
+  } finally {
+    idle?.destroy();
+    stop(t);
+  }
+});
+
 test('kill -9 of heapy: the guard in the target closes the inspector within seconds', async () => {
   const t = await startTarget('attach-service.mjs');
   try {
     const s = new Session([String(t.pid)]);
     await s.ready();
-    // Still open while heapy is connected and idle for longer than the guard's 2 s grace.
+    // Still open while heapy is connected and idle for longer than the guard's ~1 s grace.
     await sleep(3000);
     assert.ok(portOpen(t.pid, t.inspectPort), 'the guard closed the port while heapy was connected');
     assert.equal((await s.send('1 + 2')).trim(), '3');
@@ -592,6 +620,25 @@ test('errors: port taken by another process names it and leaves the target unsig
     stop(t);
   }
 });
+
+for (const mode of ['http', 'reset'] as const) {
+  test(`errors: a target whose own ${mode === 'http' ? 'HTTP server' : 'server resetting connections'} holds its inspector port is portTaken, unsignalled`, async () => {
+    const port = await freePort();
+    const t = await startTarget('attach-own-port.mjs', [String(port), mode], [], { inspectPort: port });
+    try {
+      const r = await heapy(['snapshot', String(t.pid), '-o', join(work, `own-port-${mode}.heapsnapshot`)]);
+      assert.equal(r.code, ExitCode.portTaken, r.stderr);
+      assert.match(r.stderr, new RegExp(`pid ${t.pid} \\(.*node --inspect-port=${port}.*\\) itself listens on 127\\.0\\.0\\.1:${port} with a server of its own`));
+      assert.match(r.stderr, /--inspect-port=N.*pass --port N/);
+      assert.equal(r.stderr.split('\n').length, 2, 'one line');
+      await sleep(200);
+      assert.doesNotMatch(t.stderr(), /Debugger|address already in use/, 'the target was signalled');
+      assert.equal(readProc(t.pid)?.pid, t.pid);
+    } finally {
+      stop(t);
+    }
+  });
+}
 
 test('errors: a stopped target times out (closed inspector: refused before signalling; open inspector: HTTP timeout)', async () => {
   const t = await startTarget('attach-service.mjs');

@@ -183,13 +183,19 @@ abstract class MessageSession implements CdpSession {
 /** A CDP connection to one inspector WebSocket (`ws://127.0.0.1:9229/<uuid>`). */
 export class CdpClient extends MessageSession {
   readonly label: string;
+  /**
+   * The local port of heapy's TCP connection, as the target's socket table shows the peer (so the
+   * attach guard can watch this very connection), or null when it was not seen.
+   */
+  readonly localPort: number | null;
   private readonly ws: WebSocket;
   private closing = false;
 
-  private constructor(ws: WebSocket, url: string, timeoutMs: number) {
+  private constructor(ws: WebSocket, url: string, timeoutMs: number, localPort: number | null) {
     super(timeoutMs);
     this.ws = ws;
     this.label = url;
+    this.localPort = localPort;
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
       let msg: Message;
@@ -218,6 +224,10 @@ export class CdpClient extends MessageSession {
         return;
       }
       let settled = false;
+      let localPort: number | null = null;
+      ws.once('upgrade', (res) => {
+        localPort = res.socket.localPort ?? null;
+      });
       const fail = (err: HeapyError): void => {
         if (settled) return;
         settled = true;
@@ -230,7 +240,7 @@ export class CdpClient extends MessageSession {
         if (settled) return;
         settled = true;
         ws.removeAllListeners();
-        resolve(new CdpClient(ws, wsUrl, options.timeoutMs ?? DEFAULT_TIMEOUT_MS));
+        resolve(new CdpClient(ws, wsUrl, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, localPort));
       });
       ws.once('unexpected-response', (_req, res) => {
         fail(new HeapyError(`${wsUrl}: the inspector refused the WebSocket (HTTP ${res.statusCode}; the session id may be stale, or another debugger holds it)`, ExitCode.wsRefused));

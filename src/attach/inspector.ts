@@ -40,10 +40,11 @@ export interface InspectorHandle {
   /** True when the inspector was closed before and heapy opened it (then heapy must close it). */
   readonly openedByUs: boolean;
   /**
-   * Arms a guard in the target that closes the inspector once no client has been connected to
-   * its port for ~2 s, so a SIGKILLed heapy still leaves no open port. No-op unless openedByUs.
+   * Arms a guard in the target that closes the inspector within ~1 s of `client`'s connection
+   * ending, whoever else is connected, so a SIGKILLed heapy leaves no open port. No-op unless
+   * openedByUs; throws connectionLost (after closing the inspector) when it cannot be armed.
    */
-  guard(session: CdpSession): Promise<void>;
+  guard(client: CdpClient): Promise<void>;
   /**
    * Closes the inspector again iff heapy opened it, through `session` when it is still connected
    * (else through a fresh connection), then waits until the port is really closed.
@@ -105,7 +106,13 @@ export async function openInspector(pid: number, options: OpenOptions = {}): Pro
   // Already open? The expected port first; with --inspect-port=0 any port of the target might be it.
   const candidates = before.filter((s) => s.port === wantPort).concat(wantPort === 0 ? before : []);
   for (const s of candidates) {
-    const found = await probe(connectHost(s.address), s.port, timeoutMs, pid, info);
+    let found: InspectorTarget | null = null;
+    try {
+      found = await probe(connectHost(s.address), s.port, timeoutMs, pid, info);
+    } catch (err) {
+      // The target's own server on that port may drop a GET /json/list (ECONNRESET): not an inspector.
+      if (!(err instanceof HeapyError && err.exitCode === ExitCode.connectionLost)) throw err;
+    }
     if (found) return makeHandle(pid, connectHost(s.address), s.port, found.webSocketDebuggerUrl, false);
   }
 
@@ -172,8 +179,21 @@ export async function openInspector(pid: number, options: OpenOptions = {}): Pro
   return makeHandle(pid, host, opened.port, target.webSocketDebuggerUrl, true);
 }
 
-/** Throws portTaken when another process already listens where the target's inspector would bind. */
+/**
+ * Throws portTaken when a process already listens where the target's inspector would bind: another
+ * one, or the target itself with a server of its own (an inspector there was probed before), in
+ * which case SIGUSR1 would only make it log "address already in use".
+ */
 function checkPortFree(pid: number, host: string, port: number): void {
+  const own = listeningSocketsOf(pid).find((s) => s.port === port && sameBind(s.address, host));
+  if (own) {
+    const info = readProc(pid);
+    throw new HeapyError(
+      `pid ${pid}${info ? ` (${truncate(commandText(info), 60)})` : ''} itself listens on ${own.address}:${port} with a server of its own, where its inspector would open; ` +
+        `restart it with --inspect-port=N (0 = any free port), and if its inspector already listens elsewhere, pass --port N`,
+      ExitCode.portTaken,
+    );
+  }
   const mine = new Set(listeningSocketsOf(pid).map((s) => s.inode));
   const clash = listeningSockets(pid).find((s) => s.port === port && !mine.has(s.inode) && sameBind(s.address, host));
   if (!clash) return;
@@ -282,38 +302,47 @@ export async function inspectorAt(address: string, options: { timeoutMs?: number
 const CLOSE_EXPRESSION = "(process.getBuiltinModule?.('inspector') ?? require('inspector')).close()";
 
 /**
- * The guard evaluated in the target when heapy opened the inspector. Every second it looks in
- * /proc/self/net/tcp{,6} for an ESTABLISHED socket whose local port is the inspector's (that is,
- * a connected client); after two checks in a row without one it closes the inspector and stops.
- * It evaluates to `{ stop() }`, which heapy calls on a normal detach to clear the timer and close.
- * The inspector tells JS nothing about its clients, so the kernel's socket table is the only
- * in-process signal there is. Cost: one read of a few KB per second, an unref'd timer.
+ * The guard evaluated in the target when heapy opened the inspector. It watches heapy's OWN
+ * connection, not "any client": another local user's idle TCP connection to the port must not keep
+ * it open once heapy is gone (seen: > 41 s after kill -9, then that user attached as root). On
+ * arming it finds, in /proc/self/net/tcp{,6}, the ESTABLISHED socket whose local port is the
+ * inspector's and whose peer port is heapy's (`peerPort`), and remembers its inode: a later
+ * connection, even from the same port, is a new socket with another inode. Every 500 ms it looks
+ * for that inode in state ESTABLISHED; after two checks in a row without it (heapy closed or was
+ * killed: the kernel ends the connection at once) it closes the inspector and stops, so the port
+ * closes within ~1 s. The kernel's table, unlike a heartbeat, goes on showing the connection while
+ * heapy is busy for seconds (building a dominator tree) or the target is (writing a snapshot).
+ * It throws when the connection cannot be found, and evaluates to `{ stop() }`, which heapy calls
+ * on a normal detach to clear the timer and close. Cost: one read of a few KB per 500 ms, an
+ * unref'd timer.
  */
-function guardExpression(port: number): string {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+function guardExpression(port: number, peerPort: number): string {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
   return `(() => {
   const fs = process.getBuiltinModule?.('fs') ?? require('fs');
   const inspector = process.getBuiltinModule?.('inspector') ?? require('inspector');
-  let idle = 0;
-  const connected = () => {
+  const rows = () => {
+    const out = [];
     for (const f of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
       let text = '';
       try { text = fs.readFileSync(f, 'latin1'); } catch { continue; }
-      for (const line of text.split('\\n')) {
-        const c = line.trim().split(/\\s+/);
-        if (c[3] === '01' && c[1] !== undefined && c[1].endsWith(':${hex}')) return true;
-      }
+      for (const line of text.split('\\n')) out.push(line.trim().split(/\\s+/));
     }
-    return false;
+    return out;
   };
+  const mine = rows().find((c) => c[3] === '01' && c[1]?.endsWith(':${hex(port)}') && c[2]?.endsWith(':${hex(peerPort)}'));
+  const inode = mine?.[9];
+  if (!inode || inode === '0') throw new Error('heapy guard: cannot find heapy\\'s connection to port ${port} in /proc/self/net/tcp');
+  const alive = () => rows().some((c) => c[9] === inode && c[3] === '01');
+  let missed = 0;
   const timer = setInterval(() => {
     try {
-      if (connected()) { idle = 0; return; }
-      if (++idle >= 2) { clearInterval(timer); inspector.close(); }
+      if (alive()) { missed = 0; return; }
+      if (++missed >= 2) { clearInterval(timer); inspector.close(); }
     } catch {
       // never throw into the application
     }
-  }, 1000);
+  }, 500);
   timer.unref();
   return { stop() { clearInterval(timer); inspector.close(); } };
 })()`;
@@ -328,14 +357,20 @@ function makeHandle(pid: number | null, host: string, port: number, wsUrl: strin
     port,
     wsUrl,
     openedByUs,
-    async guard(session: CdpSession): Promise<void> {
+    async guard(client: CdpClient): Promise<void> {
       if (!openedByUs || guardTimer !== undefined) return;
-      const r = await session.send<{ result: { objectId?: string }; exceptionDetails?: unknown }>('Runtime.evaluate', {
-        expression: guardExpression(port),
+      const fail = async (why: string): Promise<never> => {
+        await this.close(client).catch(() => false);
+        throw new HeapyError(`cannot arm the guard that closes pid ${pid ?? '?'}'s inspector if heapy dies (${why}); closed it again`, ExitCode.connectionLost);
+      };
+      if (client.localPort === null) return fail('the local port of heapy\'s connection is unknown');
+      const r = await client.send<{ result: { objectId?: string }; exceptionDetails?: { exception?: { description?: string } } }>('Runtime.evaluate', {
+        expression: guardExpression(port, client.localPort),
         includeCommandLineAPI: true,
         objectGroup: 'heapy-guard',
         silent: true,
       });
+      if (r.exceptionDetails || r.result.objectId === undefined) return fail(r.exceptionDetails?.exception?.description?.split('\n')[0] ?? 'no guard object');
       guardTimer = r.result.objectId;
     },
     async close(session?: CdpSession): Promise<boolean> {

@@ -4,11 +4,16 @@
  * of any partition expanded, in a snapshot too big to pre-render.
  *
  * It listens on the loopback interface only unless told otherwise, and answers only requests whose
- * Host header names the loopback (a web page elsewhere cannot reach it by DNS rebinding).
+ * Host header names the loopback (a web page elsewhere cannot reach it by DNS rebinding). Loopback
+ * is not private (every local user can connect), so every request must also carry the server's
+ * secret, as `?token=` (the printed URL has it) or in the `x-heapy-token` header (the page's own
+ * API calls): a header rather than a cookie, since cookies ignore the port and would be sent to
+ * any other local user's server on 127.0.0.1 too.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExitCode, HeapyError } from '../errors.js';
+import { secretChecker } from '../util/secrets.js';
 import { byKind, partition, type ClassKeys, type Partition } from '../query/index.js';
 import { HeapSet } from '../api/index.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
@@ -27,12 +32,21 @@ export interface ServeOptions {
   readonly allowRemote?: boolean;
   /** The limits the report was built with (so row indexes match). */
   readonly reportOptions?: ReportOptions;
+  /**
+   * The secret every request must carry (`?token=` or the `x-heapy-token` header); null serves
+   * anyone who can connect, and must be asked for explicitly.
+   */
+  readonly token: string | null;
 }
 
 /** A running report server. */
 export interface ReportServer {
-  /** The page's address, e.g. http://127.0.0.1:41234/. */
+  /** The page's address with its token, e.g. http://127.0.0.1:41234/?token=... */
   readonly url: string;
+  /** The address without the token, e.g. http://127.0.0.1:41234/. */
+  readonly origin: string;
+  /** The port listened on. */
+  readonly port: number;
   readonly server: Server;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
@@ -191,7 +205,7 @@ export async function checkListen(host: string, port: number): Promise<void> {
 }
 
 /** Starts the server; throws HeapyError for an unsafe host or a taken port. */
-export async function startReportServer(snap: HeapSnapshot, data: ReportData, options: ServeOptions = {}): Promise<ReportServer> {
+export async function startReportServer(snap: HeapSnapshot, data: ReportData, options: ServeOptions): Promise<ReportServer> {
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopback(host);
   if (!loopback && !options.allowRemote) {
@@ -202,6 +216,7 @@ export async function startReportServer(snap: HeapSnapshot, data: ReportData, op
     );
   }
   const api = new ReportApi(snap, data, options.reportOptions);
+  const tokenOk = options.token === null ? null : secretChecker(options.token);
   let port = options.port ?? 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, type: string, body: string) => {
@@ -225,6 +240,11 @@ export async function startReportServer(snap: HeapSnapshot, data: ReportData, op
     } catch {
       return fail(400, 'bad URL');
     }
+    // Nothing of the heap (not even the page, which embeds the report) without the secret.
+    const header = req.headers['x-heapy-token'];
+    if (tokenOk && !tokenOk(typeof header === 'string' ? header : url.searchParams.get('token'))) {
+      return fail(403, 'this server needs its token: open the URL heapy serve printed (…/?token=…)');
+    }
     try {
       const { type, body } = api.answer(url);
       send(200, type, body);
@@ -237,8 +257,11 @@ export async function startReportServer(snap: HeapSnapshot, data: ReportData, op
   await listen(server, host, port);
   port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  const origin = `http://${shownHost}:${port}/`;
   return {
-    url: `http://${shownHost}:${port}/`,
+    url: options.token === null ? origin : `${origin}?token=${encodeURIComponent(options.token)}`,
+    origin,
+    port,
     server,
     close: () =>
       new Promise<void>((resolve) => {

@@ -3,7 +3,7 @@
  * directory only the user can enter, `$XDG_RUNTIME_DIR/heapy` or `~/.heapy/run`, holding one 0600
  * file per listener. Whoever can read the file can connect; another local user cannot.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,15 @@ import { writeFileReplacing } from './safe-write.js';
 /** A new secret: 192 random bits, URL-safe. */
 export function newSecret(): string {
   return randomBytes(24).toString('base64url');
+}
+
+/**
+ * A checker for `secret` that compares SHA-256 digests with timingSafeEqual: equal lengths always,
+ * so neither the comparison's time nor an early length check tells a guesser anything.
+ */
+export function secretChecker(secret: string): (given: string | null | undefined) => boolean {
+  const expected = createHash('sha256').update(secret, 'utf8').digest();
+  return (given) => given != null && timingSafeEqual(createHash('sha256').update(given, 'utf8').digest(), expected);
 }
 
 /** heapy's private runtime directory, created mode 0700; throws if it is not the user's own and private. */
@@ -54,6 +63,11 @@ export function removeSecret(name: string): void {
   } catch {
     // none stored
   }
+}
+
+/** The secret's name for a `heapy serve` listener. */
+export function serveSecretName(host: string, port: number): string {
+  return `serve-${host}-${port}`;
 }
 
 /** The secret's name for a TCP manhole. */

@@ -1,35 +1,42 @@
 /**
  * `heapy serve <snapshot> [--port N] [--host H --allow-remote]`: the report page served live from
- * the loaded snapshot, so any object can be opened. Ctrl-C stops it.
+ * the loaded snapshot, so any object can be opened. Ctrl-C stops it. Requests need a generated
+ * token (in the printed URL, and in a 0600 file of the user's runtime directory), since any local
+ * user can reach the loopback; `--insecure-no-token` serves without one.
  */
 import { basename } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { assembleReport } from '../../report/build.js';
 import { checkListen, isLoopback, startReportServer } from '../../report/server.js';
 import { loadSnapshotFile } from '../../snapshot/index.js';
+import { newSecret, removeSecret, serveSecretName, storeSecret } from '../../util/secrets.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { openInBrowser } from './report.js';
 
 const usage = `usage: heapy serve <file.heapsnapshot> [options]
 
-Serves the report page of a snapshot on http://127.0.0.1:<port>/, backed by live queries to the
-loaded heap: open any object (its references, referrers, shortest path and what it keeps alive),
-expand any row of any partition and go deeper in the treemap than a static report can.
-Ctrl-C stops the server.
+Serves the report page of a snapshot on http://127.0.0.1:<port>/?token=<secret>, backed by live
+queries to the loaded heap: open any object (its references, referrers, shortest path and what it
+keeps alive), expand any row of any partition and go deeper in the treemap than a static report
+can. Every request needs the generated token (any local user can reach the loopback); it is in the
+printed URL and in a file only you can read. Ctrl-C stops the server.
 
 Options:
       --port <n>       port to listen on (default 0: any free port; the address is printed)
       --open           open the page in a browser (xdg-open)
       --host <addr>    interface to bind (default 127.0.0.1); anything but the loopback also
                        needs --allow-remote, since the page shows the whole heap to whoever connects
-      --allow-remote   allow a non-loopback --host`;
+      --allow-remote   allow a non-loopback --host
+      --insecure-no-token
+                       serve without a token: every local user can then read the whole heap`;
 
 const optionTable = {
   port: { type: 'string', default: '0' },
   host: { type: 'string', default: '127.0.0.1' },
   'allow-remote': { type: 'boolean', default: false },
   open: { type: 'boolean', default: false },
+  'insecure-no-token': { type: 'boolean', default: false },
 } satisfies CommandOptions;
 
 /** `heapy serve`. */
@@ -63,13 +70,20 @@ export const command: CommandModule = {
       rbar.done();
     }
     if (!isLoopback(host)) process.stderr.write(`heapy: warning: listening on ${host}: anyone who can reach this address can read the whole heap\n`);
-    const srv = await startReportServer(snapshot, data, { host, port, allowRemote: values['allow-remote'] });
+    const insecure = values['insecure-no-token'];
+    if (insecure) process.stderr.write('heapy: warning: --insecure-no-token: every user who can reach this port can read the whole heap\n');
+    const token = insecure ? null : newSecret();
+    const srv = await startReportServer(snapshot, data, { host, port, allowRemote: values['allow-remote'], token });
+    // Stored so that scripts of the same user can find it; another user cannot read the file.
+    const tokenFile = token === null ? null : storeSecret(serveSecretName(host, srv.port), token);
     process.stdout.write(`heapy serve: ${srv.url} (Ctrl-C to stop)\n`);
+    if (tokenFile !== null) process.stdout.write(`heapy serve: token in ${tokenFile}\n`);
     if (values.open) openInBrowser(srv.url);
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        if (tokenFile !== null) removeSecret(serveSecretName(host, srv.port));
         void srv.close().then(resolve);
       };
       process.on('SIGINT', stop);

@@ -1,13 +1,22 @@
 /**
  * What the page asks of `heapy serve` (src/report/server.ts answers): objects, pages of edges,
  * dominated children and partition rows, as JSON from the page's own origin (the only place its
- * Content-Security-Policy lets it connect to). A saved report file never fetches.
+ * Content-Security-Policy lets it connect to). A saved report file never fetches. Each request
+ * carries the server's token from the page's own URL (`?token=`) in a header.
  */
 import type { DominatedPage, EdgePage, ObjectDetail, ReportData, RowDetail } from '../model.js';
 
+/** The token `heapy serve` put in the page's URL, or null (a server started without one). */
+function serverToken(): string | null {
+  return new URLSearchParams(location.search).get('token');
+}
+
 /** GETs one JSON answer; a failed request throws with the server's own message when it sent one. */
 async function api<T>(path: string): Promise<T> {
-  const res = await fetch(path, { headers: { accept: 'application/json' } });
+  const token = serverToken();
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token !== null) headers['x-heapy-token'] = token;
+  const res = await fetch(path, { headers });
   if (!res.ok) {
     let msg = res.status + ' ' + res.statusText;
     try {
