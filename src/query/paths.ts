@@ -90,7 +90,7 @@ function internalEdgeTo(snap: HeapSnapshot, from: number, name: string): number 
  * True for the context of an ES module's top level: V8 links it to the module by an internal
  * `extension` edge to a `system / SourceTextModule` node (V8 11-12; a function's context has none).
  */
-function isModuleContext(snap: HeapSnapshot, ctx: number): boolean {
+export function isModuleContext(snap: HeapSnapshot, ctx: number): boolean {
   const m = internalEdgeTo(snap, ctx, 'extension');
   return m >= 0 && snap.nodeNameString(m) === 'system / SourceTextModule';
 }
