@@ -43,6 +43,8 @@ export const ExitCode = {
   authFailed: 22,
   /** A browser needed for the command could not be started. */
   browserMissing: 30,
+  /** `heapy leaks --fail` found a cluster that kept growing (a leak gate for CI). */
+  leakFound: 40,
   /** Stopped by the user (Ctrl-C, SIGINT): 128 + 2, as shells report it. */
   cancelled: 130,
 } as const;

@@ -22,9 +22,9 @@ after(() => {
 });
 
 /** Starts the leaking service with a free inspector port (not open yet: heapy opens it). */
-async function startService(): Promise<{ child: ChildProcess; pid: number; port: number }> {
+async function startService(mode: 'leak' | 'steady' = 'leak'): Promise<{ child: ChildProcess; pid: number; port: number }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [`--inspect-port=${port}`, join(root, 'test', 'programs', 'leak-live.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [`--inspect-port=${port}`, join(root, 'test', 'programs', 'leak-live.mjs'), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -84,6 +84,21 @@ test('heapy leaks --pid names the Ticket backlog of a running service and closes
   assert.equal(await listening(svc.port), false);
   assert.equal(svc.child.exitCode, null);
   svc.child.kill('SIGKILL');
+});
+
+test('heapy leaks --pid --fail exits with leakFound on the leaking service and 0 on the steady one', async () => {
+  const leaking = await startService('leak');
+  const steady = await startService('steady');
+  const [l, s] = await Promise.all([
+    heapy(['leaks', '--pid', String(leaking.pid), '--port', String(leaking.port), '--interval', '1s', '--fail']).done,
+    heapy(['leaks', '--pid', String(steady.pid), '--port', String(steady.port), '--interval', '1s', '--fail', '--json']).done,
+  ]);
+  assert.equal(l.code, ExitCode.leakFound, l.stderr);
+  assert.match(l.stdout, /#1 Ticket: \d+ leaked/);
+  assert.equal(s.code, ExitCode.ok, s.stderr);
+  assert.deepEqual((JSON.parse(s.stdout) as LeakReport).clusters, []);
+  leaking.child.kill('SIGKILL');
+  steady.child.kill('SIGKILL');
 });
 
 test('heapy leaks --pid stops on Ctrl-C between snapshots, detaching cleanly', async () => {

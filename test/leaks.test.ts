@@ -266,3 +266,24 @@ test('heapy leaks and heapy hints on the files: text, JSON, usage and file error
   assert.equal(mixed.code, ExitCode.badInput);
   assert.match(mixed.stderr, /^heapy: (the snapshots are out of order|.* not snapshots of one process)/);
 });
+
+test('heapy leaks --fail: a leak gate for CI, exit status leakFound on a growing cluster and 0 on a steady service, the report printed either way', async () => {
+  const [queue, steady] = await Promise.all([dirs.queue, dirs.steady]);
+  const files = (dir: string) => ['base', 'target', 'final'].map((n) => join(dir, `${n}.heapsnapshot`));
+  const [leakText, leakJson, steadyText, steadyJson] = await Promise.all([
+    run([bin, 'leaks', ...files(queue), '--fail']),
+    run([bin, 'leaks', ...files(queue), '--fail', '--json']),
+    run([bin, 'leaks', ...files(steady), '--fail']),
+    run([bin, 'leaks', ...files(steady), '--fail', '--json']),
+  ]);
+  assert.equal(ExitCode.leakFound, 40);
+  assert.equal(leakText.code, ExitCode.leakFound, leakText.stderr);
+  assert.match(leakText.stdout, /#1 TradeMessage: 1,000 leaked/);
+  assert.equal(leakText.stderr, '');
+  assert.equal(leakJson.code, ExitCode.leakFound, leakJson.stderr);
+  assert.equal((JSON.parse(leakJson.stdout) as LeakReport).clusters[0]!.kind, 'TradeMessage');
+  assert.equal(steadyText.code, ExitCode.ok, steadyText.stderr);
+  assert.match(steadyText.stdout, /No (growing )?leak found/);
+  assert.equal(steadyJson.code, ExitCode.ok, steadyJson.stderr);
+  assert.equal((JSON.parse(steadyJson.stdout) as LeakReport).clusters.filter((c) => c.growing).length, 0);
+});

@@ -65,3 +65,14 @@ test('summary --retained: a chain of holders over one 20 MB array is one row, at
   assert.equal(rows.length, 10);
   assert.match(text.split('\n')[3]!, /^ {5}1 +\d+ +86 +32 +4 Array <Array @\d+> Root\.global\.holder\.ctx\.big$/);
 });
+
+test('a module-level const of an ES module prints as <module file>.name, however its closure is reached', async () => {
+  const locks = row(HeapSet.all(await loadSnapshotFile(makeSnapshot('module-locks.mjs'))), 'Lock');
+  assert.equal(locks.count, 100);
+  const paths = locks.sp.paths;
+  assert.equal(paths.length, 100);
+  for (const p of paths) assert.match(p, /^Root\..*<module module-locks\.mjs>\.locks\[\d+\]$/);
+  // The closure and its context step are one module step; Node's own (CommonJS-style) internals keep theirs.
+  assert.ok(paths.every((p) => !p.includes('<context>.locks') && !p.includes('<closure (anonymous)>')), paths[0]);
+  assert.ok(paths.some((p) => p.endsWith('<module module-locks.mjs>.locks[99]')));
+});

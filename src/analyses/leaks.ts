@@ -37,6 +37,11 @@ export interface LeakOptions {
   readonly all?: boolean;
   /** At most this many clusters (default 20). */
   readonly limit?: number;
+  /**
+   * Sorted ordinals of final to leave out: never a leaked object (e.g. what a profiler running in
+   * the process owns, its own snapshots among it). Closed under domination, as ownedByScripts is.
+   */
+  readonly exclude?: Uint32Array | undefined;
   /** Called at each phase of the analysis (matching ids, tops, paths, clusters, growth, done). */
   readonly onProgress?: ProgressCallback | undefined;
 }
@@ -127,7 +132,7 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
   const age = ageNodes(base, target, final);
   const kinds = leakKinds(final);
   progress('tops', 0, 1);
-  const tops = findTops(final, age.final);
+  const tops = findTops(final, age.final, options.exclude);
   progress('paths', 0, tops.list.length);
   const tokenizer = new Tokenizer(final);
   const shapes = pathShapes(final, tokenizer, tops.list, kinds.of);
@@ -219,9 +224,11 @@ const UNKNOWN_TOP = -2;
  * old; internal V8 objects are left out. Every new node is assigned its top along its dominator
  * chain, each chain walked once (nodes met on the way get the answer too).
  */
-function findTops(final: HeapSnapshot, age: Uint8Array): Tops {
+function findTops(final: HeapSnapshot, age: Uint8Array, exclude: Uint32Array | undefined): Tops {
   const N = final.nodeCount;
   const { dominator, owner } = final;
+  const excluded = new Uint8Array(exclude === undefined ? 0 : N);
+  if (exclude !== undefined) for (const v of exclude) excluded[v] = 1;
   const isNew = (v: number) => age[v] === SURVIVOR || age[v] === FRESH;
   const topOf = new Int32Array(N).fill(UNKNOWN_TOP);
   const isTop = new Uint8Array(N);
@@ -250,7 +257,7 @@ function findTops(final: HeapSnapshot, age: Uint8Array): Tops {
       let d = dominator[u]!;
       if (d !== NO_NODE && owner[d] !== NO_NODE) d = owner[d]!;
       if (d === NO_NODE || !isNew(d)) {
-        if (isInternal(final, u)) result = -1;
+        if (isInternal(final, u) || excluded[u] === 1) result = -1;
         else {
           result = u;
           isTop[u] = 1;

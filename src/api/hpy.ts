@@ -25,6 +25,11 @@ export interface HpyOptions {
 // h.heap(): the analysis must not show itself.
 const OWN_SCRIPTS = new URL('../', import.meta.url).href;
 
+/** The objects of an in-process snapshot that heapy's own code owns (sorted ordinals), as heap() leaves out. */
+export function heapyOwned(snap: HeapSnapshot): Uint32Array {
+  return ownedByScripts(snap, OWN_SCRIPTS);
+}
+
 /** A heapy session over this process (or over snapshot files with load()). */
 export class Hpy {
   private readonly inspector = new InProcessInspector();
@@ -46,6 +51,11 @@ export class Hpy {
     return this.ref;
   }
 
+  /** Runs a full garbage collection of this process (through the inspector: no --expose-gc needed). */
+  async gc(): Promise<void> {
+    await this.inspector.collectGarbage();
+  }
+
   /** Snapshots this process after a full GC and parses it as it streams. */
   async takeSnapshot(): Promise<HeapSnapshot> {
     await this.inspector.collectGarbage();
@@ -63,7 +73,7 @@ export class Hpy {
    */
   async heap(): Promise<HeapSet> {
     const snap = await this.takeSnapshot();
-    let set = HeapSet.all(snap).difference(new HeapSet(snap, ownedByScripts(snap, OWN_SCRIPTS)));
+    let set = HeapSet.all(snap).difference(new HeapSet(snap, heapyOwned(snap)));
     if (this.ref) {
       const now = await this.inspector.heapObjectId(this.marker);
       if (now !== this.refMarker) {

@@ -77,10 +77,41 @@ export function mapKeyStep(snap: HeapSnapshot, key: number): string {
   return `.get(${nodeBrief(snap, key, KEY_LENGTH)})`;
 }
 
+/** The target of `from`'s internal edge named `name`, or -1. */
+function internalEdgeTo(snap: HeapSnapshot, from: number, name: string): number {
+  const internal = snap.types.edgeInternal;
+  for (let e = snap.firstEdge[from]!, end = snap.firstEdge[from + 1]!; e < end; e++) {
+    if (snap.edgeType[e] === internal && snap.edgeNameString(e) === name) return snap.edgeTo[e]!;
+  }
+  return -1;
+}
+
+/**
+ * True for the context of an ES module's top level: V8 links it to the module by an internal
+ * `extension` edge to a `system / SourceTextModule` node (V8 11-12; a function's context has none).
+ */
+export function isModuleContext(snap: HeapSnapshot, ctx: number): boolean {
+  const m = internalEdgeTo(snap, ctx, 'extension');
+  return m >= 0 && snap.nodeNameString(m) === 'system / SourceTextModule';
+}
+
+/**
+ * The URL of the script a closure was compiled from (closure `shared` -> SharedFunctionInfo
+ * `script_or_debug_info` -> the Script, named by its URL, as in scripts.ts), or '' when the
+ * snapshot does not say (a function being debugged links to its DebugInfo instead).
+ */
+function scriptOfClosure(snap: HeapSnapshot, closure: number): string {
+  const shared = internalEdgeTo(snap, closure, 'shared');
+  const script = shared < 0 ? -1 : internalEdgeTo(snap, shared, 'script_or_debug_info');
+  return script < 0 || snap.nodeType[script] !== snap.types.code ? '' : snap.nodeNameString(script);
+}
+
 /**
  * One step of a path, the edge `e` out of node `from`, in JavaScript syntax. Map and Set entries
  * are written `.get(key)` and `.values()[…]`; the Map's hidden `table` step is left out; internal
- * V8 links are marked `.[[name]]`, closure contexts `<closure f>` and `<context>.name`.
+ * V8 links are marked `.[[name]]`, closure contexts `<closure f>` and `<context>.name`; the top
+ * level of an ES module, reached through any of its closures, as `<module app.mjs>.name` (the
+ * basename of the script's URL), which is how its code names the variable.
  */
 export function edgeStep(snap: HeapSnapshot, from: number, e: number): string {
   const t = snap.edgeType[e];
@@ -101,9 +132,11 @@ export function edgeStep(snap: HeapSnapshot, from: number, e: number): string {
     case ty.edgeElement:
       return `[${name}]`;
     case ty.edgeContext:
-      return `<context>.${name}`;
+      return isModuleContext(snap, from) ? propertyStep(name) : `<context>.${name}`;
     case ty.edgeInternal: {
       if (name === 'context' && snap.nodeType[from] === ty.closure) {
+        const module = isModuleContext(snap, to) ? scriptOfClosure(snap, from) : '';
+        if (module !== '') return `<module ${module.slice(module.lastIndexOf('/') + 1)}>`;
         return `<closure ${snap.nodeNameString(from) || '(anonymous)'}>`;
       }
       const fromClass = snap.className(from);

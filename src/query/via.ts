@@ -10,7 +10,7 @@
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import type { Classification, Relation } from './partition.js';
-import { edgeStep, mapKeyStep, nodeBrief } from './paths.js';
+import { edgeStep, isModuleContext, mapKeyStep, nodeBrief } from './paths.js';
 
 /** Sentinel in the per-node step table: no edge seen yet. */
 const NONE = -1;
@@ -91,9 +91,26 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
   const internalIds = new Int32Array(snap.stringTable.length).fill(-1);
   const closureIds = new Int32Array(snap.stringTable.length).fill(-1);
   const owner = snap.owner;
+  // An ES module's top-level context prints as `<module file>` and its variables as `.name`
+  // (edgeStep); whether a context is one is looked up once per context, the step once per module.
+  const moduleContext = new Uint8Array(N); // 0 not looked at, 1 a module's, 2 another
+  const isModule = (ctx: number): boolean => {
+    if (moduleContext[ctx] === 0) moduleContext[ctx] = isModuleContext(snap, ctx) ? 1 : 2;
+    return moduleContext[ctx] === 1;
+  };
+  const moduleIds = new Map<number, number>();
   const internalStep = (from: number, e: number): number => {
     const name = edgeName[e]!;
     if (name === contextName && nodeType[from] === ty.closure) {
+      const ctx = edgeTo[e]!;
+      if (isModule(ctx)) {
+        let id = moduleIds.get(ctx);
+        if (id === undefined) {
+          id = intern(edgeStep(snap, from, e));
+          moduleIds.set(ctx, id);
+        }
+        return id;
+      }
       const fn = snap.nodeName[from]!;
       let id = closureIds[fn]!;
       if (id < 0) {
@@ -118,7 +135,8 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
     if (t === ty.edgeInternal) return internalStep(from, e);
     const name = edgeName[e]!;
     if (t === ty.edgeProperty || t === ty.edgeShortcut || t === ty.edgeContext) {
-      const table = t === ty.edgeContext ? contextIds : propertyIds;
+      // A module's variables print as properties (`.name`), other contexts' as `<context>.name`.
+      const table = t === ty.edgeContext && !isModule(from) ? contextIds : propertyIds;
       let id = table[name]!;
       if (id < 0) {
         id = intern(edgeStep(snap, from, e));

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ExitCode, HeapyError } from '../../errors.js';
+import { ExitCode, HeapyError, type ExitCodeValue } from '../../errors.js';
 import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js';
 import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
@@ -31,12 +31,16 @@ Options:
       --all               also show clusters that stopped growing after target
       --top <n>           at most n clusters (default 20)
       --json              machine-readable output
+      --fail              exit with status 40 when a growing cluster is found (a CI leak gate);
+                          the report is printed either way
       --port <n>          inspector port to expect with --pid, as for 'heapy attach'
       --worker <n>        worker thread to snapshot with --pid, as for 'heapy attach'
       --timeout <ms>      how long to wait for the target, as for 'heapy attach'`;
 
-function output(report: LeakReport, json: boolean, extra: Record<string, unknown>): void {
+/** Prints the report; the exit status: leakFound with --fail when a cluster kept growing, else ok. */
+function output(report: LeakReport, json: boolean, fail: boolean, extra: Record<string, unknown>): ExitCodeValue {
   process.stdout.write((json ? JSON.stringify({ ...extra, ...report }, null, 2) : renderLeaks(report)) + '\n');
+  return fail && report.clusters.some((c) => c.growing) ? ExitCode.leakFound : ExitCode.ok;
 }
 
 const optionTable = {
@@ -46,6 +50,7 @@ const optionTable = {
   all: { type: 'boolean', default: false },
   top: { type: 'string', default: '20' },
   json: { type: 'boolean', default: false },
+  fail: { type: 'boolean', default: false },
   port: { type: 'string' },
   worker: { type: 'string' },
   timeout: { type: 'string' },
@@ -67,8 +72,7 @@ export const command: CommandModule = {
       const base = await loadWithProgress(b);
       const target = await loadWithProgress(t);
       const final = await loadWithProgress(f);
-      output(findLeaks(base, target, final, options), values.json, { base: b, target: t, final: f });
-      return ExitCode.ok;
+      return output(findLeaks(base, target, final, options), values.json, values.fail, { base: b, target: t, final: f });
     }
 
     if (positionals.length > 0) throw new HeapyError(`leaks --pid takes no snapshot files (see 'heapy leaks --help')`, ExitCode.usage);
@@ -112,8 +116,7 @@ export const command: CommandModule = {
         }
       }
       const [base, target, final] = snaps as [HeapSnapshot, HeapSnapshot, HeapSnapshot];
-      output(findLeaks(base, target, final, options), values.json, { process: a.description, intervalMs });
-      return ExitCode.ok;
+      return output(findLeaks(base, target, final, options), values.json, values.fail, { process: a.description, intervalMs });
     });
   },
 };
