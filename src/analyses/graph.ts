@@ -15,6 +15,7 @@ import { edgeStep, nodeBrief } from '../query/paths.js';
 import { formatBytes, formatCount } from '../util/format.js';
 import { Printable } from '../util/printable.js';
 import { inspect } from 'node:util';
+import { escapeControls } from '../errors.js';
 
 /** Options of {@link backrefGraph}. */
 export interface GraphOptions {
@@ -239,9 +240,16 @@ export function backrefGraph(snap: HeapSnapshot, starts: ArrayLike<number>, opti
   return { nodes, edges, truncated };
 }
 
-/** Quotes a DOT string: backslashes and quotes escaped, newlines as \n, control characters dropped. */
-function q(s: string): string {
-  return '"' + s.replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, '').replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') + '"';
+/**
+ * A quoted DOT label of `lines`, each one line of heap text: control characters (newlines in a
+ * property name included) written visibly as `\xHH`, backslashes and quotes escaped, so the only
+ * line breaks are the ones between `lines`. Graphviz's escapes (`\n`, `\l`, `\N`) cannot come from
+ * the heap. A label must not start with a line break: with one (a kind named "\n @1"), the
+ * @viz-js/viz 3.x instance fails on the next render ("table index is out of bounds").
+ */
+function q(...lines: string[]): string {
+  const text = lines.map((l) => escapeControls(l).replace(/\\/g, '\\\\').replace(/"/g, '\\"')).join('\\n');
+  return `"${text.startsWith('\\n') ? ' ' + text : text}"`;
 }
 
 // Light fills by distance from the starting objects, as objgraph shades by depth.
@@ -262,8 +270,8 @@ export function toDot(g: BackrefGraphData, title = 'heapy back-references'): str
       return;
     }
     const head = n.kind === 'Root' ? 'Root' : `${n.kind} @${n.id}`;
-    const label = [head, n.preview, n.root ? '' : `retains ${formatBytes(n.retainedSize)}`].filter((x) => x !== '').join('\n');
-    const attrs = [`label=${q(label)}`];
+    const label = [head, n.preview, n.root ? '' : `retains ${formatBytes(n.retainedSize)}`].filter((x) => x !== '');
+    const attrs = [`label=${q(...label)}`];
     if (n.start) attrs.push('fillcolor="#ffd54f"', 'penwidth=2', 'color="#e65100"');
     else if (n.root) attrs.push('shape=doubleoctagon', 'fillcolor="#cfd8dc"');
     else attrs.push(`fillcolor="${DEPTH_FILLS[Math.min(n.depth, DEPTH_FILLS.length - 1)]}"`);
@@ -280,11 +288,23 @@ export function toDot(g: BackrefGraphData, title = 'heapy back-references'): str
 type VizInstance = { renderString(input: string, options?: { format?: string; engine?: string }): string };
 let viz: Promise<VizInstance> | undefined;
 
-/** Renders DOT text to SVG with Graphviz compiled to WebAssembly (loaded on first use). */
+/**
+ * Renders DOT text to SVG with Graphviz compiled to WebAssembly (loaded on first use). A failed
+ * render can leave the instance broken for the next one (@viz-js/viz 3.x: "table index is out of
+ * bounds" on every other call), so a failure drops the instance and tries once more on a fresh one;
+ * a second failure throws an Error saying Graphviz failed.
+ */
 export async function dotToSvg(dot: string): Promise<string> {
-  viz ??= import('@viz-js/viz').then((m) => m.instance() as Promise<VizInstance>);
-  const v = await viz;
-  return v.renderString(dot, { format: 'svg', engine: 'dot' });
+  for (let attempt = 0; ; attempt++) {
+    viz ??= import('@viz-js/viz').then((m) => m.instance() as Promise<VizInstance>);
+    const v = await viz;
+    try {
+      return v.renderString(dot, { format: 'svg', engine: 'dot' });
+    } catch (err) {
+      viz = undefined;
+      if (attempt > 0) throw new Error(`Graphviz could not draw the graph (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+    }
+  }
 }
 
 /** The result of `set.graph()`: the data, its DOT text, and SVG on request. */

@@ -4,9 +4,10 @@
  * loading a snapshot behind a progress bar.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { ExitCode, HeapyError } from '../errors.js';
-import { loadSnapshotFile, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
+import { escapeControls, ExitCode, HeapyError } from '../errors.js';
+import { loadSnapshotFile, loadSnapshotStream, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
 import { formatBytes } from '../util/format.js';
 
 /** The options table of a command, in `node:util` parseArgs' form (one per command module). */
@@ -168,14 +169,56 @@ export function splitCommand(argv: string[], valueOptions: ReadonlySet<string>):
   return { options: argv.slice(0, i), command: argv.slice(i) };
 }
 
-/** Loads and analyses a snapshot file, with a progress bar on stderr when it is a terminal. */
-export async function loadWithProgress(file: string, label = `loading ${basename(file)}`): Promise<HeapSnapshot> {
+/**
+ * Loads and analyses a snapshot file (`-`: standard input, streamed; a FIFO: streamed too), with a
+ * progress bar on stderr when it is a terminal.
+ */
+export async function loadWithProgress(file: string, label = `loading ${inputName(file)}`): Promise<HeapSnapshot> {
   const bar = progressBar(label);
+  const waiting = waitNotice(file);
+  // The first chunk parsed ends the wait: the notice is not printed once data flows.
+  const onProgress: ProgressCallback = (phase, done, total) => {
+    waiting.cancel();
+    bar.onProgress?.(phase, done, total);
+  };
   try {
-    return await loadSnapshotFile(file, { onProgress: bar.onProgress });
+    if (file !== STDIN) return await loadSnapshotFile(file, { onProgress });
+    if (stdinTaken) throw new HeapyError(`standard input ('-') can be read only once`, ExitCode.usage);
+    stdinTaken = true;
+    return await loadSnapshotStream(process.stdin, 'stdin', { onProgress });
   } finally {
+    waiting.cancel();
     bar.done();
   }
+}
+
+/** The file argument that means "read the snapshot from standard input". */
+export const STDIN = '-';
+let stdinTaken = false;
+
+/** How a snapshot argument is named in labels and default output names: `stdin` for `-`. */
+export function inputName(file: string): string {
+  return file === STDIN ? 'stdin' : basename(file);
+}
+
+// A FIFO with no writer, or a terminal on stdin, waits as `cat` would (Ctrl-C ends it with the
+// shell's 130). Say so on stderr when nothing has arrived after a second, so it does not look hung.
+const WAIT_NOTICE_MS = 1000;
+
+function waitNotice(file: string): { cancel(): void } {
+  let what: string | undefined;
+  if (file === STDIN) {
+    if (process.stdin.isTTY) what = 'a snapshot on standard input';
+  } else {
+    try {
+      if (statSync(file).isFIFO()) what = `a writer on the FIFO ${file}`;
+    } catch {
+      // The loader reports a missing file.
+    }
+  }
+  if (what === undefined) return { cancel() {} };
+  const timer = setTimeout(() => process.stderr.write(`heapy: waiting for ${escapeControls(what)} (Ctrl-C to stop)\n`), WAIT_NOTICE_MS);
+  return { cancel: () => clearTimeout(timer) };
 }
 
 // The one progress display: a line on stderr, shown only when stderr is a TTY (scripts and CI see

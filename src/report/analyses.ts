@@ -114,16 +114,27 @@ export function graphStarts(snap: HeapSnapshot, kindRows: ReadonlyArray<{ label:
   return out;
 }
 
-/** Back-reference graphs of `starts`, rendered to SVG by Graphviz in WebAssembly. */
-export async function graphSections(snap: HeapSnapshot, starts: ReadonlyArray<{ ord: number; reason: string }>): Promise<GraphSection[]> {
+/**
+ * Back-reference graphs of `starts`, rendered to SVG by `render` (Graphviz in WebAssembly). A graph
+ * the renderer fails on is left out of the page: its section has no SVG and a note saying why.
+ */
+export async function graphSections(
+  snap: HeapSnapshot,
+  starts: ReadonlyArray<{ ord: number; reason: string }>,
+  render: (dot: string) => Promise<string> = dotToSvg,
+): Promise<GraphSection[]> {
   const kinds = kindTable(snap);
   const out: GraphSection[] = [];
   for (const { ord, reason } of starts) {
     // 25 boxes stay readable when the SVG is fitted to the page width; 40 turned into a thicket on a service heap.
     const data = backrefGraph(snap, [ord], { depth: 5, maxNodes: 25 });
     const title = `${kinds.names[kinds.kindOf[ord]!] ?? ''} @${snap.nodeId[ord]!}`;
-    const svg = await dotToSvg(toDot(data, `Who holds ${title} (${reason})`));
-    out.push({ id: snap.nodeId[ord]!, title, reason, nodes: data.nodes.length, svg });
+    const section = { id: snap.nodeId[ord]!, title, reason, nodes: data.nodes.length };
+    try {
+      out.push({ ...section, svg: await render(toDot(data, `Who holds ${title} (${reason})`)) });
+    } catch (err) {
+      out.push({ ...section, svg: '', note: `This graph is left out: ${err instanceof Error ? err.message : String(err)}.` });
+    }
   }
   return out;
 }

@@ -2,7 +2,7 @@
  * File handling for `heapy report`: telling monitor recordings from snapshots, and writing the page
  * under a temporary name renamed into place, so no reader ever sees half a report.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { writeFileReplacing } from '../util/safe-write.js';
 import { MONITOR_MAGIC } from '../monitor/format.js';
@@ -10,8 +10,16 @@ import { MONITOR_MAGIC } from '../monitor/format.js';
 /** What a file given to `heapy report` holds. */
 export type ReportInputKind = 'snapshot' | 'monitor';
 
-/** Looks at the first bytes: monitor files start with their magic line, snapshots with `{`. */
+/**
+ * Looks at the first bytes: monitor files start with their magic line, snapshots with `{`. A FIFO
+ * is taken for a snapshot: peeking would block for a writer and consume what it sends.
+ */
 export function inputKind(path: string): ReportInputKind {
+  try {
+    if (statSync(path).isFIFO()) return 'snapshot';
+  } catch {
+    // open() below reports it.
+  }
   let fd: number;
   try {
     fd = openSync(path, 'r');

@@ -80,8 +80,10 @@ export interface GraphSection {
   readonly reason: string;
   /** Boxes drawn (objects and "+N more" boxes). */
   readonly nodes: number;
-  /** SVG markup (from Graphviz; the page strips scripts and event attributes before showing it). */
+  /** SVG markup (from Graphviz; the page strips scripts and event attributes before showing it); '' when it could not be drawn. */
   readonly svg: string;
+  /** Why the graph is missing, when Graphviz failed on it (the page shows this instead). */
+  readonly note?: string;
 }
 
 /** One piece of advice with the bytes at stake. */

@@ -1,6 +1,7 @@
 /**
  * Loading a snapshot from a file or a stream of chunks into an analysed {@link HeapSnapshot}.
  */
+import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ExitCode, HeapyError, SnapshotFormatError } from '../errors.js';
@@ -29,7 +30,11 @@ const SMALL_CHUNK = 1024 * 1024;
 const BIG_CHUNK = 8 * 1024 * 1024;
 const FIRST_CHUNK = 64 * 1024;
 
-/** Reads and analyses a .heapsnapshot file. Throws HeapyError on a missing or malformed file. */
+/**
+ * Reads and analyses a .heapsnapshot file. A FIFO is read as a stream on one thread (its size is
+ * unknown): opening it waits for a writer, as `cat` does. Throws HeapyError on a missing or
+ * malformed file.
+ */
 export async function loadSnapshotFile(path: string, options: LoadOptions = {}): Promise<HeapSnapshot> {
   try {
     return await loadFile(path, options);
@@ -46,15 +51,18 @@ class LayoutMismatch extends Error {}
 
 async function loadFile(path: string, options: LoadOptions): Promise<HeapSnapshot> {
   let size: number;
+  let fifo: boolean;
   try {
     const st = await stat(path);
     if (st.isDirectory()) throw new HeapyError(`${path}: is a directory, not a .heapsnapshot file`, ExitCode.fileNotFound);
+    fifo = st.isFIFO();
     size = st.size;
   } catch (err) {
     if (err instanceof HeapyError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new HeapyError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(err)})`}`, ExitCode.fileNotFound);
   }
+  if (fifo) return loadFifo(path, options);
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -112,6 +120,19 @@ async function loadFile(path: string, options: LoadOptions): Promise<HeapSnapsho
   }
   const raw = parser.finish();
   return parallel ? HeapSnapshot.analyzeParallel(raw, { onProgress: options.onProgress }) : HeapSnapshot.analyze(raw, { onProgress: options.onProgress });
+}
+
+// A FIFO has no size and cannot be read at offsets: stream it. open() blocks (on a libuv pool
+// thread) until a writer opens the other end; the process stays interruptible meanwhile.
+async function loadFifo(path: string, options: LoadOptions): Promise<HeapSnapshot> {
+  try {
+    return await loadSnapshotStream(createReadStream(path, { highWaterMark: SMALL_CHUNK }), path, options);
+  } catch (err) {
+    if (err instanceof HeapyError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.syscall !== 'string') throw err;
+    throw new HeapyError(`${path}: cannot read (${e.code ?? e.message})`, ExitCode.fileNotFound);
+  }
 }
 
 /** Parses and analyses a snapshot arriving as chunks (an inspector stream, a socket, a file stream). */

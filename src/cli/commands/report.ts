@@ -11,9 +11,8 @@ import { assembleReport } from '../../report/build.js';
 import { inputKind, writeFileAtomic } from '../../report/files.js';
 import { renderReportHtml } from '../../report/html.js';
 import type { ReportSnapshot } from '../../report/model.js';
-import { loadSnapshotFile } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, parseCommandArgs, optionalWholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, inputName, loadWithProgress, parseCommandArgs, optionalWholeNumber, progressBar, STDIN } from '../args.js';
 
 const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor .dat files...] [options]
 
@@ -72,11 +71,11 @@ export const command: CommandModule = {
     const rows = optionalWholeNumber('--rows', values.rows, 1);
     const snapFiles: string[] = [];
     const monitorFiles: string[] = [];
-    for (const f of positionals) (inputKind(f) === 'monitor' ? monitorFiles : snapFiles).push(f);
+    for (const f of positionals) (f !== STDIN && inputKind(f) === 'monitor' ? monitorFiles : snapFiles).push(f);
     if (snapFiles.length === 0) throw new HeapyError('report needs at least one .heapsnapshot file (monitor files alone: use heapy plot)', ExitCode.usage);
     if (snapFiles.length > 3) throw new HeapyError(`report takes at most three snapshots (base, target, final), not ${snapFiles.length}`, ExitCode.usage);
     const last = snapFiles[snapFiles.length - 1]!;
-    const output = resolve(values.output ?? basename(last).replace(/\.heapsnapshot$/i, '') + '.html');
+    const output = resolve(values.output ?? inputName(last).replace(/\.heapsnapshot$/i, '') + '.html');
     // Fail before minutes of loading, not after: the directory must exist and be writable.
     try {
       accessSync(dirname(output), constants.W_OK);
@@ -86,12 +85,7 @@ export const command: CommandModule = {
     const monitors: MonitorData[] = monitorFiles.map((f) => readMonitorFile(f));
     const snapshots: ReportSnapshot[] = [];
     for (const f of snapFiles) {
-      const bar = progressBar(`loading ${basename(f)}`);
-      try {
-        snapshots.push({ source: f, snapshot: await loadSnapshotFile(f, { onProgress: bar.onProgress }) });
-      } finally {
-        bar.done();
-      }
+      snapshots.push({ source: f === STDIN ? inputName(f) : f, snapshot: await loadWithProgress(f) });
     }
     const bar = progressBar('report');
     let html: string;

@@ -8,10 +8,9 @@ import { basename } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { assembleReport } from '../../report/build.js';
 import { checkListen, isLoopback, startReportServer } from '../../report/server.js';
-import { loadSnapshotFile } from '../../snapshot/index.js';
 import { newSecret, removeSecret, serveSecretName, storeSecret } from '../../util/secrets.js';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { openInBrowser } from './report.js';
 
 const usage = `usage: heapy serve <file.heapsnapshot> [options]
@@ -55,13 +54,7 @@ export const command: CommandModule = {
     }
     const file = positionals[0]!;
     await checkListen(host, port);
-    const bar = progressBar(`loading ${basename(file)}`);
-    let snapshot;
-    try {
-      snapshot = await loadSnapshotFile(file, { onProgress: bar.onProgress });
-    } finally {
-      bar.done();
-    }
+    const snapshot = await loadWithProgress(file);
     const rbar = progressBar('report');
     let data;
     try {

@@ -41,9 +41,13 @@ export function graphsBlock(page: Page): Section | null {
   const caption = h('span', { class: 'muted', style: { fontSize: '13px' } });
   function show(i: number): void {
     const g = graphs[i]!;
+    caption.textContent = g.title + ' is ' + g.reason + '.';
+    if (g.note !== undefined) {
+      view.replaceChildren(h('p', { class: 'muted' }, g.note));
+      return;
+    }
     const svg = sanitizeSvg(g.svg);
     if (svg) svg.setAttribute('aria-label', 'Back-reference graph of ' + g.title);
-    caption.textContent = g.title + ' is ' + g.reason + '.';
     view.replaceChildren(svg ?? h('p', { class: 'error' }, 'This graph could not be read.'));
   }
   show(0);
