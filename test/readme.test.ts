@@ -71,10 +71,15 @@ test('every example of the README command table runs as written', { timeout: 240
   });
   // app.js: allocates for a moment, then exits by itself.
   writeFileSync(join(work, 'app.js'), 'const keep = []; const t = setInterval(() => keep.push(new Array(1e4).fill(1)), 20); setTimeout(() => { clearInterval(t); }, 2000);\n');
+  // monitor gets a process of its own: two heapy commands at once on one target share its
+  // inspector, and the one that opened it closes it when it ends (under the other's feet).
+  const other = spawn(process.execPath, [`--inspect-port=${await freePort()}`, join(repoRoot, 'examples', 'market-data', 'service.mjs')], { stdio: 'ignore' });
+  children.add(other);
   const args = (name: string): string[] => {
     const a = examples.get(name);
     assert.ok(a, `no README example for ${name}`);
-    return a.map((x) => (x === '4242' ? String(svc.pid) : x === '9999' ? String(manholePort) : x));
+    const pid = name === 'monitor' ? other.pid : svc.pid;
+    return a.map((x) => (x === '4242' ? String(pid) : x === '9999' ? String(manholePort) : x));
   };
   const ok = (name: string, r: Result, codes: readonly (number | null)[] = [0]) => assert.ok(codes.includes(r.code), `heapy ${args(name).join(' ')}: exit ${r.code}\n${r.stderr}`);
 
@@ -114,4 +119,5 @@ test('every example of the README command table runs as written', { timeout: 240
   ok('clean', clean);
   assert.match(clean.stdout, /removed /);
   svc.kill('SIGKILL');
+  other.kill('SIGKILL');
 });

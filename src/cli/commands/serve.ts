@@ -22,13 +22,12 @@ can. Every request needs the generated token (any local user can reach the loopb
 printed URL and in a file only you can read. Ctrl-C stops the server.
 
 Options:
-      --port <n>       port to listen on (default 0: any free port; the address is printed)
-      --open           open the page in a browser (xdg-open)
-      --host <addr>    interface to bind (default 127.0.0.1); anything but the loopback also
-                       needs --allow-remote, since the page shows the whole heap to whoever connects
-      --allow-remote   allow a non-loopback --host
-      --insecure-no-token
-                       serve without a token: every local user can then read the whole heap`;
+      --port <n>            port to listen on (default 0: any free port; the address is printed)
+      --open                open the page in a browser (xdg-open)
+      --host <addr>         interface to bind (default 127.0.0.1); anything but the loopback also
+                            needs --allow-remote, since the page shows the whole heap to whoever connects
+      --allow-remote        allow a non-loopback --host
+      --insecure-no-token   serve without a token: every local user can then read the whole heap`;
 
 const optionTable = {
   port: { type: 'string', default: '0' },
