@@ -37,49 +37,71 @@ export const FIGURES_EXPRESSION = `(() => {
 })()`;
 
 // The model, calibrated by bench/capture-cost.mjs on Node 20.20 (bench/results/capture-cost.json,
-// 2026-12-01): extra RSS = FIXED + PER_OBJECT × objects. V8 reports no object count without a heap
-// walk, so objects are derived from the bytes in the spaces that hold ordinary objects at an
-// average size chosen small (it errs high: the fewer bytes an object, the more objects).
-// Objects in the large-object spaces are ≥ 128 KiB each (V8's kMaxRegularHeapObjectSize): few.
-// Strings cost little beyond their node: V8 keeps at most 1024 characters of each in a snapshot
-// (--heap-snapshot-string-limit).
-/** Bytes added to the target's RSS by a snapshot of an empty heap. */
-export const FIXED_BYTES = 64 * 1024 * 1024;
-/** Bytes added to the target's RSS per heap object (per snapshot node). */
-export const BYTES_PER_OBJECT = 500;
-/** Average heap bytes per object assumed when no snapshot has counted them. */
-export const ASSUMED_OBJECT_BYTES = 28;
-// Large-object spaces: one object at least this big.
+// 2026-12-01). Peak extra RSS of `heapy snapshot` measured per shape, against the bytes in the
+// spaces that hold ordinary objects (old, new, code; not the large-object spaces):
+//   small objects {a,b,c}: 136 MiB → +4.0 GiB (30×), 336 MiB → +10.5 GiB (32×);
+//   service-like cache (test/programs/attach-ballast.mjs 150): 159 MiB → +2.5 GiB (16×);
+//   a TypeScript compiler program (test/programs/tsc-heap.mjs): 157 MiB → +0.74 GiB (4.7×);
+//   200 external 1 MiB strings, or 256 MB of 8 MiB arrays and typed arrays: 3 MiB → +35 MiB.
+// Per snapshot node the same runs give 454 B (tsc) to 1533 B (small objects). The cost is V8's
+// own: in-process v8.writeHeapSnapshot() of the 100 MB small-object heap took +3.98 GiB too, so
+// it is not the transfer. The cheap figures cannot tell a small-object heap from a compiler's,
+// so the factors are the worst measured, rounded up: the guard errs high (up to ~7× for tsc).
+/** Bytes added to the target's RSS by a snapshot of a nearly empty heap (measured +35 MiB). */
+export const FIXED_BYTES = 40 * 1024 * 1024;
+/** Extra RSS per byte of ordinary (not large-object) heap space: 32× measured at worst. */
+export const BYTES_PER_HEAP_BYTE = 33;
+/** Extra RSS per snapshot node, when the last snapshot counted them: 1533 B measured at worst. */
+export const BYTES_PER_NODE = 1600;
+// Large-object spaces hold objects of at least 128 KiB each (V8's kMaxRegularHeapObjectSize): a
+// few nodes, no edges to speak of (measured: 128 MiB of them added nothing visible).
 const LARGE_OBJECT_BYTES = 128 * 1024;
 
 /** What a capture is expected to add to the target's RSS, and how that was worked out. */
 export interface CaptureEstimate {
   /** Extra bytes of RSS expected at the capture's peak. */
   readonly bytes: number;
-  /** Heap objects the estimate assumes. */
-  readonly objects: number;
-  /** Where the object count came from. */
-  readonly objectsFrom: 'last snapshot' | 'heap size';
+  /** Bytes in ordinary heap spaces the estimate started from. */
+  readonly heapBytes: number;
+  /** Where the figure came from: the heap's size, or the node count of the last snapshot. */
+  readonly from: 'heap size' | 'last snapshot';
 }
 
-/**
- * The extra RSS a heap snapshot is expected to cost the target. `lastNodeCount` is the node count
- * of the last snapshot heapy took of the same target in this run (more exact than the heap-size
- * guess, and taken as is only when the heap has not grown by more than half since).
- */
-export function estimateCaptureCost(figures: CaptureFigures, lastNodeCount?: number): CaptureEstimate {
+/** What the last snapshot of a target counted, for the next estimate. */
+export interface LastCapture {
+  /** Its node count (from the snapshot header). */
+  readonly nodes: number;
+  /** Bytes in ordinary heap spaces when it was taken. */
+  readonly heapBytes: number;
+}
+
+/** Bytes in the ordinary (not large-object) heap spaces, and in the large-object ones. */
+function spaceBytes(figures: CaptureFigures): { small: number; large: number } {
   let small = 0;
   let large = 0;
   for (const s of figures.heapSpaceStatistics) {
-    if (/^(new_)?(code_)?lo_space$|large_object/.test(s.space_name)) large += s.space_used_size;
+    if (/lo_space$|large_object/.test(s.space_name)) large += s.space_used_size;
     else small += s.space_used_size;
   }
-  // Older figures without spaces: the whole heap counts as small objects (errs high).
+  // Figures without spaces: the whole heap counts as ordinary (errs high).
   if (figures.heapSpaceStatistics.length === 0) small = figures.memoryUsage.heapUsed;
-  const guessed = Math.ceil(small / ASSUMED_OBJECT_BYTES + large / LARGE_OBJECT_BYTES);
-  const useCount = lastNodeCount !== undefined && lastNodeCount > 0;
-  const objects = useCount ? Math.max(lastNodeCount, Math.min(guessed, lastNodeCount * 1.5)) : guessed;
-  return { bytes: Math.ceil(FIXED_BYTES + BYTES_PER_OBJECT * objects), objects: Math.ceil(objects), objectsFrom: useCount ? 'last snapshot' : 'heap size' };
+  return { small, large };
+}
+
+/**
+ * The extra RSS a heap snapshot is expected to cost the target. With `last`, the last snapshot
+ * heapy took of the same target in this run, its node count (scaled by the heap's growth since)
+ * gives a second upper bound, and the lower of the two is taken.
+ */
+export function estimateCaptureCost(figures: CaptureFigures, last?: LastCapture): CaptureEstimate {
+  const { small, large } = spaceBytes(figures);
+  const bigObjects = Math.ceil(large / LARGE_OBJECT_BYTES) * BYTES_PER_NODE;
+  const byHeap = FIXED_BYTES + BYTES_PER_HEAP_BYTE * small + bigObjects;
+  if (last && last.nodes > 0 && last.heapBytes > 0) {
+    const byNodes = FIXED_BYTES + BYTES_PER_NODE * last.nodes * Math.max(1, small / last.heapBytes);
+    if (byNodes < byHeap) return { bytes: Math.ceil(byNodes), heapBytes: small, from: 'last snapshot' };
+  }
+  return { bytes: Math.ceil(byHeap), heapBytes: small, from: 'heap size' };
 }
 
 /**
@@ -213,7 +235,7 @@ function margin(available: number): number {
 
 /** The guard's verdict: the refusal's message, or undefined when the capture fits. */
 export function verdict(estimate: CaptureEstimate, rss: number, bounds: readonly MemoryBound[], options: GuardOptions, target: string, alloc: string): string | undefined {
-  const need = `a heap snapshot would add about ${formatBytes(estimate.bytes)} to ${target}'s memory (${estimate.objects.toLocaleString('en-US')} objects, from its ${estimate.objectsFrom})`;
+  const need = `a heap snapshot would add about ${formatBytes(estimate.bytes)} to ${target}'s memory (estimated from its ${estimate.from})`;
   const ways = `use '${alloc}' (the sampling profiler, no snapshot) or --force`;
   if (options.maxTargetRss !== undefined) {
     if (rss + estimate.bytes < options.maxTargetRss) return undefined;
@@ -229,8 +251,8 @@ export function verdict(estimate: CaptureEstimate, rss: number, bounds: readonly
  * Refuses a capture that would not fit: throws HeapyError(captureTooCostly) with one line naming
  * both figures and the alternatives. `figures` are the target's, read just before.
  */
-export async function guardCapture(figures: CaptureFigures, options: GuardOptions, target: string, lastNodeCount?: number, read: TextReader = readText): Promise<CaptureEstimate> {
-  const estimate = estimateCaptureCost(figures, lastNodeCount);
+export async function guardCapture(figures: CaptureFigures, options: GuardOptions, target: string, last?: LastCapture, read: TextReader = readText): Promise<CaptureEstimate> {
+  const estimate = estimateCaptureCost(figures, last);
   if (options.force) return estimate;
   const bounds = options.pid === null || options.pid === undefined ? [] : await memoryBounds(options.pid, read);
   const alloc = `heapy alloc ${typeof options.pid === 'number' ? options.pid : '<target>'}`;

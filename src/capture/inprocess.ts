@@ -7,14 +7,14 @@ import { Session } from 'node:inspector';
 import { ExitCode, HeapyError } from '../errors.js';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
-import { guardCapture, NodeCountScanner, type GuardOptions } from './cost.js';
+import { guardCapture, NodeCountScanner, type GuardOptions, type LastCapture } from './cost.js';
 
 /** A connected in-process inspector session with a promise-based `post`. */
 export class InProcessInspector {
   private readonly session = new Session();
   private connected = false;
-  // The node count of the last snapshot: the cost guard's object count for the next.
-  private lastNodeCount: number | undefined;
+  // What the last snapshot counted: the cost guard's second estimate for the next.
+  private last: LastCapture | undefined;
 
   private ensure(): Session {
     if (!this.connected) {
@@ -49,7 +49,7 @@ export class InProcessInspector {
    */
   async takeSnapshot(onChunk: (chunk: string) => void, guard: GuardOptions = {}): Promise<void> {
     const figures = { memoryUsage: process.memoryUsage(), heapSpaceStatistics: getHeapSpaceStatistics() };
-    await guardCapture(figures, { pid: process.pid, ...guard }, `pid ${process.pid}`, this.lastNodeCount);
+    const estimate = await guardCapture(figures, { pid: process.pid, ...guard }, `pid ${process.pid}`, this.last);
     const s = this.ensure();
     await this.post('HeapProfiler.enable');
     let failure: unknown;
@@ -69,7 +69,7 @@ export class InProcessInspector {
       await this.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
     } finally {
       s.off('HeapProfiler.addHeapSnapshotChunk', listener);
-      if (counter.count !== undefined) this.lastNodeCount = counter.count;
+      if (counter.count !== undefined) this.last = { nodes: counter.count, heapBytes: estimate.heapBytes };
     }
     if (failure) throw failure;
   }

@@ -10,7 +10,7 @@ import { formatDuration } from '../util/format.js';
 import { ReplacingFile } from '../util/safe-write.js';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
 import { MaxIdScanner } from './maxid.js';
-import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, type CaptureFigures, type GuardOptions } from './cost.js';
+import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
 
 /** Options for streaming a snapshot. */
 export interface StreamOptions {
@@ -26,8 +26,8 @@ export interface StreamOptions {
   readonly guard?: GuardOptions | undefined;
 }
 
-/** The node count of the last snapshot taken on a session: the cost guard's object count. */
-const lastNodeCounts = new WeakMap<CdpSession, number>();
+/** What the last snapshot taken on a session counted: the cost guard's second estimate. */
+const lastCaptures = new WeakMap<CdpSession, LastCapture>();
 
 /**
  * A snapshot the target is still writing after heapy stopped waiting for it (cancelled): V8 runs
@@ -71,7 +71,7 @@ export async function streamSnapshot(
   // After the GC, which leaves fewer objects to pay for; before V8 is asked for anything more.
   const guard = options.guard ?? {};
   const target = typeof guard.pid === 'number' ? `pid ${guard.pid}` : session.label;
-  await guardCapture(await captureFigures(session), guard, target, lastNodeCounts.get(session));
+  const estimate = await guardCapture(await captureFigures(session), guard, target, lastCaptures.get(session));
   let bytes = 0;
   const counter = new NodeCountScanner();
   let sinkError: unknown;
@@ -136,7 +136,7 @@ export async function streamSnapshot(
     }
     await chain;
   } finally {
-    if (counter.count !== undefined) lastNodeCounts.set(session, counter.count);
+    if (counter.count !== undefined) lastCaptures.set(session, { nodes: counter.count, heapBytes: estimate.heapBytes });
     options.signal?.removeEventListener('abort', onAbort);
     clearInterval(watchdog);
     offChunk();
