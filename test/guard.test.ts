@@ -142,14 +142,14 @@ interface Run {
   stderr: string;
 }
 
-function heapy(args: string[]): Promise<Run> {
+function heapy(args: string[], input = ''): Promise<Run> {
   const child = spawn(process.execPath, [bin, ...args], { cwd: work, env: { ...process.env, HEAPY_ATTACH_HISTORY: '' }, stdio: ['pipe', 'pipe', 'pipe'] });
   children.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end();
+  child.stdin.end(input);
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
@@ -176,6 +176,14 @@ test('a live capture over --max-target-rss is refused (one line, exit 17, no fil
     assert.ok(await portClosed(pid, inspectPort), `${args[0]}: the inspector heapy opened is closed again`);
   }
   assert.deepEqual(readdirSync(work), [], 'nothing captured, no partial file');
+  // attach: the ceiling holds for every dot-command; --force on one lets that one through.
+  const session = await heapy(['attach', String(pid), '--max-target-rss', '64MiB'], '.heap\n.setref\n.heap --force\n');
+  assert.equal(session.code, 0, session.stderr);
+  // Each refusal one line (after the prompt, when input is piped).
+  const refusals = session.stdout.split('\n').filter((l) => /^(heapy \d+> )?heapy: a heap snapshot would add about .* or --force$/.test(l));
+  assert.equal(refusals.length, 2, session.stdout);
+  assert.match(session.stdout, /Partition of a set of [\d,]+ objects/);
+  assert.ok(await portClosed(pid, inspectPort), 'attach: the inspector heapy opened is closed again');
   const forced = await heapy(['snapshot', String(pid), '-o', file, '--max-target-rss', '64MiB', '--force']);
   assert.equal(forced.code, 0, forced.stderr);
   assert.ok(existsSync(file));
