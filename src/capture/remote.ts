@@ -71,7 +71,8 @@ export async function streamSnapshot(
   // After the GC, which leaves fewer objects to pay for; before V8 is asked for anything more.
   const guard = options.guard ?? {};
   const target = typeof guard.pid === 'number' ? `pid ${guard.pid}` : session.label;
-  const estimate = await guardCapture(await captureFigures(session), guard, target, lastCaptures.get(session));
+  // --force skips the guard altogether, so that a target whose figures cannot be read is still captured.
+  const estimate = guard.force ? undefined : await guardCapture(await captureFigures(session), guard, target, lastCaptures.get(session));
   let bytes = 0;
   const counter = new NodeCountScanner();
   let sinkError: unknown;
@@ -136,7 +137,7 @@ export async function streamSnapshot(
     }
     await chain;
   } finally {
-    if (counter.count !== undefined) lastCaptures.set(session, { nodes: counter.count, heapBytes: estimate.heapBytes });
+    if (counter.count !== undefined && estimate) lastCaptures.set(session, { nodes: counter.count, heapBytes: estimate.heapBytes });
     options.signal?.removeEventListener('abort', onAbort);
     clearInterval(watchdog);
     offChunk();
