@@ -35,6 +35,8 @@ export const ExitCode = {
   connectionLost: 15,
   /** The inspector refused the WebSocket connection. */
   wsRefused: 16,
+  /** A capture refused because the target would not have the memory for it (see --force, --max-target-rss). */
+  captureTooCostly: 17,
   /** A network listener that would be unsafe (non-loopback without allowRemote and a token). */
   unsafeListen: 20,
   /** Could not bind or connect to a manhole address. */

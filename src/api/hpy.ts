@@ -7,6 +7,7 @@ import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { ReplacingFile } from '../util/safe-write.js';
 import { InProcessInspector } from '../capture/inprocess.js';
 import { MaxIdScanner } from '../capture/maxid.js';
+import type { GuardOptions } from '../capture/cost.js';
 import { HeapSnapshot, loadSnapshotFile, SnapshotParser, type IdMark, type ProgressCallback } from '../snapshot/index.js';
 import { HeapSet } from './heapset.js';
 import { ownedByScripts, recompiledCode } from '../query/scripts.js';
@@ -18,6 +19,12 @@ import { trackGrowth, type GrowthReport } from '../analyses/growth.js';
 export interface HpyOptions {
   /** Progress of loading and analysis. */
   readonly onProgress?: ProgressCallback;
+  /**
+   * The cost guard before every snapshot of this process: `{ force: true }` skips it,
+   * `{ maxTargetRss }` sets the ceiling for RSS plus the snapshot's cost. By default a snapshot
+   * that would not fit in what the cgroup, RLIMIT_AS and the host leave throws captureTooCostly.
+   */
+  readonly guard?: Omit<GuardOptions, 'pid'>;
 }
 
 // heapy's own scripts: this file is dist/src/api/hpy.js, so dist/src/ holds them all. Whatever
@@ -34,6 +41,7 @@ export function heapyOwned(snap: HeapSnapshot): Uint32Array {
 export class Hpy {
   private readonly inspector = new InProcessInspector();
   private readonly onProgress: ProgressCallback | undefined;
+  private readonly guard: Omit<GuardOptions, 'pid'>;
   private ref: IdMark | null = null;
   // A marker object's id at setref(): another id after a later snapshot means V8 renumbered every
   // object since (an inspector session of another tool ended), and the reference is void. The
@@ -44,6 +52,7 @@ export class Hpy {
 
   constructor(options: HpyOptions = {}) {
     this.onProgress = options.onProgress;
+    this.guard = options.guard ?? {};
   }
 
   /** The reference point set by setref() (null: none): objects with ids up to it are left out. */
@@ -60,7 +69,7 @@ export class Hpy {
   async takeSnapshot(): Promise<HeapSnapshot> {
     await this.inspector.collectGarbage();
     const parser = new SnapshotParser({ source: `pid ${process.pid}`, onProgress: this.onProgress });
-    await this.inspector.takeSnapshot((chunk) => parser.write(chunk));
+    await this.inspector.takeSnapshot((chunk) => parser.write(chunk), this.guard);
     return HeapSnapshot.analyze(parser.finish(), { onProgress: this.onProgress });
   }
 
@@ -97,7 +106,7 @@ export class Hpy {
     // object an id, so it cannot be skipped, but parsing and analysing it can.
     await this.inspector.collectGarbage();
     const scanner = new MaxIdScanner(`pid ${process.pid}`);
-    await this.inspector.takeSnapshot((chunk) => scanner.write(chunk));
+    await this.inspector.takeSnapshot((chunk) => scanner.write(chunk), this.guard);
     const js = scanner.finish();
     // Native ids carry no age (snapshot/meta.ts): no native object counts as new after a setref.
     this.ref = { js, native: 0xffffffff };
@@ -140,7 +149,7 @@ export class Hpy {
       await this.inspector.collectGarbage();
       await this.inspector.takeSnapshot((chunk) => {
         out.write(chunk, 'latin1');
-      });
+      }, this.guard);
       out.commit();
     } catch (err) {
       out.abort();

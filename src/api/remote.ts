@@ -7,6 +7,7 @@ import type { Attachment } from '../attach/connect.js';
 import { collectGarbage, heapObjectIds, holdObject, referenceId, releaseGroup, snapshotToFile, takeSnapshot, targetMemory, type TargetMemory } from '../capture/remote.js';
 import type { HeapSnapshot, ProgressCallback } from '../snapshot/index.js';
 import { formatBytes } from '../util/format.js';
+import type { GuardOptions } from '../capture/cost.js';
 import { lostReference } from '../query/epoch.js';
 import { ExitCode, HeapyError } from '../errors.js';
 import { HeapSet } from './heapset.js';
@@ -26,18 +27,26 @@ export interface RemoteHpyOptions {
   readonly progress?: (label: string) => ProgressSink;
   /** The file name `snapshot()` writes when given none. */
   readonly defaultSnapshotName?: () => string;
+  /** The cost guard's settings for every capture (--force, --max-target-rss); the pid is the attachment's. */
+  readonly guard?: Omit<GuardOptions, 'pid'>;
+}
+
+/** Options of one capture of {@link RemoteHpy}. */
+export interface CaptureCallOptions {
+  /** Skip the cost guard for this capture (`.heap --force`). */
+  readonly force?: boolean;
 }
 
 /** `h` of the attach REPL: the remote counterpart of hpy(). */
 export interface RemoteHpy {
   /** Snapshot the target; resolves to every reachable object (or those since setref). */
-  heap(): Promise<HeapSet>;
+  heap(options?: CaptureCallOptions): Promise<HeapSet>;
   /** Set the reference point for later heap() calls; resolves to the reference id. */
-  setref(): Promise<number>;
+  setref(options?: CaptureCallOptions): Promise<number>;
   /** Forget the reference point. */
   clearref(): void;
   /** Stream a snapshot to a file; resolves to its path. */
-  snapshot(file?: string): Promise<string>;
+  snapshot(file?: string, options?: CaptureCallOptions): Promise<string>;
   /** Collect garbage in the target. */
   gc(): Promise<void>;
   /** Memory figures of the target (prints as a table). */
@@ -98,14 +107,15 @@ export function remoteHpy(a: Attachment, options: RemoteHpyOptions = {}): Remote
       p.done();
     }
   };
+  const guard = (call: CaptureCallOptions | undefined): GuardOptions => ({ ...options.guard, ...(call?.force ? { force: true } : {}), pid: a.inspector.pid });
   return {
-    heap: () =>
+    heap: (call?: CaptureCallOptions) =>
       withProgress('heap', async (onProgress, signal) => {
         // Let the previous snapshot go before the next one is built: two large graphs at once
         // would double heapy's peak memory.
         last = undefined;
         lastSnapshot = undefined;
-        const snap = await takeSnapshot(a.session, { onProgress, signal });
+        const snap = await takeSnapshot(a.session, { onProgress, signal, guard: guard(call) });
         lastSnapshot = snap;
         const all = HeapSet.all(snap);
         if (ref !== undefined) {
@@ -122,13 +132,13 @@ export function remoteHpy(a: Attachment, options: RemoteHpyOptions = {}): Remote
         last = ref === undefined ? all : allocatedSince(all, ref);
         return last;
       }),
-    setref: () =>
+    setref: (call?: CaptureCallOptions) =>
       withProgress('setref', async (onProgress, signal) => {
         ref = undefined;
         await releaseGroup(a.session, REF_GROUP);
         // The marker must exist before the snapshot numbers it.
         const marker = await holdObject(a.session, MARKER, REF_GROUP);
-        ref = await referenceId(a.session, { onProgress, signal });
+        ref = await referenceId(a.session, { onProgress, signal, guard: guard(call) });
         anchors = [marker];
         for (const e of ANCHOR_NAMES.slice(1)) anchors.push(await holdObject(a.session, e, REF_GROUP));
         refIds = await heapObjectIds(a.session, anchors);
@@ -138,10 +148,10 @@ export function remoteHpy(a: Attachment, options: RemoteHpyOptions = {}): Remote
       ref = undefined;
       void releaseGroup(a.session, REF_GROUP);
     },
-    snapshot: (file?: string) =>
+    snapshot: (file?: string, call?: CaptureCallOptions) =>
       withProgress('snapshot', async (onProgress, signal) => {
         const path = file ?? options.defaultSnapshotName?.() ?? `heapy-${a.inspector.pid ?? 'remote'}.heapsnapshot`;
-        await snapshotToFile(a.session, path, { onProgress, signal });
+        await snapshotToFile(a.session, path, { onProgress, signal, guard: guard(call) });
         return path;
       }),
     gc: () => collectGarbage(a.session),

@@ -5,12 +5,16 @@
  */
 import { Session } from 'node:inspector';
 import { ExitCode, HeapyError } from '../errors.js';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
+import { guardCapture, NodeCountScanner, type GuardOptions, type LastCapture } from './cost.js';
 
 /** A connected in-process inspector session with a promise-based `post`. */
 export class InProcessInspector {
   private readonly session = new Session();
   private connected = false;
+  // What the last snapshot counted: the cost guard's second estimate for the next.
+  private last: LastCapture | undefined;
 
   private ensure(): Session {
     if (!this.connected) {
@@ -40,13 +44,18 @@ export class InProcessInspector {
 
   /**
    * Takes a heap snapshot, handing each chunk to `onChunk` as it is serialised (no temporary file,
-   * no whole-snapshot string).
+   * no whole-snapshot string). The cost guard runs first: it throws captureTooCostly when this
+   * process would not have the memory for the snapshot (unless `guard.force`).
    */
-  async takeSnapshot(onChunk: (chunk: string) => void): Promise<void> {
+  async takeSnapshot(onChunk: (chunk: string) => void, guard: GuardOptions = {}): Promise<void> {
+    const figures = { memoryUsage: process.memoryUsage(), heapSpaceStatistics: getHeapSpaceStatistics() };
+    const estimate = await guardCapture(figures, { pid: process.pid, ...guard }, `pid ${process.pid}`, this.last);
     const s = this.ensure();
     await this.post('HeapProfiler.enable');
     let failure: unknown;
+    const counter = new NodeCountScanner();
     const listener = (m: { params: { chunk: string } }) => {
+      counter.write(m.params.chunk);
       if (failure) return;
       try {
         onChunk(m.params.chunk);
@@ -60,6 +69,7 @@ export class InProcessInspector {
       await this.post('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
     } finally {
       s.off('HeapProfiler.addHeapSnapshotChunk', listener);
+      if (counter.count !== undefined) this.last = { nodes: counter.count, heapBytes: estimate.heapBytes };
     }
     if (failure) throw failure;
   }

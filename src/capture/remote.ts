@@ -10,6 +10,7 @@ import { formatDuration } from '../util/format.js';
 import { ReplacingFile } from '../util/safe-write.js';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
 import { MaxIdScanner } from './maxid.js';
+import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
 
 /** Options for streaming a snapshot. */
 export interface StreamOptions {
@@ -21,7 +22,12 @@ export interface StreamOptions {
   readonly idleTimeoutMs?: number;
   /** Stops waiting at once when aborted (the capture fails with ExitCode.cancelled). */
   readonly signal?: AbortSignal | undefined;
+  /** The cost guard: the target's pid (null: not on this machine), --force, --max-target-rss. */
+  readonly guard?: GuardOptions | undefined;
 }
+
+/** What the last snapshot taken on a session counted: the cost guard's second estimate. */
+const lastCaptures = new WeakMap<CdpSession, LastCapture>();
 
 /**
  * A snapshot the target is still writing after heapy stopped waiting for it (cancelled): V8 runs
@@ -62,7 +68,13 @@ export async function streamSnapshot(
     await session.send('HeapProfiler.collectGarbage', {}, { timeoutMs: idleMs });
     onProgress?.('gc', 1, 1);
   }
+  // After the GC, which leaves fewer objects to pay for; before V8 is asked for anything more.
+  const guard = options.guard ?? {};
+  const target = typeof guard.pid === 'number' ? `pid ${guard.pid}` : session.label;
+  // --force skips the guard altogether, so that a target whose figures cannot be read is still captured.
+  const estimate = guard.force ? undefined : await guardCapture(await captureFigures(session), guard, target, lastCaptures.get(session));
   let bytes = 0;
+  const counter = new NodeCountScanner();
   let sinkError: unknown;
   let chain: Promise<void> = Promise.resolve();
   let inFlight = 0;
@@ -84,6 +96,7 @@ export async function streamSnapshot(
     const chunk = p.chunk;
     if (typeof chunk !== 'string' || sinkError !== undefined) return;
     bytes += chunk.length;
+    counter.write(chunk);
     onProgress?.('transfer', bytes, 0);
     // Every chunk goes through one promise chain, so the sink sees chunks strictly in order and
     // one at a time even when it is asynchronous (concurrent fs writes at the "current position"
@@ -124,6 +137,7 @@ export async function streamSnapshot(
     }
     await chain;
   } finally {
+    if (counter.count !== undefined && estimate) lastCaptures.set(session, { nodes: counter.count, heapBytes: estimate.heapBytes });
     options.signal?.removeEventListener('abort', onAbort);
     clearInterval(watchdog);
     offChunk();
@@ -219,18 +233,27 @@ const MEMORY_EXPRESSION = `(() => {
   return { memoryUsage: process.memoryUsage(), heapStatistics: v8.getHeapStatistics(), activeResources: counts };
 })()`;
 
-/** Reads memory figures in the target. */
-export async function targetMemory(session: CdpSession): Promise<TargetMemory> {
-  const r = await session.send<{ result: { value?: TargetMemory }; exceptionDetails?: { text: string; exception?: { description?: string } } }>('Runtime.evaluate', {
-    expression: MEMORY_EXPRESSION,
+/** Reads the cost guard's figures in the target (cheap: no heap walk). */
+export async function captureFigures(session: CdpSession): Promise<CaptureFigures> {
+  return evaluateValue<CaptureFigures>(session, FIGURES_EXPRESSION);
+}
+
+async function evaluateValue<T>(session: CdpSession, expression: string): Promise<T> {
+  const r = await session.send<{ result: { value?: T }; exceptionDetails?: { text: string; exception?: { description?: string } } }>('Runtime.evaluate', {
+    expression,
     includeCommandLineAPI: true,
     returnByValue: true,
     silent: true,
   });
-  if (r.exceptionDetails || !r.result.value) {
+  if (r.exceptionDetails || r.result.value === undefined) {
     throw new HeapyError(`${session.label}: could not read memory figures (${r.exceptionDetails?.exception?.description ?? r.exceptionDetails?.text ?? 'no value'})`, ExitCode.internal);
   }
   return r.result.value;
+}
+
+/** Reads memory figures in the target. */
+export async function targetMemory(session: CdpSession): Promise<TargetMemory> {
+  return evaluateValue<TargetMemory>(session, MEMORY_EXPRESSION);
 }
 
 /**

@@ -131,6 +131,22 @@ export function duration(option: string, text: string, bareUnit: 's' | 'ms' = 's
   return ms;
 }
 
+// Binary like heapy's output (K, M, G, KiB...: powers of 1024, as docker's -m 2g); kB, MB, GB as SI writes them.
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  b: 1,
+  k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tib: 1024 ** 4,
+  kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12,
+};
+
+/** Bytes in a size option: `512MiB`, `2G` (= 2 GiB), `1.5GiB`, `800MB` (SI), a bare number of bytes. */
+export function size(option: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? SIZE_UNITS[(m[2] ?? '').toLowerCase() || 'b'] : undefined;
+  const bytes = m && unit !== undefined ? Math.round(Number(m[1]) * unit) : NaN;
+  if (!(bytes > 0)) throw new HeapyError(`${option}: expected a size above zero such as 512MiB or 2G, got '${text}'`, ExitCode.usage);
+  return bytes;
+}
+
 /** A time window `t0,t1` in seconds; either side may be empty (`,5` = up to 5 s). */
 export function timeWindow(option: string, text: string): [number, number] {
   const m = /^\s*([\d.]*)\s*,\s*([\d.]*)\s*$/.exec(text);

@@ -4,7 +4,8 @@
  */
 import { ExitCode, HeapyError } from '../errors.js';
 import { attachTarget, type Attachment, type AttachOptions } from '../attach/connect.js';
-import { duration, optionalWholeNumber } from './args.js';
+import type { GuardOptions } from '../capture/cost.js';
+import { type CommandOptions, duration, optionalWholeNumber, size } from './args.js';
 
 /** Exit statuses for the signals heapy detaches on (128 + signal number, as shells report them). */
 export const SIGNAL_EXIT: Readonly<Record<'SIGINT' | 'SIGTERM' | 'SIGHUP', number>> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
@@ -84,4 +85,26 @@ export function defaultSnapshotName(pid: number | null, now = new Date()): strin
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
   return `heapy-${pid ?? 'remote'}-${stamp}.heapsnapshot`;
+}
+
+/** The cost guard's options, in every command that captures a live heap. */
+export const GUARD_OPTIONS = {
+  force: { type: 'boolean', default: false },
+  'max-target-rss': { type: 'string' },
+} satisfies CommandOptions;
+
+/** Their lines in a command's usage text, option text starting at `column`. */
+export function guardUsage(column: number): string {
+  const pad = (s: string): string => s.padEnd(column);
+  return [
+    `${pad('      --force')}capture even when the target may not have the memory for it`,
+    `${pad('      --max-target-rss <size>')}refuse unless the target's RSS plus the capture's cost stays`,
+    `${pad('')}under this (512MiB, 2G; default: what its cgroup, RLIMIT_AS and the host leave)`,
+  ].join('\n');
+}
+
+/** Parses --force and --max-target-rss. */
+export function guardOptions(values: { force?: boolean | undefined; 'max-target-rss'?: string | undefined }): GuardOptions {
+  const max = values['max-target-rss'];
+  return { force: values.force === true, ...(max !== undefined ? { maxTargetRss: size('--max-target-rss', max) } : {}) };
 }

@@ -16,7 +16,8 @@ import { relationByName } from '../../query/index.js';
 import { localScope } from '../local-scope.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, parseCommandArgs, progressBar } from '../args.js';
-import { attachOptions, defaultSnapshotName, runAttached, type AttachedContext } from '../attached.js';
+import type { GuardOptions } from '../../capture/cost.js';
+import { attachOptions, defaultSnapshotName, GUARD_OPTIONS, guardOptions, guardUsage, runAttached, type AttachedContext } from '../attached.js';
 
 /** A value the REPL writer prints verbatim (remote results are formatted before they get here). */
 class Rendered {
@@ -34,6 +35,7 @@ REPL. heapy's own commands run in heapy's process:
   .heap [--by REL]   snapshot the target and show its partition table (the heap becomes _)
   .setref            later .heap shows only objects allocated after this point
   .snapshot [file]   stream a snapshot to a file
+                     (each refused when the target lacks the memory; add --force to capture anyway)
   .gc                collect garbage in the target
   .mem               memory usage, heap statistics and active resources of the target
   .detach            detach (also .exit, Ctrl-D); an inspector heapy opened is closed again
@@ -42,15 +44,17 @@ ${WHERE}
 History: ~/.heapy_attach_history (HEAPY_ATTACH_HISTORY overrides; empty disables).
 
 Options:
-      --worker <n>     talk to worker thread n (ids are listed when attaching)
-      --port <n>       the inspector port to expect (default: the target's --inspect-port, or 9229)
-      --timeout <ms>   how long to wait for the target (default 5000)`;
+      --worker <n>             talk to worker thread n (ids are listed when attaching)
+      --port <n>               the inspector port to expect (default: the target's --inspect-port, or 9229)
+      --timeout <ms>           how long to wait for the target (default 5000)
+${guardUsage(31)}`;
 
 const HELP = `heapy commands (run in heapy's process):
   .heap [--by REL]   snapshot the target, print the partition table (by kind, or REL: size, type,
                      referrers, via, id, module, location, ...); the heap becomes _
   .setref            remember the newest object id now; later .heap shows only newer objects
   .snapshot [file]   stream a snapshot to file (default heapy-<pid>-<time>.heapsnapshot)
+  --force            after .heap, .setref or .snapshot: capture even if the target may lack the memory
   .gc                collect garbage in the target
   .mem               process.memoryUsage(), v8.getHeapStatistics(), active resources
   .local CODE        evaluate CODE in heapy
@@ -70,10 +74,11 @@ async function run(argv: string[]): Promise<number> {
   const spec = parsed.positionals[0];
   if (!spec || parsed.positionals.length > 1) throw new HeapyError(`expected one target\n${usage}`, ExitCode.usage);
   const options = { ...attachOptions(parsed.values), listWorkers: true };
+  const guard = guardOptions(parsed.values);
   let attached: Attachment | undefined;
   const code = await runAttached(spec, options, (a, ctx) => {
     attached = a;
-    return replSession(a, ctx);
+    return replSession(a, ctx, guard);
   });
   if (attached) {
     const how = attached.inspector.openedByUs ? 'the inspector heapy opened is closed again' : 'its inspector was open before and stays open';
@@ -82,7 +87,7 @@ async function run(argv: string[]): Promise<number> {
   return code;
 }
 
-function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
+function replSession(a: Attachment, ctx: AttachedContext, guard: GuardOptions): Promise<number> {
   const out = process.stdout;
   const err = process.stderr;
   const colors = Boolean(out.isTTY) && !process.env.NO_COLOR;
@@ -94,7 +99,7 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
 
   // heapy's results print as their tables; heap sets are proxies (any row index), shown as sets.
   const show = (v: unknown): string => inspect(v, { colors, depth: 2, showProxy: false });
-  const h = remoteHpy(a, { progress: progressBar, defaultSnapshotName: () => defaultSnapshotName(a.inspector.pid) });
+  const h = remoteHpy(a, { progress: progressBar, defaultSnapshotName: () => defaultSnapshotName(a.inspector.pid), guard });
   const local = localScope(h);
   let queue: Promise<unknown> = Promise.resolve();
   // Lines piped in quickly must not overtake a slow evaluation: everything runs in order.
@@ -247,21 +252,25 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
     });
   };
 
-  dot('heap', 'Snapshot the target and print its partition table: .heap [--by REL] (the heap becomes _)', async (arg) => {
+  dot('heap', 'Snapshot the target and print its partition table: .heap [--by REL] [--force] (the heap becomes _)', async (line) => {
+    const { rest: arg, force } = forceFlag(line);
     if (arg !== '' && !/^--by[= ]/.test(arg)) throw new HeapyError(`.heap takes --by RELATION, not '${arg}'`, ExitCode.usage);
     const by = arg.replace(/^--by[= ]\s*/, '').trim().replace(/^(['"])(.*)\1$/, '$2');
     // Checked before the snapshot: a typo must not cost the target a pause.
     if (by !== '' && by !== 'id' && !relationByName(by)) throw new HeapyError(`unknown relation '${by}' (kind, type, size, referrers, via, id, module, location, producer, unity)`, ExitCode.usage);
-    const set = await h.heap();
+    const set = await h.heap({ force });
     const head = h.ref !== undefined ? `Objects allocated since .setref (V8 ids > ${h.ref}; native objects, whose ids carry no age, left out):\n` : '';
     return head + (by === '' ? set : set.by(by)).render();
   });
-  dot('setref', 'Later .heap shows only objects allocated after now', async () => {
-    const id = await h.setref();
+  dot('setref', 'Later .heap shows only objects allocated after now: .setref [--force]', async (line) => {
+    const { rest, force } = forceFlag(line);
+    if (rest !== '') throw new HeapyError(`.setref takes only --force, not '${rest}'`, ExitCode.usage);
+    const id = await h.setref({ force });
     return `reference set: later .heap shows objects with V8 ids > ${id}`;
   });
-  dot('snapshot', 'Stream a snapshot to a file: .snapshot [file]', async (arg) => {
-    const path = await h.snapshot(arg || undefined);
+  dot('snapshot', 'Stream a snapshot to a file: .snapshot [file] [--force]', async (line) => {
+    const { rest, force } = forceFlag(line);
+    const path = await h.snapshot(rest || undefined, { force });
     return `wrote ${path}`;
   });
   dot('gc', 'Collect garbage in the target', async () => {
@@ -295,7 +304,14 @@ function replSession(a: Attachment, ctx: AttachedContext): Promise<number> {
   });
 }
 
-const optionTable = { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' } } satisfies CommandOptions;
+/** A dot-command's argument without a `--force` word, and whether it had one. */
+function forceFlag(arg: string): { rest: string; force: boolean } {
+  const words = arg.split(/\s+/).filter((w) => w !== '');
+  const force = words.includes('--force');
+  return { rest: force ? words.filter((w) => w !== '--force').join(' ') : arg, force };
+}
+
+const optionTable = { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' }, ...GUARD_OPTIONS } satisfies CommandOptions;
 
 /** The `heapy attach` command. */
 export const command: CommandModule = {

@@ -127,7 +127,7 @@ export const command: CommandModule = {
     try {
       say(`$ heapy attach ${pid}      (SIGUSR1 opens its inspector on 127.0.0.1)`);
       attachment = await attachTarget(String(pid));
-      const first = await takeSnapshot(attachment.session, { gc: true });
+      const first = await takeSnapshot(attachment.session, { gc: true, guard: { pid: attachment.inspector.pid } });
       const heap = HeapSet.all(first);
 
       heading('the heap by kind: heap = .heap');
@@ -169,7 +169,7 @@ export const command: CommandModule = {
       const gap = 2;
       heading(`what changed in ${gap} s: later.diff(heap)`);
       await new Promise((r) => setTimeout(r, gap * 1000));
-      const second = await takeSnapshot(attachment.session, { gc: true });
+      const second = await takeSnapshot(attachment.session, { gc: true, guard: { pid: attachment.inspector.pid } });
       const later = HeapSet.all(second);
       const diff = String(later.diff(heap)).split('\n');
       // The summary and the first rows of the table fit a screen; the rest is in the report.

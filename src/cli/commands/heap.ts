@@ -10,7 +10,7 @@ import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { printPartition } from '../output.js';
-import { attachOptions, runAttached } from '../attached.js';
+import { attachOptions, GUARD_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 
 const usage = `usage: heapy heap <pid | host:port | ws://...> [options]
 
@@ -18,14 +18,15 @@ Snapshots a running Node process (streamed into heapy, no file) and prints guppy
 table of every reachable object. An inspector heapy had to open is closed again.
 
 Options:
-      --by <relation>   kind (default), type, size, referrers, via, id, module, location, producer, unity,
-                        or a product such as 'kind&size'
-      --top <n>         rows to print (default 10; 0 = all)
-      --json            machine-readable output
-      --gc              collect garbage in the target first
-      --worker <n>      analyse worker thread n instead of the main thread
-      --port <n>        inspector port to expect (default: the target's --inspect-port, or 9229)
-      --timeout <ms>    how long to wait for the target to answer (default 5000)`;
+      --by <relation>          kind (default), type, size, referrers, via, id, module, location, producer, unity,
+                               or a product such as 'kind&size'
+      --top <n>                rows to print (default 10; 0 = all)
+      --json                   machine-readable output
+      --gc                     collect garbage in the target first
+      --worker <n>             analyse worker thread n instead of the main thread
+      --port <n>               inspector port to expect (default: the target's --inspect-port, or 9229)
+      --timeout <ms>           how long to wait for the target to answer (default 5000)
+${guardUsage(31)}`;
 
 async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs('heap', argv, optionTable);
@@ -37,13 +38,14 @@ async function run(argv: string[]): Promise<number> {
   const relation = values.by === 'id' ? undefined : relationByName(values.by);
   if (values.by !== 'id' && !relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
 
+  const guard = guardOptions(values);
   // Filled in by the callback (a holder object, since TypeScript does not track closure assignments).
   const got: { snap?: HeapSnapshot; description: string } = { description: '' };
   const code = await runAttached(spec, attachOptions(values), async (a) => {
     got.description = a.description;
     const p = progressBar(`heap ${a.inspector.pid ?? a.inspector.port}`);
     try {
-      got.snap = await takeSnapshot(a.session, { gc: values.gc, onProgress: p.onProgress });
+      got.snap = await takeSnapshot(a.session, { gc: values.gc, onProgress: p.onProgress, guard: { ...guard, pid: a.inspector.pid } });
     } finally {
       p.done();
     }
@@ -66,6 +68,7 @@ const optionTable = {
   worker: { type: 'string' },
   port: { type: 'string' },
   timeout: { type: 'string' },
+  ...GUARD_OPTIONS,
 } satisfies CommandOptions;
 
 /** The `heapy heap` command. */

@@ -11,7 +11,7 @@ import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar } from '../args.js';
-import { attachOptions, runAttached } from '../attached.js';
+import { attachOptions, GUARD_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 
 const usage = `usage: heapy leaks <base> <target> <final> [options]
        heapy leaks --pid <pid | host:port | ws://...> [options]
@@ -24,18 +24,19 @@ Only clusters that kept growing after target are shown: their holders hold more 
 than in target (warm-up and bounded caches do not). No filter to write.
 
 Options:
-      --pid <target>      snapshot a running process three times (base, target, final) instead of files;
-                          a pid, host:port or ws:// URL as for 'heapy attach'
-      --interval <time>   time between the live snapshots (default 30s; e.g. 500ms, 2m)
-      --save <dir>        also keep the live snapshots as DIR/{base,target,final}.heapsnapshot
-      --all               also show clusters that stopped growing after target
-      --top <n>           at most n clusters (default 20)
-      --json              machine-readable output
-      --fail              exit with status 40 when a growing cluster is found (a CI leak gate);
-                          the report is printed either way
-      --port <n>          inspector port to expect with --pid, as for 'heapy attach'
-      --worker <n>        worker thread to snapshot with --pid, as for 'heapy attach'
-      --timeout <ms>      how long to wait for the target, as for 'heapy attach'`;
+      --pid <target>           snapshot a running process three times (base, target, final) instead of files;
+                               a pid, host:port or ws:// URL as for 'heapy attach'
+      --interval <time>        time between the live snapshots (default 30s; e.g. 500ms, 2m)
+      --save <dir>             also keep the live snapshots as DIR/{base,target,final}.heapsnapshot
+      --all                    also show clusters that stopped growing after target
+      --top <n>                at most n clusters (default 20)
+      --json                   machine-readable output
+      --fail                   exit with status 40 when a growing cluster is found (a CI leak gate);
+                               the report is printed either way
+      --port <n>               inspector port to expect with --pid, as for 'heapy attach'
+      --worker <n>             worker thread to snapshot with --pid, as for 'heapy attach'
+      --timeout <ms>           how long to wait for the target, as for 'heapy attach'
+${guardUsage(31)}`;
 
 /** Prints the report; the exit status: leakFound with --fail when a cluster kept growing, else ok. */
 function output(report: LeakReport, json: boolean, fail: boolean, extra: Record<string, unknown>): ExitCodeValue {
@@ -54,6 +55,7 @@ const optionTable = {
   port: { type: 'string' },
   worker: { type: 'string' },
   timeout: { type: 'string' },
+  ...GUARD_OPTIONS,
 } satisfies CommandOptions;
 
 /** `heapy leaks`. */
@@ -86,6 +88,7 @@ export const command: CommandModule = {
       }
     }
     const spec = values.pid;
+    const guard = guardOptions(values);
     return runAttached(spec, attachOptions(values), async (a, ctx) => {
       let stop: (() => void) | undefined;
       const stopped = new Promise<void>((r) => (stop = r));
@@ -104,11 +107,11 @@ export const command: CommandModule = {
         try {
           if (saveDir !== undefined) {
             const file = join(saveDir, `${name}.heapsnapshot`);
-            await snapshotToFile(a.session, file, { gc: true, onProgress: p.onProgress });
+            await snapshotToFile(a.session, file, { gc: true, onProgress: p.onProgress, guard: { ...guard, pid: a.inspector.pid } });
             snaps.push(await loadSnapshotFile(file));
             process.stderr.write(`heapy: ${name} snapshot of ${a.description} saved as ${resolve(file)}\n`);
           } else {
-            snaps.push(await takeSnapshot(a.session, { gc: true, onProgress: p.onProgress }));
+            snaps.push(await takeSnapshot(a.session, { gc: true, onProgress: p.onProgress, guard: { ...guard, pid: a.inspector.pid } }));
             process.stderr.write(`heapy: ${name} snapshot of ${a.description}: ${snaps[snaps.length - 1]!.nodeCount} objects\n`);
           }
         } finally {

@@ -9,7 +9,7 @@ import { ExitCode, HeapyError } from '../../errors.js';
 import { snapshotToFile } from '../../capture/remote.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, duration, parseCommandArgs, usageError, wholeNumber, progressBar } from '../args.js';
-import { attachOptions, defaultSnapshotName, runAttached } from '../attached.js';
+import { attachOptions, defaultSnapshotName, GUARD_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 
 const usage = `usage: heapy snapshot <pid | host:port | ws://...> [options]
@@ -24,13 +24,14 @@ heapy-<pid>-<time>-<k>.heapsnapshot: V8 keeps object ids only while a session la
 can be compared by id (heapy diff, heapy leaks); snapshots from separate runs cannot.
 
 Options:
-  -o, --output <file>     where to write (with --count: a directory, created if missing)
-      --count <n>         snapshots to take in one session (default 1)
-      --interval <time>   time between them (default 30s; 500ms, 30s, 2m)
-      --gc                collect garbage in the target first
-      --worker <n>        snapshot worker thread n instead of the main thread
-      --port <n>          inspector port to expect (default: the target's --inspect-port, or 9229)
-      --timeout <ms>      how long to wait for the target to answer (default 5000)`;
+  -o, --output <file>          where to write (with --count: a directory, created if missing)
+      --count <n>              snapshots to take in one session (default 1)
+      --interval <time>        time between them (default 30s; 500ms, 30s, 2m)
+      --gc                     collect garbage in the target first
+      --worker <n>             snapshot worker thread n instead of the main thread
+      --port <n>               inspector port to expect (default: the target's --inspect-port, or 9229)
+      --timeout <ms>           how long to wait for the target to answer (default 5000)
+${guardUsage(31)}`;
 
 async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs('snapshot', argv, optionTable);
@@ -48,6 +49,7 @@ async function run(argv: string[]): Promise<number> {
     }
   }
   const options = attachOptions(parsed.values);
+  const guard = guardOptions(parsed.values);
   return runAttached(spec, options, async (a, ctx) => {
     let written = 0;
     for (let k = 1; k <= count && !ctx.signalled(); k++) {
@@ -59,7 +61,7 @@ async function run(argv: string[]): Promise<number> {
       const t0 = Date.now();
       let bytes: number;
       try {
-        bytes = await snapshotToFile(a.session, path, { gc: parsed.values.gc, onProgress: p.onProgress });
+        bytes = await snapshotToFile(a.session, path, { gc: parsed.values.gc, onProgress: p.onProgress, guard: { ...guard, pid: a.inspector.pid } });
       } finally {
         p.done();
       }
@@ -80,6 +82,7 @@ const optionTable = {
   timeout: { type: 'string' },
   count: { type: 'string', default: '1' },
   interval: { type: 'string', default: '30s' },
+  ...GUARD_OPTIONS,
 } satisfies CommandOptions;
 
 /** The `heapy snapshot` command. */
