@@ -71,14 +71,19 @@ test('every example of the README command table runs as written', { timeout: 240
   });
   // app.js: allocates for a moment, then exits by itself.
   writeFileSync(join(work, 'app.js'), 'const keep = []; const t = setInterval(() => keep.push(new Array(1e4).fill(1)), 20); setTimeout(() => { clearInterval(t); }, 2000);\n');
-  // monitor gets a process of its own: two heapy commands at once on one target share its
-  // inspector, and the one that opened it closes it when it ends (under the other's feet).
-  const other = spawn(process.execPath, [`--inspect-port=${await freePort()}`, join(repoRoot, 'examples', 'market-data', 'service.mjs')], { stdio: 'ignore' });
-  children.add(other);
+  // monitor and leaks get a process each: two heapy commands at once on one target share its
+  // inspector (the one that opened it closes it when it ends), and any session ending renumbers
+  // every object, which leaks --pid then rightly refuses to compare (docs/object-identity.md).
+  const service = async () => {
+    const c = spawn(process.execPath, [`--inspect-port=${await freePort()}`, join(repoRoot, 'examples', 'market-data', 'service.mjs')], { stdio: 'ignore' });
+    children.add(c);
+    return c;
+  };
+  const own = { monitor: await service(), leaks: await service() };
   const args = (name: string): string[] => {
     const a = examples.get(name);
     assert.ok(a, `no README example for ${name}`);
-    const pid = name === 'monitor' ? other.pid : svc.pid;
+    const pid = name === 'monitor' || name === 'leaks' ? own[name].pid : svc.pid;
     return a.map((x) => (x === '4242' ? String(pid) : x === '9999' ? String(manholePort) : x));
   };
   const ok = (name: string, r: Result, codes: readonly (number | null)[] = [0]) => assert.ok(codes.includes(r.code), `heapy ${args(name).join(' ')}: exit ${r.code}\n${r.stderr}`);
@@ -119,5 +124,5 @@ test('every example of the README command table runs as written', { timeout: 240
   ok('clean', clean);
   assert.match(clean.stdout, /removed /);
   svc.kill('SIGKILL');
-  other.kill('SIGKILL');
+  for (const c of Object.values(own)) c.kill('SIGKILL');
 });
