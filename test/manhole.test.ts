@@ -342,6 +342,25 @@ describe('manhole over a Unix socket with a token', () => {
     assert.equal(existsSync(sock), false);
     assert.equal(existsSync(join(dir, 'run')), false);
   });
+
+  test('close() removes every directory it made; an app that exits without close() leaves no socket', async () => {
+    const nested = join(dir, 'a', 'b', 'c', 'm.sock');
+    const m = await startManhole({ path: nested, onLog: () => {} });
+    for (const d of ['a', 'a/b', 'a/b/c']) assert.equal(statSync(join(dir, d)).mode & 0o777, 0o700, d);
+    await m.close();
+    assert.equal(existsSync(join(dir, 'a')), false, 'a directory the manhole made is left');
+    // An app that just exits (process.exit, no close()).
+    const exiting = join(dir, 'x', 'y', 'm.sock');
+    const code = [
+      `const { startManhole } = await import(${JSON.stringify(join(repoRoot, 'dist', 'src', 'manhole', 'index.js'))});`,
+      `await startManhole({ path: ${JSON.stringify(exiting)}, onLog: () => {} });`,
+      `process.exit(0);`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(exiting), false, 'socket left after exit');
+    assert.equal(existsSync(join(dir, 'x')), false, 'directories left after exit');
+  });
 });
 
 describe('manhole listen safety', () => {

@@ -205,20 +205,27 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
-async function prepareSocketPath(path: string): Promise<string | null> {
+/** Readies the socket's directory; returns the directories it created, outermost first. */
+async function prepareSocketPath(path: string): Promise<string[]> {
   const dir = dirname(path);
-  let createdDir: string | null = null;
+  const created: string[] = [];
   if (!existsSync(dir)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // mkdir -p returns the first directory it made; every one from there down to `dir` is new.
+    const first = mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (first !== undefined) {
+      for (let d = dir; ; d = dirname(d)) {
+        created.unshift(d);
+        if (d === first || dirname(d) === d) break;
+      }
+    }
     // mkdir's mode is filtered by the umask; make the owner-only mode exact.
-    chmodSync(dir, 0o700);
-    createdDir = dir;
+    for (const d of created) chmodSync(d, 0o700);
   }
   let st;
   try {
     st = lstatSync(path);
   } catch {
-    return createdDir;
+    return created;
   }
   if (!st.isSocket()) {
     throw new HeapyError(`${path} exists and is not a socket; not replacing it`, ExitCode.addressUnavailable);
@@ -227,7 +234,26 @@ async function prepareSocketPath(path: string): Promise<string | null> {
     throw new HeapyError(`${path}: a process is listening on this socket; not replacing it`, ExitCode.addressUnavailable);
   }
   unlinkSync(path);
-  return createdDir;
+  return created;
+}
+
+/** Removes the socket file and the directories made for it (innermost first, only if empty). */
+function removeSocketPath(socketPath: string | undefined, createdDirs: readonly string[]): void {
+  if (socketPath !== undefined) {
+    try {
+      if (lstatSync(socketPath).isSocket()) unlinkSync(socketPath);
+    } catch {
+      // already removed (libuv unlinks a pipe's path when it closes)
+    }
+  }
+  for (const d of [...createdDirs].reverse()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // not empty: something else was put there; leave it and what holds it
+      break;
+    }
+  }
 }
 
 function listen(server: net.Server, target: { port: number; host: string } | { path: string }): Promise<void> {
@@ -427,8 +453,10 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
   let secretName: string | undefined;
   let tokenFile: string | undefined;
   const addresses: ManholeAddress[] = [];
-  let createdDir: string | null = null;
+  let createdDirs: string[] = [];
   let socketPath: string | undefined;
+  // Set once our listener owns the socket file: before that the path may be another process's.
+  let ownSocket = false;
   const makeServer = (listenerConfig: SessionConfig) => {
     // allowHalfOpen: `printf 'cmd\n' | nc -N` closes its sending side at once; the answer must
     // still be written back.
@@ -448,9 +476,10 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
   try {
     if (path !== undefined) {
       socketPath = resolve(path);
-      createdDir = await prepareSocketPath(socketPath);
+      createdDirs = await prepareSocketPath(socketPath);
       const server = makeServer(config);
       await listen(server, { path: socketPath });
+      ownSocket = true;
       chmodSync(socketPath, 0o600);
       addresses.push({ kind: 'unix', path: socketPath });
     }
@@ -470,10 +499,17 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
   } catch (err) {
     for (const s of servers) s.close();
     if (secretName !== undefined) removeSecret(secretName);
+    removeSocketPath(ownSocket ? socketPath : undefined, createdDirs);
     throw err;
   }
   // The manhole must never keep the app alive on its own.
   for (const s of servers) s.unref();
+  // An app that exits without close() still leaves no socket file, directory or token behind.
+  const onExit = (): void => {
+    removeSocketPath(ownSocket ? socketPath : undefined, createdDirs);
+    if (secretName !== undefined) removeSecret(secretName);
+  };
+  process.once('exit', onExit);
 
   let closing: Promise<void> | null = null;
   const tcp = addresses.find((a) => a.kind === 'tcp');
@@ -492,21 +528,8 @@ export async function startManhole(options: ManholeOptions): Promise<ManholeHand
           s.close('manhole: closed by the app');
         }
         await Promise.all(closed);
-        if (secretName !== undefined) removeSecret(secretName);
-        if (socketPath !== undefined) {
-          try {
-            if (lstatSync(socketPath).isSocket()) unlinkSync(socketPath);
-          } catch {
-            // already removed (libuv unlinks a pipe's path when it closes)
-          }
-        }
-        if (createdDir !== null) {
-          try {
-            rmdirSync(createdDir);
-          } catch {
-            // not empty: something else was put there; leave it
-          }
-        }
+        process.off('exit', onExit);
+        onExit();
       })();
       return closing;
     },
