@@ -515,31 +515,39 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   });
 }
 
-test('kill -9 of heapy: another idle client of the inspector port does not keep it open', async () => {
+test('kill -9 of heapy: another local user’s idle connection to the inspector port does not keep it open', async () => {
   const t = await startTarget('attach-service.mjs');
-  let idle: ReturnType<typeof connect> | undefined;
+  // A second local user, made for this test and removed after it.
+  spawnSync('userdel', ['heapyidle']);
+  assert.equal(spawnSync('useradd', ['-M', '-d', '/nonexistent', 'heapyidle']).status, 0, 'useradd');
+  const uid = Number(spawnSync('id', ['-u', 'heapyidle'], { encoding: 'utf8' }).stdout.trim());
+  let idle: ChildProcess | undefined;
   try {
     const s = new Session([String(t.pid)]);
     await s.ready();
-    // Someone else's plain TCP connection, idle (no WebSocket upgrade): the old guard counted it
-    // as a client and kept the port open for as long as it stayed.
-    idle = connect(t.inspectPort, '127.0.0.1');
-    await new Promise<void>((resolve, reject) => idle!.once('connect', resolve).once('error', reject));
-    idle.on('error', () => {});
+    // That user's plain TCP connection, idle (no WebSocket upgrade): the old guard counted it as a
+    // client and kept the port open for as long as it stayed, and the user then owned the target.
+    idle = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'nc', '127.0.0.1', String(t.inspectPort)], { stdio: ['pipe', 'ignore', 'ignore'] });
+    children.add(idle);
     await sleep(1500);
+    assert.equal(idle.exitCode, null, 'the other user\'s nc did not stay connected');
     assert.ok(portOpen(t.pid, t.inspectPort), 'the guard closed the port while heapy was connected');
     assert.equal((await s.send('6 * 7')).trim(), '42');
     const killedAt = Date.now();
     s.child.kill('SIGKILL');
     await s.exited();
-    assert.ok(await portClosed(t.pid, t.inspectPort, 3000), 'port still open 3 s after kill -9 with another client connected');
+    assert.ok(await portClosed(t.pid, t.inspectPort, 3000), 'port still open 3 s after kill -9 with another user connected');
     const took = Date.now() - killedAt;
     assert.ok(took < 3000, `closed after ${took} ms`);
     assert.equal(readProc(t.pid)?.pid, t.pid, 'the target lives on');
     assert.ok((await get(t.http, '/order?n=1')).orders === 1);
+    // The other user cannot get in now.
+    const other = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', 'nc', '-z', '127.0.0.1', String(t.inspectPort)]);
+    assert.notEqual(other.status, 0, 'the other user still reaches the inspector port');
   } finally {
-    idle?.destroy();
+    idle?.kill('SIGKILL');
     stop(t);
+    spawnSync('userdel', ['heapyidle']);
   }
 });
 
