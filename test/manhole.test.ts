@@ -475,6 +475,29 @@ describe('a TCP manhole asks for a token by default (loopback is reachable by ev
     assert.match(app.stderr(), /manhole: too many wrong tokens; refusing connections for a second/);
   });
 
+  test('silent clients cannot hold the slots: at most 16 wait for their token, each at most 5 s', async () => {
+    await new Promise((r) => setTimeout(r, 1100)); // past the guessing throttle of the test before
+    const silent: net.Socket[] = [];
+    const closedAt: number[] = [];
+    const t0 = Date.now();
+    for (let i = 0; i < 40; i++) {
+      const c = net.connect(app.port!, '127.0.0.1');
+      c.on('error', () => {});
+      c.resume(); // read what the server sends, so its end (and our close) is seen
+      c.on('close', () => closedAt.push(Date.now() - t0));
+      silent.push(c);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    // The right token still gets in while 40 silent clients are connected.
+    const token = readFileSync(/reads it from (\S+)/.exec(app.stderr())![1]!, 'utf8').trim();
+    const r = await nc(app.port!, `${token}\n6 * 7\n`);
+    assert.match(r.stdout, /\b42\b/);
+    await new Promise((r2) => setTimeout(r2, 6000));
+    assert.equal(closedAt.length, 40, `${closedAt.length} of 40 silent clients closed`);
+    assert.ok(Math.max(...closedAt) < 6500, `the last silent client was closed after ${Math.max(...closedAt)} ms`);
+    for (const c of silent) c.destroy();
+  });
+
   test('another local user cannot read the token nor get in', async () => {
     spawnSync('userdel', ['heapytok']);
     const add = spawnSync('useradd', ['-M', '-d', '/nonexistent', 'heapytok']);
