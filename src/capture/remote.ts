@@ -36,10 +36,6 @@ const lastCaptures = new WeakMap<CdpSession, LastCapture>();
  */
 const unfinished = new WeakMap<CdpSession, Promise<unknown>>();
 
-/** True while a cancelled snapshot is still being written by the target on this session. */
-export function captureStillRunning(session: CdpSession): boolean {
-  return unfinished.has(session);
-}
 
 // V8 pauses the target while it serialises; a 1.1 GB heap took 54 s to write here, but chunks
 // and progress events keep arriving throughout. 60 s of silence means the target is gone or stopped.

@@ -93,6 +93,14 @@ export const GUARD_OPTIONS = {
   'max-target-rss': { type: 'string' },
 } satisfies CommandOptions;
 
+/** The options every command that attaches takes (read by {@link attachOptions}), with the guard's. */
+export const TARGET_OPTIONS = {
+  worker: { type: 'string' },
+  port: { type: 'string' },
+  timeout: { type: 'string' },
+  ...GUARD_OPTIONS,
+} satisfies CommandOptions;
+
 /** Their lines in a command's usage text, option text starting at `column`. */
 export function guardUsage(column: number): string {
   const pad = (s: string): string => s.padEnd(column);

@@ -28,8 +28,8 @@ const SAMPLE = 2000;
 const MIN_CHECKED = 50;
 const SHARE = 0.8;
 
-/** What sends a user to snapshots that can be compared by id. */
-export const SAME_SESSION_ADVICE = 'take the snapshots in one session: heapy snapshot <pid> --count N, or heapy leaks --pid';
+// What sends a user to snapshots that can be compared by id.
+const SAME_SESSION_ADVICE = 'take the snapshots in one session: heapy snapshot <pid> --count N, or heapy leaks --pid';
 
 /** The global objects (the root's object children) and their built-ins, by a stable name. */
 function anchors(snap: HeapSnapshot): Map<string, number> {

@@ -15,9 +15,9 @@ import { remoteHpy } from '../../api/remote.js';
 import { relationByName } from '../../query/index.js';
 import { localScope } from '../local-scope.js';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, parseCommandArgs, progressBar } from '../args.js';
+import { parseCommandArgs, progressBar } from '../args.js';
 import type { GuardOptions } from '../../capture/cost.js';
-import { attachOptions, defaultSnapshotName, GUARD_OPTIONS, guardOptions, guardUsage, runAttached, type AttachedContext } from '../attached.js';
+import { attachOptions, defaultSnapshotName, TARGET_OPTIONS, guardOptions, guardUsage, runAttached, type AttachedContext } from '../attached.js';
 
 /** A value the REPL writer prints verbatim (remote results are formatted before they get here). */
 class Rendered {
@@ -311,7 +311,7 @@ function forceFlag(arg: string): { rest: string; force: boolean } {
   return { rest: force ? words.filter((w) => w !== '--force').join(' ') : arg, force };
 }
 
-const optionTable = { worker: { type: 'string' }, port: { type: 'string' }, timeout: { type: 'string' }, ...GUARD_OPTIONS } satisfies CommandOptions;
+const optionTable = TARGET_OPTIONS;
 
 /** The `heapy attach` command. */
 export const command: CommandModule = {

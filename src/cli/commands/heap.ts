@@ -10,7 +10,7 @@ import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
 import { printPartition } from '../output.js';
-import { attachOptions, GUARD_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
+import { attachOptions, TARGET_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 
 const usage = `usage: heapy heap <pid | host:port | ws://...> [options]
 
@@ -65,10 +65,7 @@ const optionTable = {
   top: { type: 'string', default: '10' },
   json: { type: 'boolean', default: false },
   gc: { type: 'boolean', default: false },
-  worker: { type: 'string' },
-  port: { type: 'string' },
-  timeout: { type: 'string' },
-  ...GUARD_OPTIONS,
+  ...TARGET_OPTIONS,
 } satisfies CommandOptions;
 
 /** The `heapy heap` command. */

@@ -11,7 +11,7 @@ import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar } from '../args.js';
-import { attachOptions, GUARD_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
+import { attachOptions, TARGET_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 
 const usage = `usage: heapy leaks <base> <target> <final> [options]
        heapy leaks --pid <pid | host:port | ws://...> [options]
@@ -52,10 +52,7 @@ const optionTable = {
   top: { type: 'string', default: '20' },
   json: { type: 'boolean', default: false },
   fail: { type: 'boolean', default: false },
-  port: { type: 'string' },
-  worker: { type: 'string' },
-  timeout: { type: 'string' },
-  ...GUARD_OPTIONS,
+  ...TARGET_OPTIONS,
 } satisfies CommandOptions;
 
 /** `heapy leaks`. */

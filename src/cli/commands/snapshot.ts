@@ -9,7 +9,7 @@ import { ExitCode, HeapyError } from '../../errors.js';
 import { snapshotToFile } from '../../capture/remote.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, duration, parseCommandArgs, usageError, wholeNumber, progressBar } from '../args.js';
-import { attachOptions, defaultSnapshotName, GUARD_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
+import { attachOptions, defaultSnapshotName, TARGET_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 
 const usage = `usage: heapy snapshot <pid | host:port | ws://...> [options]
@@ -77,12 +77,9 @@ async function run(argv: string[]): Promise<number> {
 const optionTable = {
   output: { type: 'string', short: 'o' },
   gc: { type: 'boolean', default: false },
-  worker: { type: 'string' },
-  port: { type: 'string' },
-  timeout: { type: 'string' },
   count: { type: 'string', default: '1' },
   interval: { type: 'string', default: '30s' },
-  ...GUARD_OPTIONS,
+  ...TARGET_OPTIONS,
 } satisfies CommandOptions;
 
 /** The `heapy snapshot` command. */
