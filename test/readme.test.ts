@@ -30,11 +30,15 @@ function heapy(args: string[], options: { input?: string; stopOn?: RegExp } = {}
   children.add(child);
   let stdout = '';
   let stderr = '';
+  let stopping = false;
   child.stdout!.on('data', (d: Buffer) => {
     stdout += d.toString();
     // A moment after the line, as a person would press Ctrl-C (not in the microseconds before the
     // command has installed its handler).
-    if (options.stopOn?.test(stdout)) setTimeout(() => child.kill('SIGINT'), 500);
+    if (!stopping && options.stopOn?.test(stdout)) {
+      stopping = true; // one Ctrl-C: a second one would end the command before it cleans up
+      setTimeout(() => child.kill('SIGINT'), 500);
+    }
   });
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin!.on('error', () => {});
