@@ -666,7 +666,7 @@ test('errors: a stopped target times out (closed inspector: refused before signa
   try {
     process.kill(t2.pid, 'SIGSTOP');
     const t0 = Date.now();
-    const r = await heapy(['heap', String(t2.pid), '--timeout', '800']);
+    const r = await heapy(['heap', String(t2.pid), '--timeout', '800ms']);
     assert.equal(r.code, ExitCode.targetTimeout, r.stderr);
     assert.match(r.stderr, /did not answer within 800 ms \(the process is stopped/);
     assert.ok(Date.now() - t0 < 5000);

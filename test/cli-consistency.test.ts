@@ -2,7 +2,7 @@
 // message form, command-name suggestions, one help layout, and recordings named by their number.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,5 +163,83 @@ test('plot, peak and rm take the number heapy list prints; clean removes only re
   assert.equal(clean.out, 'removed heapy-run-a.dat\nremoved heapy-run-c.dat\n');
   assert.deepEqual(readdirSync(dir).sort(), ['a.svg', 'heapy-run-fake.dat', 'notes.txt']);
   assert.equal(heapy(['clean'], dir).out, `no heapy data files in ${dir}\n`);
+  rmSync(dir, { recursive: true });
+});
+
+test('every duration option takes 500ms, 2s, 1m and a bare number of seconds, and rejects junk in one form', async () => {
+  const { commandNames } = await import('../src/cli/main.js');
+  const dir = mkdtempSync(join(tmpdir(), 'heapy-durations-'));
+  const nopid = '999999999';
+  // Each duration option with arguments that get past option parsing and then fail fast (no such
+  // pid) or finish at once (run's child exits): only a bad duration is a usage error here.
+  const cases: Record<string, (value: string) => string[]> = {
+    'alloc --duration': (v) => ['alloc', '-d', v, nopid],
+    'alloc --every': (v) => ['alloc', '--watch', '-e', v, nopid],
+    'attach --timeout': (v) => ['attach', nopid, '--timeout', v],
+    'demo --wait': (v) => ['demo', '--wait', v],
+    'heap --timeout': (v) => ['heap', nopid, '--timeout', v],
+    'leaks --interval': (v) => ['leaks', '--pid', nopid, '--interval', v],
+    'leaks --timeout': (v) => ['leaks', '--pid', nopid, '--timeout', v],
+    'monitor --interval': (v) => ['monitor', nopid, '-i', v],
+    'monitor --duration': (v) => ['monitor', nopid, '-d', v],
+    'run --interval': (v) => ['run', '-q', '-i', v, '-o', join(dir, `r-${v}.dat`), '--', process.execPath, '-e', '0'],
+    'snapshot --interval': (v) => ['snapshot', nopid, '--interval', v],
+    'snapshot --timeout': (v) => ['snapshot', nopid, '--timeout', v],
+  };
+  // The table covers every option whose help says it takes a <time>, and every such help ends
+  // with the one Durations: section.
+  const documented: string[] = [];
+  for (const name of commandNames) {
+    const help = heapy([name, '--help']).out;
+    const flags = [...help.matchAll(/^ {2}(?:-\w, | {4})--([\w-]+) <time>/gm)].map((m) => `${name} --${m[1]}`);
+    documented.push(...flags);
+    if (flags.length > 0) assert.ok(help.endsWith('\n\nDurations:\n  500ms, 30s, 2m or 1h; a bare number is seconds\n'), `${name}: Durations: section`);
+  }
+  assert.deepEqual(documented.sort(), Object.keys(cases).sort());
+
+  const runAsync = (args: string[]) =>
+    new Promise<{ code: number | null; err: string }>((done) => {
+      const child = spawn(process.execPath, [cliPath, ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      child.on('close', (code) => done({ code, err }));
+    });
+  const jobs: { label: string; args: string[]; check(r: { code: number | null; err: string }): void }[] = [];
+  let k = 0;
+  for (const [label, make] of Object.entries(cases)) {
+    const [command, flag] = label.split(' ') as [string, string];
+    // demo with a valid --wait runs the whole tour; test/demo.test.ts runs it with `--wait 2s`.
+    for (const good of command === 'demo' ? [] : ['500ms', '2s', '1m', '2']) {
+      jobs.push({
+        label: `${label} ${good}`,
+        args: make(good),
+        check: (r) => {
+          assert.notEqual(r.code, ExitCode.usage, `${label} ${good}: ${r.err}`);
+          assert.ok(!r.err.includes(flag), `${label} ${good}: ${r.err}`);
+        },
+      });
+    }
+    const junk = ['soon', '0', '-1s', '2 parsecs', '1e3', '5d'][k++ % 6]!;
+    jobs.push({
+      label: `${label} ${junk}`,
+      args: make(junk),
+      check: (r) => {
+        assert.equal(r.code, ExitCode.usage, `${label} ${junk}: ${r.err}`);
+        assert.equal(r.err, `heapy: ${flag}: expected a duration above zero (500ms, 30s, 2m or 1h; a bare number is seconds), got '${junk}' (see 'heapy ${command} --help')\n`);
+      },
+    });
+  }
+  // Four at a time: each is a short-lived heapy process.
+  for (let i = 0; i < jobs.length; i += 4) {
+    const batch = jobs.slice(i, i + 4);
+    const results = await Promise.all(batch.map((j) => runAsync(j.args)));
+    batch.forEach((j, n) => j.check(results[n]!));
+  }
+  // Limits use the same form; a bare number that fits only as milliseconds says so.
+  const slip = heapy(['heap', nopid, '--timeout', '5000']);
+  assert.equal(slip.code, ExitCode.usage);
+  assert.equal(slip.err, "heapy: --timeout: expected a duration from 1 ms to 10 min, got '5000' (a bare number is seconds; write 5000ms for milliseconds) (see 'heapy heap --help')\n");
+  const fast = heapy(['monitor', nopid, '-i', '5ms']);
+  assert.equal(fast.err, "heapy: --interval: expected a duration of at least 10 ms, got '5ms' (see 'heapy monitor --help')\n");
   rmSync(dir, { recursive: true });
 });

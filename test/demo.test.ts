@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { cliPath } from './helpers/snapshots.js';
 
 test('the demo tells the story in order and cleans up after itself', () => {
-  const r = spawnSync(process.execPath, [cliPath, 'demo', '--wait', '2'], { encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(process.execPath, [cliPath, 'demo', '--wait', '2s'], { encoding: 'utf8', timeout: 180_000 });
   assert.equal(r.status, 0, r.stderr);
   // Long paths are broken over lines with a six-space indent; join them back for matching.
   const out = r.stdout.replace(/\n {6}(?=[.[])/g, '');

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { escapeControls, ExitCode, HeapyError } from '../errors.js';
 import { loadSnapshotFile, loadSnapshotStream, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
-import { formatBytes } from '../util/format.js';
+import { formatBytes, formatDuration } from '../util/format.js';
 
 /** The options table of a command, in `node:util` parseArgs' form (one per command module). */
 export type CommandOptions = NonNullable<ParseArgsConfig['options']>;
@@ -120,14 +120,30 @@ export function optionalWholeNumber(option: string, value: string | undefined, m
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60000, min: 60000, h: 3600000 };
 
+/** The forms every duration option takes, as help texts and errors state them. */
+export const DURATION_FORMS = '500ms, 30s, 2m or 1h; a bare number is seconds';
+
+/** The section that ends the help of every command with a duration option. */
+export const DURATION_HELP = `Durations:\n  ${DURATION_FORMS}`;
+
 /**
- * Milliseconds in a duration option: `100ms`, `0.5s`, `30s`, `2m`, `1h`. A bare number is in
- * `bareUnit`: seconds as in mprof (`-T 0.1`) unless the option is documented in milliseconds.
+ * Milliseconds in a duration option: `100ms`, `0.5s`, `30s`, `2m`, `1h`. A bare number is seconds
+ * for every option (as in mprof's `-T 0.1`, sleep(1) and timeout(1)). `limits` bounds the value in
+ * milliseconds; a bare number that is out of range but would fit as milliseconds gets that hint,
+ * since `--timeout` once took bare milliseconds (`--timeout 5000` now asks for `5000ms`).
  */
-export function duration(option: string, text: string, bareUnit: 's' | 'ms' = 's'): number {
+export function duration(option: string, text: string, limits: { min?: number; max?: number } = {}): number {
   const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m|min|h)?\s*$/.exec(text);
-  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2] ?? bareUnit]! : NaN;
-  if (!(ms > 0)) throw new HeapyError(`${option}: expected a duration above zero such as 500ms, 30s or 2m, got '${text}'`, ExitCode.usage);
+  const ms = m ? Number(m[1]) * DURATION_UNITS[m[2] ?? 's']! : NaN;
+  if (!(ms > 0)) throw new HeapyError(`${option}: expected a duration above zero (${DURATION_FORMS}), got '${text}'`, ExitCode.usage);
+  const min = limits.min ?? 0;
+  const max = limits.max ?? Infinity;
+  if (ms < min || ms > max) {
+    const range = max === Infinity ? `of at least ${formatDuration(min)}` : `from ${formatDuration(min || 1)} to ${formatDuration(max)}`;
+    const asMs = Number(m?.[1]);
+    const hint = m?.[2] === undefined && asMs >= min && asMs <= max ? ` (a bare number is seconds; write ${m?.[1]}ms for milliseconds)` : '';
+    throw new HeapyError(`${option}: expected a duration ${range}, got '${text}'${hint}`, ExitCode.usage);
+  }
   return ms;
 }
 

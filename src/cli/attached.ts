@@ -71,8 +71,9 @@ export async function runAttached(spec: string, options: AttachOptions, body: (a
 /** Parses --port and --timeout into attach options. */
 export function attachOptions(values: { port?: string | undefined; worker?: string | undefined; timeout?: string | undefined }): AttachOptions {
   const port = optionalWholeNumber('--port', values.port, 0, 65535);
-  // --timeout is documented in milliseconds (`--timeout 800`); units are accepted too.
-  const timeoutMs = values.timeout === undefined ? undefined : duration('--timeout', values.timeout, 'ms');
+  // Attaching answers in milliseconds or not at all; past 10 minutes a value is a slip (`--timeout
+  // 5000` from the days it took bare milliseconds), and the error says to write `5000ms`.
+  const timeoutMs = values.timeout === undefined ? undefined : duration('--timeout', values.timeout, { max: 600_000 });
   return {
     ...(port !== undefined ? { port } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, duration, parseCommandArgs, splitCommand, valueOptions, wholeNumber } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs, splitCommand, valueOptions, wholeNumber, DURATION_HELP } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { writeOutputFile } from '../output.js';
 import { GrowthTracker, allocationSites, formatAllocTable, formatGrowthStep, type AllocationReport, type SamplingProfile } from '../../monitor/alloc.js';
@@ -34,7 +34,9 @@ Options:
       --json                    JSON instead of the table (with --watch: one line per step)
       --html <file>             also write a self-contained HTML flame view
       --pprof <file>            also write the profile as pprof (profile.proto: inuse_objects, inuse_space)
-      --speedscope <file>       also write the profile in speedscope's JSON format (weights in bytes)`;
+      --speedscope <file>       also write the profile in speedscope's JSON format (weights in bytes)
+
+${DURATION_HELP}`;
 
 function sleepOrStop(ms: number, stop: Promise<unknown>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

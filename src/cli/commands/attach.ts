@@ -15,7 +15,7 @@ import { remoteHpy } from '../../api/remote.js';
 import { relationByName } from '../../query/index.js';
 import { localScope } from '../local-scope.js';
 import type { CommandModule } from '../main.js';
-import { parseCommandArgs, progressBar } from '../args.js';
+import { parseCommandArgs, progressBar, DURATION_HELP } from '../args.js';
 import type { GuardOptions } from '../../capture/cost.js';
 import { attachOptions, defaultSnapshotName, TARGET_OPTIONS, guardOptions, guardUsage, runAttached, type AttachedContext } from '../attached.js';
 
@@ -46,8 +46,10 @@ History: ~/.heapy_attach_history (HEAPY_ATTACH_HISTORY overrides; empty disables
 Options:
       --worker <n>             talk to worker thread n (ids are listed when attaching)
       --port <n>               the inspector port to expect (default: the target's --inspect-port, or 9229)
-      --timeout <ms>           how long to wait for the target (default 5000)
-${guardUsage(31)}`;
+      --timeout <time>         how long to wait for the target (default 5s)
+${guardUsage(31)}
+
+${DURATION_HELP}`;
 
 const HELP = `heapy commands (run in heapy's process):
   .heap [--by REL]   snapshot the target, print the partition table (by kind, or REL: size, type,

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, duration, parseCommandArgs } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs, DURATION_HELP } from '../args.js';
 import { formatDuration } from '../../util/format.js';
 
 const usage = `usage: heapy demo [options]
@@ -20,7 +20,9 @@ through its inspector, prints the heap by kind, the property stores of its times
 message queue that never drains and its shortest path, then detaches and stops the service.
 
 Options:
-      --wait <time>   how long to let the service run before the first snapshot (default 3s)`;
+      --wait <time>   how long to let the service run before the first snapshot (default 3s)
+
+${DURATION_HELP}`;
 
 const servicePath = fileURLToPath(new URL('../../../../examples/market-data/service.mjs', import.meta.url));
 const WIDTH = 80;

@@ -8,7 +8,7 @@ import { relationByName } from '../../query/index.js';
 import { HeapSet } from '../../api/index.js';
 import type { HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, parseCommandArgs, wholeNumber, progressBar, DURATION_HELP } from '../args.js';
 import { printPartition } from '../output.js';
 import { attachOptions, TARGET_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 
@@ -25,8 +25,10 @@ Options:
       --gc                     collect garbage in the target first
       --worker <n>             analyse worker thread n instead of the main thread
       --port <n>               inspector port to expect (default: the target's --inspect-port, or 9229)
-      --timeout <ms>           how long to wait for the target to answer (default 5000)
-${guardUsage(31)}`;
+      --timeout <time>         how long to wait for the target to answer (default 5s)
+${guardUsage(31)}
+
+${DURATION_HELP}`;
 
 async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs('heap', argv, optionTable);

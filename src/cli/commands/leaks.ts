@@ -10,7 +10,7 @@ import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js
 import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar, DURATION_HELP } from '../args.js';
 import { attachOptions, TARGET_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 
 const usage = `usage: heapy leaks <base> <target> <final> [options]
@@ -26,7 +26,7 @@ than in target (warm-up and bounded caches do not). No filter to write.
 Options:
       --pid <target>           snapshot a running process three times (base, target, final) instead of files;
                                a pid, host:port or ws:// URL as for 'heapy attach'
-      --interval <time>        time between the live snapshots (default 30s; e.g. 500ms, 2m)
+      --interval <time>        time between the live snapshots (default 30s)
       --save <dir>             also keep the live snapshots as DIR/{base,target,final}.heapsnapshot
       --all                    also show clusters that stopped growing after target
       --top <n>                at most n clusters (default 20)
@@ -35,8 +35,10 @@ Options:
                                the report is printed either way
       --port <n>               inspector port to expect with --pid, as for 'heapy attach'
       --worker <n>             worker thread to snapshot with --pid, as for 'heapy attach'
-      --timeout <ms>           how long to wait for the target, as for 'heapy attach'
-${guardUsage(31)}`;
+      --timeout <time>         how long to wait for the target, as for 'heapy attach'
+${guardUsage(31)}
+
+${DURATION_HELP}`;
 
 /** Prints the report; the exit status: leakFound with --fail when a cluster kept growing, else ok. */
 function output(report: LeakReport, json: boolean, fail: boolean, extra: Record<string, unknown>): ExitCodeValue {

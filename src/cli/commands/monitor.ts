@@ -3,7 +3,7 @@
  */
 import { resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, parseCommandArgs, duration } from '../args.js';
+import { type CommandOptions, parseCommandArgs, duration, DURATION_HELP } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { mib } from '../../monitor/live.js';
 import type { LiveState } from '../../monitor/recorder.js';
@@ -20,12 +20,14 @@ sizes, GC events and mark() labels, and closes it again at the end if it was
 closed before.
 
 Options:
-  -i, --interval <time>    sampling interval (default 100ms; a bare number is seconds)
+  -i, --interval <time>    sampling interval (default 100ms)
   -d, --duration <time>    stop after this long (default: until Ctrl-C or exit)
   -C, --include-children   also sample the RSS of descendants
   -o, --output <file>      data file (default heapy-monitor-YYYYMMDDHHMMSS.dat)
       --rss-only           do not use the inspector
-  -q, --quiet              no live view and no summary line`;
+  -q, --quiet              no live view and no summary line
+
+${DURATION_HELP}`;
 
 const optionTable = {
   interval: { type: 'string', short: 'i', default: '100ms' },
@@ -46,8 +48,7 @@ export const command: CommandModule = {
     const { values, positionals } = parsed;
     if (positionals.length !== 1 || !/^\d+$/.test(positionals[0] as string)) throw new HeapyError(`expected one pid\n${usage}`, ExitCode.usage);
     const pid = Number(positionals[0]);
-    const intervalMs = duration('--interval', values.interval);
-    if (intervalMs < 10) throw new HeapyError('--interval: at least 10ms', ExitCode.usage);
+    const intervalMs = duration('--interval', values.interval, { min: 10 });
     const durationMs = values.duration !== undefined ? duration('--duration', values.duration) : undefined;
     const output = values.output !== undefined ? resolve(values.output) : undefined;
     const live = !values.quiet && process.stdout.isTTY ? new LiveView(process.stdout, false) : undefined;

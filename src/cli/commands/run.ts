@@ -3,7 +3,7 @@
  */
 import { resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, duration, parseCommandArgs, splitCommand, valueOptions } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs, splitCommand, valueOptions, DURATION_HELP } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { renderLiveLine, mib } from '../../monitor/live.js';
 import type { LiveState } from '../../monitor/recorder.js';
@@ -18,11 +18,13 @@ arrayBuffers, V8 space sizes, GC events and mark() labels through a preloaded
 probe (NODE_OPTIONS=--require ...).
 
 Options:
-  -i, --interval <time>    sampling interval (default 100ms; a bare number is seconds)
+  -i, --interval <time>    sampling interval (default 100ms)
   -C, --include-children   also sample descendants (cluster workers, children of npm/sh)
   -o, --output <file>      data file (default heapy-run-YYYYMMDDHHMMSS.dat in the current directory)
       --no-probe           do not preload the probe (RSS only)
-  -q, --quiet              no live view and no summary line`;
+  -q, --quiet              no live view and no summary line
+
+${DURATION_HELP}`;
 
 /** Draws the live status line on a terminal: pinned to the bottom row (the command's own output
  * scrolls above it) or redrawn in place when nothing else writes to the terminal. */
@@ -110,8 +112,8 @@ export const command: CommandModule = {
     const { options, command: cmd } = splitCommand(argv, valueOptions(optionTable));
     const { values } = parseCommandArgs('run', options, optionTable);
     if (cmd.length === 0) throw new HeapyError(`no command given\n${usage}`, ExitCode.usage);
-    const intervalMs = duration('--interval', values.interval);
-    if (intervalMs < 10) throw new HeapyError('--interval: at least 10ms (reading /proc and V8 figures faster only adds noise)', ExitCode.usage);
+    // Reading /proc and V8 figures faster than every 10 ms only adds noise.
+    const intervalMs = duration('--interval', values.interval, { min: 10 });
     const output = values.output !== undefined ? resolve(values.output) : undefined;
     const live = !values.quiet && process.stdout.isTTY ? new LiveView(process.stdout, true) : undefined;
     let last: LiveState | undefined;

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { snapshotToFile } from '../../capture/remote.js';
 import type { CommandModule } from '../main.js';
-import { type CommandOptions, duration, parseCommandArgs, usageError, wholeNumber, progressBar } from '../args.js';
+import { type CommandOptions, duration, parseCommandArgs, usageError, wholeNumber, progressBar, DURATION_HELP } from '../args.js';
 import { attachOptions, defaultSnapshotName, TARGET_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 import { formatBytes, formatDuration } from '../../util/format.js';
 
@@ -26,12 +26,14 @@ can be compared by id (heapy diff, heapy leaks); snapshots from separate runs ca
 Options:
   -o, --output <file>          where to write (with --count: a directory, created if missing)
       --count <n>              snapshots to take in one session (default 1)
-      --interval <time>        time between them (default 30s; 500ms, 30s, 2m)
+      --interval <time>        time between them (default 30s)
       --gc                     collect garbage in the target first
       --worker <n>             snapshot worker thread n instead of the main thread
       --port <n>               inspector port to expect (default: the target's --inspect-port, or 9229)
-      --timeout <ms>           how long to wait for the target to answer (default 5000)
-${guardUsage(31)}`;
+      --timeout <time>         how long to wait for the target to answer (default 5s)
+${guardUsage(31)}
+
+${DURATION_HELP}`;
 
 async function run(argv: string[]): Promise<number> {
   const parsed = parseCommandArgs('snapshot', argv, optionTable);
