@@ -427,7 +427,7 @@ test('an inspector that was already open stays open; attach by host:port and ws 
     assert.ok(portOpen(t.pid, port));
 
     const ps = await heapy(['ps', '--json']);
-    const rows = JSON.parse(ps.stdout) as Array<{ pid: number; inspector: string | null; rssBytes: number; command: string }>;
+    const rows = (JSON.parse(ps.stdout) as { processes: Array<{ pid: number; inspector: string | null; rssBytes: number; command: string }> }).processes;
     const row = rows.find((x) => x.pid === t.pid);
     assert.equal(row?.inspector, `127.0.0.1:${port}`);
     assert.ok(row!.rssBytes > 10_000_000);

@@ -190,7 +190,7 @@ test('the peak is at the spike, marks and GC events are recorded', async () => {
   assert.match(peakText.stdout, new RegExp(`peak RSS +${(s.peakRss.value / MiB).toFixed(1)} MiB at ${s.peakRss.t.toFixed(2)} s`));
   assert.match(peakText.stdout, /mark \d+\.\d\d s {2}spike/);
   const peakJson = await heapy(['peak', '--json', join(dir, 'spike.dat')]);
-  assert.deepEqual((JSON.parse(peakJson.stdout) as { peakRss: unknown }).peakRss, s.peakRss);
+  assert.deepEqual((JSON.parse(peakJson.stdout) as { recordings: { peakRss: unknown }[] }).recordings.map((r) => r.peakRss), [s.peakRss]);
 });
 
 test('a cluster with --include-children has samples for the primary and both workers', () => {
@@ -298,7 +298,7 @@ test('list shows default-named files with start, duration, peak and command; plo
   const files = readdirSync(sub).filter((n) => /^heapy-run-\d{14}(-\d+)?\.dat$/.test(n));
   assert.equal(files.length, 2, `files: ${readdirSync(sub).join(', ')}`);
   const r = await heapy(['list', '--json'], { cwd: sub });
-  const rows = JSON.parse(r.stdout) as Array<{ file: string; duration: number; peakRss: number; command: string[] }>;
+  const rows = (JSON.parse(r.stdout) as { recordings: Array<{ file: string; duration: number; peakRss: number; command: string[] }> }).recordings;
   assert.equal(rows.length, 2);
   assert.ok(rows.every((x) => x.duration > 0.3 && x.command[0] === process.execPath));
   assert.ok(rows.some((x) => x.peakRss > 40 * MiB), 'the 40 MB buffer shows in one peak');

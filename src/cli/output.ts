@@ -5,6 +5,7 @@
 import type { HeapSet } from '../api/index.js';
 import { writeFailedError } from '../errors.js';
 import { writeFileReplacing } from '../util/safe-write.js';
+import { printJson } from './json.js';
 
 /** Writes a command's output file (plot, graph, alloc page, profile): private, 0600, renamed into place. */
 export function writeOutputFile(path: string, data: string | Uint8Array): void {
@@ -26,7 +27,7 @@ export function printPartition(set: HeapSet, limit: number, json: boolean, about
   }
   const p = set.partition;
   const rows = limit === Infinity ? p.rows : p.rows.slice(0, limit);
-  const data = {
+  printJson('partition', {
     ...about,
     relation: set.relation.name,
     header: p.header,
@@ -35,6 +36,5 @@ export function printPartition(set: HeapSet, limit: number, json: boolean, about
     rows: rows.map((r, index) => ({ index, label: r.label.trim(), count: r.count, size: r.size })),
     // byId keeps only the largest objects as rows, but every object is a row of the table.
     moreRows: (set.relation.name === 'id' ? p.count : p.rows.length) - rows.length,
-  };
-  process.stdout.write(JSON.stringify(data, null, 2) + '\n');
+  });
 }

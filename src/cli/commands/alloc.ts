@@ -11,6 +11,7 @@ import { GrowthTracker, allocationSites, formatAllocTable, formatGrowthStep, typ
 import { renderAllocHtml } from '../../monitor/alloc-html.js';
 import { allocationPprof, allocationSpeedscope } from '../../export/index.js';
 import { DEFAULT_SAMPLING_INTERVAL, sampleCommand, sampleTarget, type AllocTarget } from '../../monitor/alloc-session.js';
+import { printJson } from '../json.js';
 
 const usage = `usage: heapy alloc [options] <pid | host:port | ws://...>
        heapy alloc [options] -- <command...>
@@ -107,7 +108,8 @@ export const command: CommandModule = {
           }
           report = allocationSites(profile, samplingInterval, Date.now() - t0);
           const step = tracker.add(report, (Date.now() - t0) / 1000);
-          process.stdout.write((values.json ? JSON.stringify(step) : formatGrowthStep(step, { top })) + '\n');
+          if (values.json) printJson('alloc-step', step, true);
+          else process.stdout.write(formatGrowthStep(step, { top }) + '\n');
         }
       } else {
         await windowEnd;
@@ -134,7 +136,8 @@ export const command: CommandModule = {
       throw new HeapyError(`${target.description} went away before its allocation profile could be read`, ExitCode.connectionLost);
     }
     if (!values.watch) {
-      process.stdout.write((values.json ? JSON.stringify(report) : formatAllocTable(report, { top })) + '\n');
+      if (values.json) printJson('alloc', report);
+      else process.stdout.write(formatAllocTable(report, { top }) + '\n');
     } else if (!values.json) {
       process.stdout.write('\n' + formatAllocTable(report, { top }) + '\n');
     }

@@ -8,6 +8,7 @@ import { relationByName } from '../../query/index.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { printJson } from '../json.js';
 
 const usage = `usage: heapy diff <a.heapsnapshot> <b.heapsnapshot> [options]
 
@@ -46,22 +47,16 @@ export const command: CommandModule = {
     const limit = top === 0 ? Infinity : top;
     if (values.json) {
       const cut = <T>(rows: readonly T[]) => (limit === Infinity ? rows : rows.slice(0, limit));
-      process.stdout.write(
-        JSON.stringify(
-          {
-            relation: relation.name,
-            header: d.header,
-            A: { file: fileB, ...d.a },
-            B: { file: fileA, ...d.b },
-            rows: cut(d.rows),
-            moreRows: d.rows.length - cut(d.rows).length,
-            byId: d.byId ? cut(d.byId) : null,
-            idNote: d.idNote,
-          },
-          null,
-          2,
-        ) + '\n',
-      );
+      printJson('diff', {
+        relation: relation.name,
+        header: d.header,
+        A: { file: fileB, ...d.a },
+        B: { file: fileA, ...d.b },
+        rows: cut(d.rows),
+        moreRows: d.rows.length - cut(d.rows).length,
+        byId: d.byId ? cut(d.byId) : null,
+        idNote: d.idNote,
+      });
     } else {
       process.stdout.write(renderDiff(d, { limit, moreHint: '--top 0' }) + '\n');
     }

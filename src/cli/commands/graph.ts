@@ -5,6 +5,7 @@
 import { extname, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { writeOutputFile } from '../output.js';
+import { printJson } from '../json.js';
 import { backrefGraph, HeapGraph } from '../../analyses/graph.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
@@ -24,7 +25,8 @@ Options:
       --depth <n>       referrer levels to follow (default 5)
       --max-nodes <n>   at most n boxes (default 60)
       --too-many <n>    referrers shown per object (default 8)
-      --limit <n>       objects to start from with --kind (default 3)`;
+      --limit <n>       objects to start from with --kind (default 3)
+      --json            print the graph as JSON (nodes, edges) instead of DOT`;
 
 const optionTable = {
   id: { type: 'string', multiple: true },
@@ -34,6 +36,7 @@ const optionTable = {
   'max-nodes': { type: 'string', default: '60' },
   'too-many': { type: 'string', default: '8' },
   limit: { type: 'string', default: '3' },
+  json: { type: 'boolean', default: false },
 } satisfies CommandOptions;
 
 /** `heapy graph`. */
@@ -48,6 +51,7 @@ export const command: CommandModule = {
       throw new HeapyError(`graph takes one snapshot file and either --id or --kind (see 'heapy graph --help')`, ExitCode.usage);
     }
     const out = values.output;
+    if (values.json && out !== undefined) throw new HeapyError(`--json prints to stdout; it does not go with -o`, ExitCode.usage);
     const format = out === undefined ? 'dot' : extname(out).toLowerCase().slice(1);
     if (format !== 'svg' && format !== 'dot') throw new HeapyError(`-o must name a .svg or .dot file, not '${out}'`, ExitCode.usage);
     const options = { depth: wholeNumber('--depth', values.depth, 1), maxNodes: wholeNumber('--max-nodes', values['max-nodes'], 1), tooMany: wholeNumber('--too-many', values['too-many'], 1) };
@@ -74,6 +78,10 @@ export const command: CommandModule = {
       title = `referrers of the ${starts.length} largest ${values.kind}`;
     }
     const g = new HeapGraph(backrefGraph(snap, starts, { ...options, maxStarts: starts.length }), title);
+    if (values.json) {
+      printJson('graph', { file, title, ...g.data });
+      return ExitCode.ok;
+    }
     const text = format === 'svg' ? await g.svg() : g.dot;
     if (out === undefined) {
       process.stdout.write(text);

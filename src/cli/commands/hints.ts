@@ -7,6 +7,7 @@ import { findHints, renderHints } from '../../analyses/hints.js';
 import type { CommandModule } from '../main.js';
 import { compareIdEpochs } from '../../query/epoch.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, optionalWholeNumber } from '../args.js';
+import { printJson } from '../json.js';
 
 const usage = `usage: heapy hints <file.heapsnapshot> [options]
 
@@ -48,7 +49,7 @@ export const command: CommandModule = {
       ...(minCount !== undefined ? { minCount } : {}),
       ...(base ? { base } : {}),
     });
-    if (values.json) process.stdout.write(JSON.stringify({ file: positionals[0], baseNote, hints }, null, 2) + '\n');
+    if (values.json) printJson('hints', { file: positionals[0], baseNote, hints });
     else process.stdout.write((baseNote ? `${baseNote}\n\n` : '') + renderHints(hints) + '\n');
     return ExitCode.ok;
   },

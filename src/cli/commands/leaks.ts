@@ -12,6 +12,7 @@ import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, duration, wholeNumber, progressBar, DURATION_HELP } from '../args.js';
 import { attachOptions, TARGET_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
+import { printJson } from '../json.js';
 
 const usage = `usage: heapy leaks <base> <target> <final> [options]
        heapy leaks --pid <pid | host:port | ws://...> [options]
@@ -42,7 +43,8 @@ ${DURATION_HELP}`;
 
 /** Prints the report; the exit status: leakFound with --fail when a cluster kept growing, else ok. */
 function output(report: LeakReport, json: boolean, fail: boolean, extra: Record<string, unknown>): ExitCodeValue {
-  process.stdout.write((json ? JSON.stringify({ ...extra, ...report }, null, 2) : renderLeaks(report)) + '\n');
+  if (json) printJson('leaks', { ...extra, ...report });
+  else process.stdout.write(renderLeaks(report) + '\n');
   return fail && report.clusters.some((c) => c.growing) ? ExitCode.leakFound : ExitCode.ok;
 }
 

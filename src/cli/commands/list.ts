@@ -1,7 +1,7 @@
 /**
  * `heapy list [dir]`: the data files in a directory, like `mprof list`.
  */
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, parseCommandArgs } from '../args.js';
 import { ExitCode, HeapyError } from '../../errors.js';
@@ -9,6 +9,7 @@ import { findDataFiles } from '../../monitor/files.js';
 import { readMonitorFile } from '../../monitor/format.js';
 import { mib } from '../../monitor/live.js';
 import { summarize } from '../../monitor/series.js';
+import { printJson } from '../json.js';
 
 const usage = `usage: heapy list [options] [dir]
 
@@ -44,7 +45,7 @@ export const command: CommandModule = {
       }
     });
     if (parsed.values.json) {
-      process.stdout.write(JSON.stringify(rows) + '\n');
+      printJson('list', { dir: resolve(dir), recordings: rows });
       return ExitCode.ok;
     }
     if (rows.length === 0) {

@@ -5,6 +5,7 @@ import { ExitCode, HeapyError } from '../../errors.js';
 import { HeapSet } from '../../api/index.js';
 import type { CommandModule } from '../main.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, wholeNumber } from '../args.js';
+import { printJson } from '../json.js';
 
 const usage = `usage: heapy path <file.heapsnapshot> (--id <id> | --kind <name>) [options]
 
@@ -50,7 +51,7 @@ export const command: CommandModule = {
     }
     const paths = set.sp;
     if (values.json) {
-      process.stdout.write(JSON.stringify({ file, paths: paths.paths.slice(0, limit) }, null, 2) + '\n');
+      printJson('path', { file, paths: paths.paths.slice(0, limit) });
     } else if (paths.paths.length === 0) {
       process.stdout.write('no strong path from the roots reaches it (only weak references hold it, or nothing does)\n');
     } else {

@@ -9,6 +9,7 @@ import { readMonitorFile } from '../../monitor/format.js';
 import { mib } from '../../monitor/live.js';
 import { formatSlope } from '../../monitor/plot.js';
 import { summarize, type MonitorSummary, type Peak } from '../../monitor/series.js';
+import { printJson } from '../json.js';
 
 const usage = `usage: heapy peak [options] [N | file.dat...]
 
@@ -17,7 +18,7 @@ in the current directory), when it happened, per process, with the least-squares
 slope of RSS and heapUsed. N is a recording's number in 'heapy list'.
 
 Options:
-      --json   one JSON object per file (bytes and seconds)`;
+      --json   one JSON document, the recordings in order (bytes and seconds)`;
 
 function at(p: Peak | undefined): string {
   return p ? `${mib(p.value).padStart(10)} at ${p.t.toFixed(2)} s` : '-';
@@ -54,10 +55,8 @@ export const command: CommandModule = {
   async run(argv) {
     const parsed = parseCommandArgs('peak', argv, optionTable);
     const files = parsed.positionals.length > 0 ? parsed.positionals.map((a) => resolveRecording(a, process.cwd())) : [latestDataFile(process.cwd())];
-    for (const f of files) {
-      const s = summarize(readMonitorFile(f));
-      process.stdout.write((parsed.values.json ? JSON.stringify(s) : formatPeak(s)) + '\n');
-    }
+    if (parsed.values.json) printJson('peak', { recordings: files.map((f) => summarize(readMonitorFile(f))) });
+    else for (const f of files) process.stdout.write(formatPeak(summarize(readMonitorFile(f))) + '\n');
     return ExitCode.ok;
   },
 };

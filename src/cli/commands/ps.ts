@@ -6,6 +6,7 @@ import { ExitCode } from '../../errors.js';
 import { listNodeProcesses } from '../../attach/ps.js';
 import type { CommandModule } from '../main.js';
 import { formatBytes } from '../../util/format.js';
+import { printJson } from '../json.js';
 
 const usage = `usage: heapy ps [options]
 
@@ -23,7 +24,7 @@ async function run(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw usageError('ps', `takes no arguments, got '${positionals[0]}'`);
   const rows = await listNodeProcesses();
   if (values.json) {
-    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+    printJson('ps', { processes: rows });
     return ExitCode.ok;
   }
   if (rows.length === 0) {

@@ -51,7 +51,8 @@ export const command: CommandModule = {
     }
     if (values.retained) {
       const table = retainedTable(snap, limit === Infinity ? 1000 : limit);
-      process.stdout.write((values.json ? JSON.stringify(table, null, 2) : table.text) + '\n');
+      if (values.json) (await import('../json.js')).printJson('retained', { file, nodes: snap.nodeCount, total: table.total, rows: table.rows });
+      else process.stdout.write(table.text + '\n');
       return ExitCode.ok;
     }
     // The set API (and the analyses it carries) is loaded only for the partition view.
