@@ -14,6 +14,7 @@ export {
   type ProgressCallback,
   type RawSnapshot,
 } from './snapshot/index.js';
+export { attach, type AttachSession, type AttachSessionOptions } from './api/attach.js';
 export { startManhole, type ManholeOptions, type ManholeHandle, type ManholeAddress } from './manhole/index.js';
 export { mark } from './monitor/mark.js';
 export * from './analyses/index.js';
