@@ -31,7 +31,7 @@ test('the packed tarball installs globally and into a project, and runs from the
 
     // What ships: the built library and CLI, the demo's service, nothing of the tests or benches.
     for (const f of files) assert.ok(!/^(test|bench|scripts|src|dist\/test)\/|\.map$|\.tsbuildinfo$/.test(f), `shipped: ${f}`);
-    for (const f of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js', 'dist/src/api/testing.js', 'examples/market-data/service.mjs']) {
+    for (const f of ['package.json', 'README.md', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/bin.js', 'dist/src/api/testing.js', 'examples/market-data/service.mjs', 'examples/api/attach.mjs', 'docs/schemas/partition.json']) {
       assert.ok(files.has(f), `missing: ${f}`);
     }
     // Every file the code opens beside itself (`new URL('./x.js', import.meta.url)`: workers, the
