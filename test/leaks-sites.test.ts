@@ -12,6 +12,7 @@ import { ExitCode } from '../src/errors.js';
 import type { LeakCluster, LeakReport } from '../src/analyses/leaks.js';
 import { leakSites, SITES_FROM_FILES, type ClusterSites, type SampledNode } from '../src/analyses/leak-sites.js';
 import { freePort } from './helpers/net.js';
+import { launchChromium, openReport } from './helpers/browser.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
@@ -138,6 +139,31 @@ test('heapy leaks --pid names addSession and remember, at their lines, as the si
   assert.equal(files.code, ExitCode.ok, files.stderr);
   assert.ok(files.stdout.trimEnd().endsWith(SITES_FROM_FILES), files.stdout);
   assert.doesNotMatch(files.stdout, /allocated:/);
+
+  // The HTML report of the three snapshots and the saved samples: the same sites under each suspect.
+  const snaps = ['base', 'target', 'final'].map((n) => join(save, `${n}.heapsnapshot`));
+  const html = join(work, 'sites.html');
+  const bare = join(work, 'bare.html');
+  const [rep, bareRep] = await Promise.all([
+    heapy(['report', ...snaps, join(save, 'sampling.heapprofile'), '-o', html], root).done,
+    heapy(['report', ...snaps, '-o', bare]).done,
+  ]);
+  assert.equal(rep.code, ExitCode.ok, rep.stderr);
+  assert.equal(bareRep.code, ExitCode.ok, bareRep.stderr);
+  const browser = await launchChromium();
+  try {
+    const { page, errors } = await openReport(browser, 'file://' + html);
+    const card = await page.locator('#leaks .cluster', { hasText: '× Session' }).first().innerText();
+    const { line, column } = positionOf('addSession');
+    assert.match(card, new RegExp(`Allocated at \\(sampled, .* from new Session\\):\\s*100% addSession test/programs/leak-sites\\.mjs:${line}:${column}`));
+    assert.match(await page.locator('#leaks .leak-sites-note').innerText(), /^Allocation sites: V8's sampling heap profiler ran from target to final \(.*one sample per 2\.0 KiB.*\(sampling\.heapprofile\)$/);
+    assert.deepEqual(errors, []);
+    const b = await openReport(browser, 'file://' + bare);
+    assert.equal(await b.page.locator('#leaks .leak-sites').count(), 0);
+    assert.match(await b.page.locator('#leaks .leak-sites-note').innerText(), /^Allocation sites: run 'heapy leaks --pid <pid> --save DIR'/);
+  } finally {
+    await browser.close();
+  }
   svc.child.kill('SIGKILL');
 });
 

@@ -274,8 +274,11 @@ export function siteLocation(s: LeakSite, shortUrl: UrlFormatter = (u) => u): st
 /** The one-paragraph note printed above the clusters: how sites were found, and that they are estimates. */
 export function sitesNote(s: LeakSites): string {
   return (
-    `Allocation sites: V8's sampling heap profiler ran from target to final (${formatDuration(s.durationMs)}, one sample per ` +
-    `${formatBytes(s.samplingInterval)} allocated on average; ${formatCount(s.totalSamples)} samples, ${formatBytes(s.totalBytes)}, still alive in final). ` +
+    `Allocation sites: V8's sampling heap profiler ran from target to final (` +
+    // A .heapprofile from elsewhere (DevTools) does not record how it was taken.
+    (s.durationMs > 0 ? `${formatDuration(s.durationMs)}, ` : '') +
+    (s.samplingInterval > 0 ? `one sample per ${formatBytes(s.samplingInterval)} allocated on average; ` : '') +
+    `${formatCount(s.totalSamples)} samples, ${formatBytes(s.totalBytes)}, still alive in final). ` +
     `Sites are matched to a cluster by name, not per object (V8 does not say which object a sample is): a class's ` +
     `sites are the functions that ran 'new' on it, other clusters get the live samples no class claimed. Estimates; a ` +
     `position is where the function starts, and inlined code counts as its caller.`

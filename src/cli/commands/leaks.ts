@@ -9,8 +9,11 @@ import { ExitCode, HeapyError, type ExitCodeValue } from '../../errors.js';
 import { findLeaks, renderLeaks, type LeakReport } from '../../analyses/leaks.js';
 import { leakSites, SITES_FROM_FILES, type SitesOutput } from '../../analyses/leak-sites.js';
 import { shortUrl } from '../../monitor/alloc.js';
+import { SAMPLING_FILE } from '../../report/files.js';
 import { startLeakSampling, type LeakSampling } from '../../monitor/leak-sampling.js';
 import type { CdpSession } from '../../attach/cdp.js';
+import type { SamplingProfile } from '../../monitor/alloc.js';
+import { writeOutputFile } from '../output.js';
 import { snapshotToFile, takeSnapshot } from '../../capture/remote.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../../snapshot/index.js';
 import type { CommandModule } from '../main.js';
@@ -35,7 +38,8 @@ Options:
       --pid <target>           snapshot a running process three times (base, target, final) instead of files;
                                a pid, host:port or ws:// URL as for 'heapy attach'
       --interval <time>        time between the live snapshots (default 30s; e.g. 500ms, 2m)
-      --save <dir>             also keep the live snapshots as DIR/{base,target,final}.heapsnapshot
+      --save <dir>             also keep the live snapshots as DIR/{base,target,final}.heapsnapshot,
+                               and the allocation samples as DIR/sampling.heapprofile
       --sampling-interval <n>  with --pid: bytes allocated between samples, on average, for the
                                allocation sites (default 32KiB, V8's own; e.g. 4KiB finds smaller
                                leaks and costs the target more)
@@ -66,23 +70,32 @@ function sitesJson(report: LeakReport, sites: SitesOutput): Record<string, unkno
   };
 }
 
+/** What sampling from target to final gave: the profile, or why there is none. */
+type Sampled = { readonly profile: SamplingProfile; readonly samplingInterval: number; readonly durationMs: number } | { readonly unavailable: string };
+
 /**
  * Runs `take` (the final snapshot's wait and capture) with V8's sampling heap profiler on, then
  * reads the samples still alive and stops it, on every path out (errors and signals included).
+ * A status from `take` (a signal stopped it) is passed on, with no profile.
  */
-async function sampleAround(session: CdpSession, samplingInterval: number, onSignal: (h: () => void) => void, take: () => Promise<number | undefined>): Promise<{ status: number | undefined; sites: SitesOutput | ((r: LeakReport) => SitesOutput) }> {
+async function sampleAround(session: CdpSession, samplingInterval: number, onSignal: (h: () => void) => void, take: () => Promise<number | undefined>): Promise<number | Sampled> {
   const sampling: LeakSampling | string = await startLeakSampling(session, samplingInterval);
-  if (typeof sampling === 'string') return { status: await take(), sites: { unavailable: `Allocation sites: none; ${sampling}.` } };
+  if (typeof sampling === 'string') return (await take()) ?? { unavailable: `Allocation sites: none; ${sampling}.` };
   onSignal(() => void sampling.stop());
   try {
     const status = await take();
-    if (status !== undefined) return { status, sites: { unavailable: '' } };
+    if (status !== undefined) return status;
     const profile = await sampling.profile();
-    const durationMs = Date.now() - sampling.startedAt;
-    return { status, sites: (r) => ({ sites: leakSites(r.clusters, profile, samplingInterval, durationMs), shortUrl: (u) => shortUrl(u) }) };
+    return { profile, samplingInterval, durationMs: Date.now() - sampling.startedAt };
   } finally {
     await sampling.stop();
   }
+}
+
+/** The sites of `report`'s clusters from what sampling gave. */
+function sitesOf(report: LeakReport, sampled: Sampled): SitesOutput {
+  if ('unavailable' in sampled) return sampled;
+  return { sites: leakSites(report.clusters, sampled.profile, sampled.samplingInterval, sampled.durationMs), shortUrl: (u) => shortUrl(u) };
 }
 
 const optionTable = {
@@ -165,10 +178,16 @@ export const command: CommandModule = {
       }
       // Sampling from target to final: what the final snapshot finds new was allocated meanwhile.
       const sampled = await sampleAround(a.session, samplingInterval, ctx.onSignal, () => step('final'));
-      if (sampled.status !== undefined) return sampled.status;
+      if (typeof sampled === 'number') return sampled;
+      if (saveDir !== undefined && 'profile' in sampled) {
+        // DevTools' Memory panel opens this file; heapy report takes it beside the three snapshots.
+        const file = join(saveDir, SAMPLING_FILE);
+        writeOutputFile(file, JSON.stringify({ ...sampled.profile, heapy: { samplingInterval, durationMs: sampled.durationMs } }));
+        process.stderr.write(`heapy: allocation samples saved as ${resolve(file)}\n`);
+      }
       const [base, target, final] = snaps as [HeapSnapshot, HeapSnapshot, HeapSnapshot];
       const report = findLeaks(base, target, final, options);
-      const sites = typeof sampled.sites === 'function' ? sampled.sites(report) : sampled.sites;
+      const sites = sitesOf(report, sampled);
       return output(report, values.json, values.fail, { process: a.description, intervalMs }, sites);
     });
   },
