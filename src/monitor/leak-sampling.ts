@@ -39,10 +39,12 @@ export async function startLeakSampling(session: CdpSession, samplingInterval: n
     startedAt,
     async profile() {
       // The target ran on after the final snapshot's collection: collect again, so that requests
-      // handled since then do not count as live.
-      await session.send('HeapProfiler.collectGarbage', {}, { timeoutMs: 60_000 });
-      const r = await session.send<{ profile: SamplingProfile }>('HeapProfiler.getSamplingProfile', {}, { timeoutMs: 60_000 });
-      return r.profile;
+      // handled since then do not count as live. Both requests go out together: the inspector
+      // runs queued messages back to back, leaving the program no turn to allocate in between.
+      const gc = session.send('HeapProfiler.collectGarbage', {}, { timeoutMs: 60_000 });
+      const r = session.send<{ profile: SamplingProfile }>('HeapProfiler.getSamplingProfile', {}, { timeoutMs: 60_000 });
+      await gc;
+      return (await r).profile;
     },
     stop() {
       // When the session is already closed, V8 stopped the sampler itself: an inspector session
