@@ -31,7 +31,13 @@ export async function startLeakSampling(session: CdpSession, samplingInterval: n
     .then(() => true)
     .catch(() => false);
   if (busy) return 'the target was already running a sampling heap profiler (another tool); heapy left it alone';
-  await session.send('HeapProfiler.startSampling', { samplingInterval }, { timeoutMs: 30_000 });
+  try {
+    await session.send('HeapProfiler.startSampling', { samplingInterval }, { timeoutMs: 30_000 });
+  } catch (err) {
+    // A start that timed out may still have happened in the target: undo it, at worst a no-op.
+    if (!session.closed) await session.send('HeapProfiler.stopSampling', {}, { timeoutMs: 10_000 }).catch(() => {});
+    throw err;
+  }
   const startedAt = Date.now();
   let stopped: Promise<void> | undefined;
   return {

@@ -79,14 +79,20 @@ type Sampled = { readonly profile: SamplingProfile; readonly samplingInterval: n
  * A status from `take` (a signal stopped it) is passed on, with no profile.
  */
 async function sampleAround(session: CdpSession, samplingInterval: number, onSignal: (h: () => void) => void, take: () => Promise<number | undefined>): Promise<number | Sampled> {
-  const sampling: LeakSampling | string = await startLeakSampling(session, samplingInterval);
+  // The sites are an addition to the leak report: when sampling fails, the report still comes, with the reason.
+  const failed = (what: string, err: unknown): string => `${what} (${err instanceof Error ? err.message : String(err)})`;
+  const sampling: LeakSampling | string = await startLeakSampling(session, samplingInterval).catch((err: unknown) => failed('the sampling heap profiler did not start', err));
   if (typeof sampling === 'string') return (await take()) ?? { unavailable: `Allocation sites: none; ${sampling}.` };
   onSignal(() => void sampling.stop());
   try {
     const status = await take();
     if (status !== undefined) return status;
-    const profile = await sampling.profile();
-    return { profile, samplingInterval, durationMs: Date.now() - sampling.startedAt };
+    try {
+      const profile = await sampling.profile();
+      return { profile, samplingInterval, durationMs: Date.now() - sampling.startedAt };
+    } catch (err) {
+      return { unavailable: `Allocation sites: none; ${failed('reading the samples failed', err)}.` };
+    }
   } finally {
     await sampling.stop();
   }
@@ -179,6 +185,7 @@ export const command: CommandModule = {
       // Sampling from target to final: what the final snapshot finds new was allocated meanwhile.
       const sampled = await sampleAround(a.session, samplingInterval, ctx.onSignal, () => step('final'));
       if (typeof sampled === 'number') return sampled;
+      if (ctx.signalled()) return ctx.stoppedStatus();
       if (saveDir !== undefined && 'profile' in sampled) {
         // DevTools' Memory panel opens this file; heapy report takes it beside the three snapshots.
         const file = join(saveDir, SAMPLING_FILE);
