@@ -12,6 +12,7 @@ import { ExitCode } from '../src/errors.js';
 import type { LeakCluster, LeakReport } from '../src/analyses/leaks.js';
 import { leakSites, SITES_FROM_FILES, type ClusterSites, type SampledNode } from '../src/analyses/leak-sites.js';
 import { freePort } from './helpers/net.js';
+import { startNode, type Started } from './helpers/run.js';
 import { launchChromium, openReport } from './helpers/browser.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -71,14 +72,10 @@ async function startService(): Promise<Service> {
   };
 }
 
-function heapy(args: string[], cwd = work): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }>; stderr: () => string } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))), stderr: () => stderr };
+function heapy(args: string[], cwd = work): Started {
+  const h = startNode([bin, ...args], cwd);
+  children.add(h.child);
+  return h;
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
