@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -246,4 +246,25 @@ test('leakSites credits a class to the callers of its constructor and the rest t
   // Node's own timers (no frame of the program) are in the total but nobody's site.
   assert.ok(!o.sites.some((x) => x.functionName === 'processTimers'));
   assert.ok(Math.abs(s.share - 1000 / r.totalBytes) < 1e-12);
+});
+
+test('heapy report takes one .heapprofile, only beside three snapshots, and refuses one without a call tree', async () => {
+  const dir = mkdtempSync(join(work, 'bad-'));
+  const snap = join(dir, 'a.heapsnapshot');
+  const prof = join(dir, 'p.heapprofile');
+  const broken = join(dir, 'q.heapprofile');
+  writeFileSync(snap, '{"snapshot":{}}');
+  writeFileSync(prof, '{"head":{"callFrame":{},"selfSize":0,"id":1,"children":[]},"samples":[]}');
+  writeFileSync(broken, '{"head":{"id":1}}');
+  const [one, two, bad] = await Promise.all([
+    heapy(['report', snap, prof, '-o', join(dir, 'r.html')]).done,
+    heapy(['report', snap, snap, snap, prof, prof, '-o', join(dir, 'r.html')]).done,
+    heapy(['report', snap, snap, snap, broken, '-o', join(dir, 'r.html')]).done,
+  ]);
+  assert.equal(one.code, ExitCode.usage);
+  assert.match(one.stderr, /a \.heapprofile gives the leak clusters their allocation sites: give it with three snapshots/);
+  assert.equal(two.code, ExitCode.usage);
+  assert.match(two.stderr, /report takes one \.heapprofile/);
+  assert.equal(bad.code, ExitCode.badInput);
+  assert.match(bad.stderr, /q\.heapprofile: not a sampling heap profile \(no call tree at "head"\)/);
 });
