@@ -3,9 +3,10 @@
  * the target and final snapshots (`heapy leaks --pid`). Pure: clusters and profile in, sites out,
  * plus the text lines leak-text.ts prints under each cluster.
  *
- * What V8 11.3 gives and what it does not: getSamplingProfile lists the samples still alive, each
- * with its call-tree node, its size and an ordinal (the order samples were taken), but no heap
- * object id. A snapshot taken while sampling does show each live sampled object (as a weak edge of
+ * What V8 11.3 gives and what it does not (checked on Node 20.20): getSamplingProfile lists the
+ * samples still alive, each with its call-tree node, its size (the allocation's size times V8's
+ * scaling count: a 40-byte object sampled at a 1 KiB interval shows as 1040) and an ordinal (the
+ * order samples were taken), but no heap object id. A snapshot taken while sampling does show each live sampled object (as a weak edge of
  * `(Global handles)`), yet nothing tells which sample is which object: the handles are recycled
  * in an order the profile does not record. So a sample cannot be tied to one object, and sites
  * are attributed to clusters by name, which this module does as follows (and the output says so):
@@ -110,6 +111,9 @@ export interface LeakSites {
   readonly clusters: readonly ClusterSites[];
 }
 
+/** Below this many live samples, shares move by whole tens of percent from one run to the next: the note says so. */
+const FEW_SAMPLES = 20;
+
 /** How many sites a cluster lists. */
 export const MAX_SITES = 5;
 
@@ -205,15 +209,15 @@ export function leakSites(clusters: readonly SiteCluster[], profile: SampledProf
     path.pop();
   };
   if (ctors.size > 0) findCtors(profile.head, []);
-  const rest = (node: SampledNode, path: SampledNode[]): void => {
+  const intoRemainder = (node: SampledNode, path: SampledNode[]): void => {
     path.push(node);
     // Stacks with no frame of the program (Node's own timers, code heapy evaluated) name no site to fix.
     const site = programFrameOf(path);
     if (!claimed.has(node) && node.selfSize > 0 && site !== null) remainder.add(site, node.callFrame, node.selfSize, samplesOf.get(node.id) ?? 0);
-    for (const c of node.children) rest(c, path);
+    for (const c of node.children) intoRemainder(c, path);
     path.pop();
   };
-  rest(profile.head, []);
+  intoRemainder(profile.head, []);
 
   const keyOf = (i: number): string => (ctorOf[i] === null ? '\u0000remainder' : ctorOf[i]!);
   const out = clusters.map((_, i): ClusterSites => {
@@ -221,7 +225,7 @@ export function leakSites(clusters: readonly SiteCluster[], profile: SampledProf
     const pool = ctor === null ? remainder : pools.get(ctor)!;
     const sites = [...pool.sites.values()].sort((a, b) => b.bytes - a.bytes || b.samples - a.samples);
     const shown = sites.slice(0, MAX_SITES);
-    const rest = sites.slice(MAX_SITES);
+    const others = sites.slice(MAX_SITES);
     const sharedWith: number[] = [];
     for (let j = 0; j < clusters.length; j++) if (j !== i && keyOf(j) === keyOf(i)) sharedWith.push(j);
     return {
@@ -231,7 +235,7 @@ export function leakSites(clusters: readonly SiteCluster[], profile: SampledProf
       samples: pool.samples,
       share: totalBytes > 0 ? pool.bytes / totalBytes : 0,
       sites: shown.map((s) => siteOf(s, pool.bytes)),
-      more: { sites: rest.length, bytes: rest.reduce((a, s) => a + s.bytes, 0) },
+      more: { sites: others.length, bytes: others.reduce((a, s) => a + s.bytes, 0) },
       sharedWith,
     };
   });
@@ -278,7 +282,8 @@ export function sitesNote(s: LeakSites): string {
     // A .heapprofile from elsewhere (DevTools) does not record how it was taken.
     (s.durationMs > 0 ? `${formatDuration(s.durationMs)}, ` : '') +
     (s.samplingInterval > 0 ? `one sample per ${formatBytes(s.samplingInterval)} allocated on average; ` : '') +
-    `${formatCount(s.totalSamples)} samples, ${formatBytes(s.totalBytes)}, still alive in final). ` +
+    `${formatCount(s.totalSamples)} sample${s.totalSamples === 1 ? '' : 's'}, ${formatBytes(s.totalBytes)}, still alive in final). ` +
+    (s.totalSamples < FEW_SAMPLES ? `That is few: a smaller --sampling-interval (e.g. 4KiB) gives firmer shares. ` : '') +
     `Sites are matched to a cluster by name, not per object (V8 does not say which object a sample is): a class's ` +
     `sites are the functions that ran 'new' on it, other clusters get the live samples no class claimed. Estimates; a ` +
     `position is where the function starts, and inlined code counts as its caller.`
