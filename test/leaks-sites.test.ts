@@ -248,7 +248,7 @@ test('leakSites credits a class to the callers of its constructor and the rest t
   assert.ok(Math.abs(s.share - 1000 / r.totalBytes) < 1e-12);
 });
 
-test('heapy report takes one .heapprofile, only beside three snapshots, and refuses one without a call tree', async () => {
+test('--sampling-interval needs --pid and a size; heapy report takes one .heapprofile, only beside three snapshots, and refuses one without a call tree', async () => {
   const dir = mkdtempSync(join(work, 'bad-'));
   const snap = join(dir, 'a.heapsnapshot');
   const prof = join(dir, 'p.heapprofile');
@@ -256,11 +256,17 @@ test('heapy report takes one .heapprofile, only beside three snapshots, and refu
   writeFileSync(snap, '{"snapshot":{}}');
   writeFileSync(prof, '{"head":{"callFrame":{},"selfSize":0,"id":1,"children":[]},"samples":[]}');
   writeFileSync(broken, '{"head":{"id":1}}');
-  const [one, two, bad] = await Promise.all([
+  const [noPid, zero, one, two, bad] = await Promise.all([
+    heapy(['leaks', snap, snap, snap, '--sampling-interval', '4KiB']).done,
+    heapy(['leaks', '--pid', String(process.pid), '--sampling-interval', '0']).done,
     heapy(['report', snap, prof, '-o', join(dir, 'r.html')]).done,
     heapy(['report', snap, snap, snap, prof, prof, '-o', join(dir, 'r.html')]).done,
     heapy(['report', snap, snap, snap, broken, '-o', join(dir, 'r.html')]).done,
   ]);
+  assert.equal(noPid.code, ExitCode.usage);
+  assert.match(noPid.stderr, /--sampling-interval samples a live process: it needs --pid/);
+  assert.equal(zero.code, ExitCode.usage);
+  assert.match(zero.stderr, /--sampling-interval: expected a size above zero/);
   assert.equal(one.code, ExitCode.usage);
   assert.match(one.stderr, /a \.heapprofile gives the leak clusters their allocation sites: give it with three snapshots/);
   assert.equal(two.code, ExitCode.usage);

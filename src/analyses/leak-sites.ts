@@ -291,7 +291,7 @@ export function sitesNote(s: LeakSites): string {
 }
 
 /** The `allocated:` lines of cluster `i`, indented as leak-text.ts prints a cluster. */
-export function siteLines(s: LeakSites, i: number, shortUrl?: UrlFormatter): string[] {
+function siteLines(s: LeakSites, i: number, shortUrl?: UrlFormatter): string[] {
   const c = s.clusters[i];
   if (!c) return [];
   const how =

@@ -20,6 +20,9 @@ import type { CommandModule } from '../main.js';
 import { type CommandOptions, loadWithProgress, parseCommandArgs, duration, size, wholeNumber, progressBar } from '../args.js';
 import { attachOptions, TARGET_OPTIONS, guardOptions, guardUsage, runAttached } from '../attached.js';
 
+// V8's own default, as for heapy alloc: over a 30 s interval, a leak of 1 MiB gets about 32 samples.
+const DEFAULT_SAMPLING = '32KiB';
+
 const usage = `usage: heapy leaks <base> <target> <final> [options]
        heapy leaks --pid <pid | host:port | ws://...> [options]
 
@@ -41,7 +44,7 @@ Options:
       --save <dir>             also keep the live snapshots as DIR/{base,target,final}.heapsnapshot,
                                and the allocation samples as DIR/sampling.heapprofile
       --sampling-interval <n>  with --pid: bytes allocated between samples, on average, for the
-                               allocation sites (default 32KiB, V8's own; e.g. 4KiB finds smaller
+                               allocation sites (default ${DEFAULT_SAMPLING}, V8's own; e.g. 4KiB finds smaller
                                leaks and costs the target more)
       --all                    also show clusters that stopped growing after target
       --top <n>                at most n clusters (default 20)
@@ -107,7 +110,7 @@ function sitesOf(report: LeakReport, sampled: Sampled): SitesOutput {
 const optionTable = {
   pid: { type: 'string' },
   interval: { type: 'string', default: '30s' },
-  'sampling-interval': { type: 'string', default: '32KiB' },
+  'sampling-interval': { type: 'string' },
   save: { type: 'string' },
   all: { type: 'boolean', default: false },
   top: { type: 'string', default: '20' },
@@ -128,6 +131,7 @@ export const command: CommandModule = {
 
     if (values.pid === undefined) {
       if (positionals.length !== 3) throw new HeapyError(`leaks takes three snapshot files, base target final, or --pid (see 'heapy leaks --help')`, ExitCode.usage);
+      if (values['sampling-interval'] !== undefined) throw new HeapyError(`--sampling-interval samples a live process: it needs --pid (see 'heapy leaks --help')`, ExitCode.usage);
       const [b, t, f] = positionals as [string, string, string];
       const base = await loadWithProgress(b);
       const target = await loadWithProgress(t);
@@ -137,7 +141,7 @@ export const command: CommandModule = {
 
     if (positionals.length > 0) throw new HeapyError(`leaks --pid takes no snapshot files (see 'heapy leaks --help')`, ExitCode.usage);
     const intervalMs = duration('--interval', values.interval);
-    const samplingInterval = size('--sampling-interval', values['sampling-interval']);
+    const samplingInterval = size('--sampling-interval', values['sampling-interval'] ?? DEFAULT_SAMPLING);
     const saveDir = values.save;
     if (saveDir !== undefined) {
       try {
