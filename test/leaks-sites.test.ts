@@ -205,8 +205,9 @@ test('Ctrl-C while sampling stops the sampler in the target; a sampler someone e
 });
 
 // A hand-built profile: main -> addSession -> Session (inside the constructor), main -> addSession
-// itself (the `new Session` object) and through Map#set, main -> remember, main -> setInterval in
-// Node (a Timeout for the program's poll), and Node's own timers with no frame of the program.
+// itself (the `new Session` object) and through Map#set, main -> remember, main -> startPolling ->
+// setInterval -> Timeout in Node, main -> tick -> setTimeout (its Timeout constructor inlined, so
+// no frame), and Node's own timers with no frame of the program.
 let nextId = 1;
 function node(functionName: string, url: string, line: number, selfSize: number, children: SampledNode[] = []): SampledNode {
   return { callFrame: { functionName, url, lineNumber: line, columnNumber: 4 }, selfSize, id: nextId++, children };
@@ -218,16 +219,19 @@ test('leakSites credits a class to the callers of its constructor and the rest t
   const mapSet = node('set', '', -1, 100);
   const addSession = node('addSession', app, 9, 300, [ctor, mapSet]);
   const remember = node('remember', app, 14, 250);
-  const setIntervalNode = node('setInterval', 'node:timers', 200, 150);
+  const timeout = node('Timeout', 'node:internal/timers', 160, 90);
+  const setIntervalNode = node('setInterval', 'node:timers', 200, 150, [timeout]);
+  const drift = node('setTimeout', 'node:timers', 180, 70);
+  const tick = node('tick', app, 40, 0, [drift]);
   const poll = node('startPolling', app, 20, 0, [setIntervalNode]);
-  const main = node('main', app, 30, 0, [addSession, remember, poll]);
+  const main = node('main', app, 30, 0, [addSession, remember, poll, tick]);
   const timers = node('processTimers', 'node:internal/timers', 500, 999);
   const head = node('(root)', '', -1, 0, [main, timers]);
-  const samples = [ctor, ctor, ctor, addSession, mapSet, remember, remember, setIntervalNode, timers].map((n) => ({ nodeId: n.id }));
+  const samples = [ctor, ctor, ctor, addSession, mapSet, remember, remember, setIntervalNode, timeout, drift, timers].map((n) => ({ nodeId: n.id }));
   const clusters = [{ kind: 'Session' }, { kind: 'Object' }, { kind: 'Timeout' }, { kind: 'Other', contents: [{ kind: 'Session' }] }];
   const r = leakSites(clusters, { head, samples }, 1024, 5000);
-  assert.equal(r.totalBytes, 600 + 100 + 300 + 250 + 150 + 999);
-  assert.equal(r.totalSamples, 9);
+  assert.equal(r.totalBytes, 600 + 100 + 300 + 250 + 150 + 90 + 70 + 999);
+  assert.equal(r.totalSamples, 11);
   const [s, o, t, other] = r.clusters as [ClusterSites, ClusterSites, ClusterSites, ClusterSites];
   assert.equal(s.method, 'constructor');
   assert.equal(s.bytes, 1000);
@@ -236,15 +240,17 @@ test('leakSites credits a class to the callers of its constructor and the rest t
   // A cluster whose contents are Sessions shares the Session samples, and says so.
   assert.deepEqual([other.method, other.constructorName, other.bytes, other.sharedWith], ['constructor', 'Session', 1000, [0]]);
   assert.deepEqual(s.sharedWith, [3]);
-  // Object and Timeout have no constructor of the program: both get the remainder, shared.
+  // Node's Timeout is a constructor too: setInterval's `new Timeout` and what Timeout allocates go to the program's startPolling.
+  assert.deepEqual([t.method, t.constructorName, t.bytes, t.samples], ['constructor', 'Timeout', 240, 2]);
+  assert.deepEqual(t.sites.map((x) => [x.functionName, x.line, x.bytes, x.via]), [['startPolling', 21, 240, 'setInterval']]);
+  // Object has no constructor with a frame: it gets the remainder, each sample at the program's innermost frame.
   assert.equal(o.method, 'remainder');
-  assert.deepEqual(o.sites.map((x) => [x.functionName, x.bytes, x.via]), [['remember', 250, null], ['startPolling', 150, 'setInterval']]);
-  assert.equal(o.bytes, 400);
-  assert.ok(Math.abs(o.sites[0]!.share - 250 / 400) < 1e-12);
-  assert.deepEqual(o.sharedWith, [2]);
-  assert.deepEqual(t.sites, o.sites);
+  assert.deepEqual(o.sites.map((x) => [x.functionName, x.bytes, x.via]), [['remember', 250, null], ['tick', 70, 'setTimeout']]);
+  assert.equal(o.bytes, 320);
+  assert.ok(Math.abs(o.sites[0]!.share - 250 / 320) < 1e-12);
+  assert.deepEqual(o.sharedWith, []);
   // Node's own timers (no frame of the program) are in the total but nobody's site.
-  assert.ok(!o.sites.some((x) => x.functionName === 'processTimers'));
+  assert.ok(!r.clusters.some((c) => c.sites.some((x) => x.functionName === 'processTimers')));
   assert.ok(Math.abs(s.share - 1000 / r.totalBytes) < 1e-12);
 });
 

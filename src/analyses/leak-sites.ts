@@ -11,16 +11,16 @@
  * in an order the profile does not record. So a sample cannot be tied to one object, and sites
  * are attributed to clusters by name, which this module does as follows (and the output says so):
  *
- * - a cluster whose kind (or, failing that, one of the kinds inside it) is a function of the
- *   program seen in the profile, e.g. class `Session`, gets the samples made inside that
- *   constructor and those made directly by the functions that called it (the `new Session`
- *   itself is allocated in the caller's frame, with no frame of its own), all credited to the
- *   caller: the site is where `new Session` runs;
- * - every other cluster (plain objects, arrays, strings, closures, Node's own classes) gets the
- *   live samples no constructor claimed, each credited to the innermost frame of the program on
- *   its stack (Timeout objects are allocated inside Node's `setInterval`: the site is the
- *   program's function that called it); stacks with no frame of the program are left out.
- *   Clusters that share this remainder say so.
+ * - a cluster whose kind (or, failing that, one of the kinds inside it) is a function with a
+ *   script seen in the profile, e.g. the program's class `Session` or Node's `Timeout`, gets the
+ *   samples made inside that constructor and those made directly by the function that called it
+ *   (the `new Session` itself is allocated in the caller's frame, with no frame of its own), all
+ *   credited to the innermost frame of the program at or above the caller: the site is where
+ *   `new Session` runs, or the program's function that called `setInterval`;
+ * - every other cluster (plain objects, arrays, strings, closures, constructors V8 inlined) gets
+ *   the live samples no constructor claimed, each credited to the innermost frame of the program
+ *   on its stack; stacks with no frame of the program are left out. Clusters that share this
+ *   remainder say so.
  *
  * Figures are sampled: about one sample per `samplingInterval` bytes allocated, scaled by V8 to
  * estimate bytes. A site's position is where its function starts (V8 records functions, not
@@ -161,20 +161,21 @@ class Pool {
 export function leakSites(clusters: readonly SiteCluster[], profile: SampledProfile, samplingInterval: number, durationMs: number): LeakSites {
   const samplesOf = new Map<number, number>();
   for (const s of profile.samples ?? []) samplesOf.set(s.nodeId, (samplesOf.get(s.nodeId) ?? 0) + 1);
-  const programNames = new Set<string>();
+  // Functions with a script, the program's and Node's (Node's Timeout, Socket... are classes too).
+  const scriptNames = new Set<string>();
   let totalBytes = 0;
   let totalSamples = 0;
   const all: SampledNode[] = [profile.head];
   for (let i = 0; i < all.length; i++) {
     const n = all[i]!;
-    if (isProgramFrame(n.callFrame) && n.callFrame.functionName) programNames.add(n.callFrame.functionName);
+    if (n.callFrame.url !== '' && n.callFrame.functionName) scriptNames.add(n.callFrame.functionName);
     totalBytes += n.selfSize;
     totalSamples += samplesOf.get(n.id) ?? 0;
     for (const c of n.children) all.push(c);
   }
 
   // Each cluster's constructor: its kind, else the largest kind inside it, that the profile has a frame of.
-  const ctorOf = clusters.map((c) => [c.kind, ...(c.contents ?? []).map((k) => k.kind)].find((k) => IDENTIFIER.test(k) && programNames.has(k)) ?? null);
+  const ctorOf = clusters.map((c) => [c.kind, ...(c.contents ?? []).map((k) => k.kind)].find((k) => IDENTIFIER.test(k) && scriptNames.has(k)) ?? null);
   const ctors = new Set(ctorOf.filter((k): k is string => k !== null));
   const pools = new Map<string, Pool>([...ctors].map((k) => [k, new Pool()]));
   const remainder = new Pool();
@@ -192,7 +193,7 @@ export function leakSites(clusters: readonly SiteCluster[], profile: SampledProf
   };
   const findCtors = (node: SampledNode, path: SampledNode[]): void => {
     const f = node.callFrame;
-    if (isProgramFrame(f) && ctors.has(f.functionName)) {
+    if (f.url !== '' && ctors.has(f.functionName)) {
       const pool = pools.get(f.functionName)!;
       const parent = path.length > 1 ? path[path.length - 1]! : null;
       const caller = parent !== null ? (programFrameOf(path) ?? f) : f;
