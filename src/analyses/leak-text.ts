@@ -1,9 +1,10 @@
 /** The text form of a leak report, as `heapy leaks` prints it. */
 import { formatBytes, formatCount } from '../util/format.js';
 import type { LeakReport } from './leaks.js';
+import { clusterSiteLines, sitesFooter, type SitesOutput } from './leak-sites.js';
 
-/** The report as text: one block per cluster, largest first. */
-export function renderLeaks(r: LeakReport): string {
+/** The report as text: one block per cluster, largest first; with `sites`, where each was allocated. */
+export function renderLeaks(r: LeakReport, sites?: SitesOutput): string {
   const lines: string[] = [];
   const growing = r.clusters.filter((c) => c.growing).length;
   lines.push(
@@ -16,7 +17,7 @@ export function renderLeaks(r: LeakReport): string {
         ? `No growing leak found (${r.settled} cluster${r.settled === 1 ? '' : 's'} of survivors stopped growing after target; --all shows them).`
         : 'No leak found: nothing new since base is still held in final.',
     );
-    return lines.join('\n');
+    return withSitesFooter(lines, sites);
   }
   const settledShown = r.clusters.length - growing;
   const settledNote =
@@ -38,6 +39,13 @@ export function renderLeaks(r: LeakReport): string {
       const parts = c.contents.map((k) => `${k.kind} x${formatCount(k.count)} (${formatBytes(k.size)})`);
       lines.push(`   contains: ${formatCount(c.objects)} new objects: ${parts.join(', ')}`);
     }
+    if (sites) lines.push(...clusterSiteLines(sites, i));
   });
+  return withSitesFooter(lines, sites);
+}
+
+/** The lines, then the allocation-sites paragraph after a blank line. */
+function withSitesFooter(lines: string[], sites: SitesOutput | undefined): string {
+  if (sites) lines.push('', sitesFooter(sites));
   return lines.join('\n');
 }

@@ -8,7 +8,32 @@ import { backrefGraph, diffSets, dotToSvg, findHints, findLeaks, toDot } from '.
 import { kindTable } from '../query/index.js';
 import { HeapSet } from '../api/index.js';
 import type { HeapSnapshot } from '../snapshot/index.js';
-import type { DiffSection, GraphSection, HintSection, LeakSection, ReportSnapshot } from './model.js';
+import { leakSites, siteLocation, sitesNote, type LeakSites, type SampledProfile } from '../analyses/leak-sites.js';
+import { shortUrl } from '../monitor/alloc.js';
+import type { DiffSection, GraphSection, HintSection, LeakClusterSites, LeakSection, ReportSnapshot } from './model.js';
+
+/** A sampling heap profile given to the report (`heapy leaks --pid --save` writes one), with how it was taken. */
+export interface ReportSamples {
+  readonly source: string;
+  readonly profile: SampledProfile;
+  /** Bytes between samples; 0 when the file does not say (DevTools' own .heapprofile files). */
+  readonly samplingInterval: number;
+  readonly durationMs: number;
+}
+
+/** The line of the leaks section without samples. */
+const SITES_HINT = "Allocation sites: run 'heapy leaks --pid <pid> --save DIR' and give DIR/sampling.heapprofile to heapy report with the three snapshots.";
+
+/** Cluster `i`'s sites for the page. */
+function pageSites(s: LeakSites, i: number): LeakClusterSites | undefined {
+  const c = s.clusters[i];
+  if (!c) return undefined;
+  return {
+    how: c.method === 'constructor' ? `new ${c.constructorName}` : 'the samples no class claimed',
+    bytes: c.bytes,
+    sites: c.sites.map((x) => ({ functionName: x.functionName, location: siteLocation(x, (u) => shortUrl(u)), share: x.share, bytes: x.bytes, via: x.via })),
+  };
+}
 
 /** Rows of the diff kept in the page. */
 const DIFF_ROWS = 300;
@@ -32,10 +57,12 @@ export function diffSection(before: ReportSnapshot, after: ReportSnapshot): Diff
 }
 
 /** Leak clusters of three snapshots, and the final-snapshot ordinals the page should describe. */
-export function leakSection(base: ReportSnapshot, target: ReportSnapshot, final: ReportSnapshot): { section: LeakSection; ordinals: number[] } {
+export function leakSection(base: ReportSnapshot, target: ReportSnapshot, final: ReportSnapshot, samples?: ReportSamples): { section: LeakSection; ordinals: number[] } {
   const r = findLeaks(base.snapshot, target.snapshot, final.snapshot, { limit: 20 });
   const ordinals: number[] = [];
-  const clusters = r.clusters.map((c) => {
+  const sites = samples ? leakSites(r.clusters, samples.profile, samples.samplingInterval, samples.durationMs) : undefined;
+  const clusters = r.clusters.map((c, i) => {
+    const s = sites ? pageSites(sites, i) : undefined;
     ordinals.push(c.holder.ordinal, c.representative.ordinal);
     return {
       kind: c.kind,
@@ -51,6 +78,7 @@ export function leakSection(base: ReportSnapshot, target: ReportSnapshot, final:
       via: c.via,
       contents: c.contents.slice(0, 5).map((x) => ({ kind: x.kind, count: x.count, size: x.size })),
       samples: c.sampleIds.slice(0, 8),
+      ...(s ? { sites: s } : {}),
     };
   });
   return {
@@ -61,6 +89,7 @@ export function leakSection(base: ReportSnapshot, target: ReportSnapshot, final:
       newInTarget: r.newInTarget,
       survivors: r.survivors,
       clusters,
+      sitesNote: sites ? `${sitesNote(sites)} (${basename(samples!.source)})` : SITES_HINT,
     },
     ordinals,
   };

@@ -4,7 +4,7 @@
  * of monitor recordings. Every optional section appears when its inputs allow it.
  */
 import type { MonitorData } from '../monitor/format.js';
-import { diffSection, graphSections, graphStarts, hintsSection, leakSection } from './analyses.js';
+import { diffSection, graphSections, graphStarts, hintsSection, leakSection, type ReportSamples } from './analyses.js';
 import { buildReport, withObjects, type ReportData, type ReportOptions, type ReportSnapshot } from './model.js';
 import { timelineSection } from './timeline.js';
 
@@ -14,6 +14,8 @@ export interface ReportInputs {
   readonly snapshots: readonly ReportSnapshot[];
   /** Monitor recordings (`heapy run` / `heapy monitor` data files). */
   readonly monitors?: readonly MonitorData[];
+  /** Allocation samples taken between the second and third snapshot, for the leak clusters' sites. */
+  readonly samples?: ReportSamples | undefined;
 }
 
 /** Which optional sections to build (all by default). */
@@ -46,7 +48,7 @@ export async function assembleReport(inputs: ReportInputs, options: ReportOption
   }
   let leakOrds: number[] = [];
   if (snaps.length === 3) {
-    const { section, ordinals } = await timed('leaks', () => leakSection(snaps[0]!, snaps[1]!, last));
+    const { section, ordinals } = await timed('leaks', () => leakSection(snaps[0]!, snaps[1]!, last, inputs.samples));
     data = { ...data, leaks: section };
     leakOrds = ordinals.filter((_, i) => i % 2 === 1);
     extraOrds.push(...ordinals);

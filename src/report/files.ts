@@ -8,10 +8,14 @@ import { writeFileReplacing } from '../util/safe-write.js';
 import { MONITOR_MAGIC } from '../monitor/format.js';
 
 /** What a file given to `heapy report` holds. */
-export type ReportInputKind = 'snapshot' | 'monitor';
+export type ReportInputKind = 'snapshot' | 'monitor' | 'profile';
+
+/** The name of the allocation samples `heapy leaks --pid --save DIR` keeps beside its snapshots. */
+export const SAMPLING_FILE = 'sampling.heapprofile';
 
 /**
- * Looks at the first bytes: monitor files start with their magic line, snapshots with `{`. A FIFO
+ * Looks at the first bytes: monitor files start with their magic line, sampling heap profiles
+ * (.heapprofile, as DevTools and `heapy leaks --save` write them) with `{"head"`, snapshots with `{`. A FIFO
  * is taken for a snapshot: peeking would block for a writer and consume what it sends.
  */
 export function inputKind(path: string): ReportInputKind {
@@ -37,7 +41,7 @@ export function inputKind(path: string): ReportInputKind {
       throw new HeapyError(`${path}: ${code === 'EISDIR' ? 'is a directory' : `cannot read (${code ?? String(err)})`}`, ExitCode.fileNotFound);
     }
     const head = buf.subarray(0, n).toString('utf8');
-    return head.startsWith(MONITOR_MAGIC) ? 'monitor' : 'snapshot';
+    return head.startsWith(MONITOR_MAGIC) ? 'monitor' : /^\s*\{\s*"head"/.test(head) ? 'profile' : 'snapshot';
   } finally {
     closeSync(fd);
   }

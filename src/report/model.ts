@@ -145,6 +145,17 @@ export interface LeakCluster {
   readonly contents: ReadonlyArray<{ readonly kind: string; readonly count: number; readonly size: number }>;
   /** A few V8 ids of members. */
   readonly samples: readonly number[];
+  /** Where they were allocated (sampled, an estimate), when the report was given the samples. */
+  readonly sites?: LeakClusterSites;
+}
+
+/** A cluster's allocation sites in the page (see analyses/leak-sites.ts for how they are found). */
+export interface LeakClusterSites {
+  /** How samples were matched: `new Session`, or the samples no class claimed. */
+  readonly how: string;
+  /** Estimated live bytes credited to the cluster. */
+  readonly bytes: number;
+  readonly sites: ReadonlyArray<{ readonly functionName: string; readonly location: string; readonly share: number; readonly bytes: number; readonly via: string | null }>;
 }
 
 /** Leak clusters from three snapshots. */
@@ -156,6 +167,8 @@ export interface LeakSection {
   readonly newInTarget: number;
   readonly survivors: number;
   readonly clusters: readonly LeakCluster[];
+  /** How the allocation sites were found, or how to get them (no samples given). */
+  readonly sitesNote?: string;
 }
 
 /** One line of the memory timeline. */

@@ -3,11 +3,12 @@
  * self-contained HTML page to look at a heap.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { ExitCode, HeapyError } from '../../errors.js';
 import { readMonitorFile, type MonitorData } from '../../monitor/format.js';
 import { assembleReport } from '../../report/build.js';
+import type { ReportSamples } from '../../report/analyses.js';
 import { inputKind, writeFileAtomic } from '../../report/files.js';
 import { renderReportHtml } from '../../report/html.js';
 import type { ReportSnapshot } from '../../report/model.js';
@@ -19,7 +20,9 @@ const usage = `usage: heapy report <file.heapsnapshot> [more snapshots | monitor
 Writes one self-contained HTML page (no network access, nothing to install) to look at a heap:
 the partition table by every relation, a treemap of retained sizes, each kind's largest
 instances with their shortest paths, and, when given, the changes between snapshots (two or
-three, oldest first) and the memory timeline of 'heapy run' / 'heapy monitor' recordings.
+three, oldest first) and the memory timeline of 'heapy run' / 'heapy monitor' recordings. With
+three snapshots and the sampling.heapprofile of 'heapy leaks --pid --save DIR', the leak
+suspects show where they were allocated.
 
 Options:
   -o, --output <file>   where to write (default: <last snapshot>.html in the current directory)
@@ -52,6 +55,20 @@ export function openInBrowser(file: string): boolean {
   return true;
 }
 
+/** A .heapprofile: the sampling profile, and the interval and duration heapy leaks noted in it (0 when absent). */
+function readSamples(file: string): ReportSamples {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new HeapyError(`${file}: not a sampling heap profile (${err instanceof SyntaxError ? 'bad JSON' : ((err as NodeJS.ErrnoException).code ?? String(err))})`, ExitCode.badInput);
+  }
+  const p = data as { head?: { children?: unknown }; heapy?: { samplingInterval?: unknown; durationMs?: unknown } };
+  if (typeof p.head !== 'object' || p.head === null || !Array.isArray(p.head.children)) throw new HeapyError(`${file}: not a sampling heap profile (no call tree at "head")`, ExitCode.badInput);
+  const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  return { source: file, profile: data as ReportSamples['profile'], samplingInterval: num(p.heapy?.samplingInterval), durationMs: num(p.heapy?.durationMs) };
+}
+
 const optionTable = {
   output: { type: 'string', short: 'o' },
   open: { type: 'boolean', default: false },
@@ -71,7 +88,14 @@ export const command: CommandModule = {
     const rows = optionalWholeNumber('--rows', values.rows, 1);
     const snapFiles: string[] = [];
     const monitorFiles: string[] = [];
-    for (const f of positionals) (f !== STDIN && inputKind(f) === 'monitor' ? monitorFiles : snapFiles).push(f);
+    const profileFiles: string[] = [];
+    for (const f of positionals) {
+      const kind = f === STDIN ? 'snapshot' : inputKind(f);
+      (kind === 'monitor' ? monitorFiles : kind === 'profile' ? profileFiles : snapFiles).push(f);
+    }
+    if (profileFiles.length > 1) throw new HeapyError(`report takes one .heapprofile (the samples of heapy leaks --pid --save), not ${profileFiles.length}`, ExitCode.usage);
+    if (profileFiles.length > 0 && snapFiles.length !== 3) throw new HeapyError('a .heapprofile gives the leak clusters their allocation sites: give it with three snapshots (base, target, final)', ExitCode.usage);
+    const samples = profileFiles[0] !== undefined ? readSamples(profileFiles[0]) : undefined;
     if (snapFiles.length === 0) throw new HeapyError('report needs at least one .heapsnapshot file (monitor files alone: use heapy plot)', ExitCode.usage);
     if (snapFiles.length > 3) throw new HeapyError(`report takes at most three snapshots (base, target, final), not ${snapFiles.length}`, ExitCode.usage);
     const last = snapFiles[snapFiles.length - 1]!;
@@ -91,7 +115,7 @@ export const command: CommandModule = {
     let html: string;
     try {
       const data = await assembleReport(
-        { snapshots, monitors },
+        { snapshots, monitors, samples },
         {
           ...(values.title !== undefined ? { title: values.title } : {}),
           ...(rows !== undefined ? { rows } : {}),

@@ -2,11 +2,29 @@
  * Leak suspects: objects created between the first two snapshots and still alive in the last,
  * grouped by kind and retainer path, each cluster with its holder, path shape and members.
  */
-import type { LeakCluster } from '../model.js';
-import { formatBytes, formatCount } from '../../util/format.js';
+import type { LeakCluster, LeakClusterSites } from '../model.js';
+import { formatBytes, formatCount, formatPercent } from '../../util/format.js';
 import type { Page } from './context.js';
 import { block, bytes, figures, h, type Section } from './dom.js';
 import { idChip, openObject } from './objects.js';
+
+/** "Allocated at": the sampled sites of a cluster, largest share first. */
+function sitesList(s: LeakClusterSites): HTMLElement {
+  return h(
+    'div',
+    { class: 'leak-sites', style: { margin: '6px 0', fontSize: '13px' } },
+    h('p', { style: { margin: '0 0 2px' } }, 'Allocated at (sampled, ' + formatBytes(s.bytes) + ' from ' + s.how + '):'),
+    s.sites.length === 0
+      ? h('p', { class: 'muted', style: { margin: '0' } }, 'no sampled allocation')
+      : h(
+          'ul',
+          { style: { margin: '0', paddingLeft: '18px' } },
+          s.sites.map((x) =>
+            h('li', null, h('b', null, formatPercent(x.share, 1) + '%'), ' ', h('code', null, x.functionName), x.location ? [' ', h('span', { class: 'muted' }, x.location)] : null, x.via ? ' (via ' + x.via + ')' : null),
+          ),
+        ),
+  );
+}
 
 function cluster(page: Page, c: LeakCluster): HTMLElement {
   const id = c.holder;
@@ -29,6 +47,7 @@ function cluster(page: Page, c: LeakCluster): HTMLElement {
     c.contents.length > 0
       ? h('p', { class: 'muted', style: { margin: '6px 0', fontSize: '13px' } }, 'Keeps alive: ' + c.contents.map((x) => formatCount(x.count) + ' ' + x.kind + ' (' + formatBytes(x.size) + ')').join(', '))
       : null,
+    c.sites ? sitesList(c.sites) : null,
     c.samples.length > 0
       ? h(
           'div',
@@ -47,5 +66,6 @@ export function leaksBlock(page: Page): Section | null {
   card.append(h('div', { class: 'toolbar muted' }, formatCount(l.newInTarget) + ' objects were created between ' + l.base + ' and ' + l.target + '; ' + formatCount(l.survivors) + ' of them are still alive in ' + l.final + '.'));
   if (l.clusters.length === 0) card.append(h('p', { class: 'cluster' }, 'No objects created between the first two snapshots are still alive in the last one in a group worth reporting.'));
   for (const c of l.clusters) card.append(cluster(page, c));
+  if (l.sitesNote) card.append(h('p', { class: 'muted leak-sites-note', style: { margin: '8px 0 0', fontSize: '12px' } }, l.sitesNote));
   return block('leaks', 'Leak suspects', 'Objects created between ' + l.base + ' and ' + l.target + ' that are still alive in ' + l.final + ', grouped by kind and retainer path.', card);
 }
