@@ -2,7 +2,7 @@
  * The retained-size view: the objects that keep the most memory alive, from the dominator tree.
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
-import { kindTable } from './kinds.js';
+import { kindTable, reachableTotal } from './kinds.js';
 import { nodeBrief, renderPath, shortestPathEdges } from './paths.js';
 
 /** One row of the retained-size table. */
@@ -34,8 +34,7 @@ const CHAIN_SHARE = 0.99;
  * table depends only on where the table is cut, show as its head). So
  * `globalThis.holder = { ctx: { big } }` lists `big`'s Array once, at `Root.global.holder.ctx.big`.
  */
-export function retainedTable(snap: HeapSnapshot, limit: number): { rows: RetainedRow[]; total: number; text: string } {
-  const N = snap.nodeCount;
+export function retainedTable(snap: HeapSnapshot, limit: number): { rows: RetainedRow[]; count: number; total: number; text: string } {
   const { retainedSize, dominator } = snap;
   const kinds = kindTable(snap);
   // Chains leave rows out, so look at more candidates than rows, 4 times more each time too few
@@ -61,9 +60,10 @@ export function retainedTable(snap: HeapSnapshot, limit: number): { rows: Retain
       path: edges ? renderPath(snap, edges) : '(no strong path)',
     };
   });
-  const total = snap.totalSize;
+  // The same objects and total as the partition view of `HeapSet.all`: one heap, one total.
+  const { count, size: total } = reachableTotal(snap);
   const lines = [
-    `Largest retained sizes of a heap of ${N} objects. Total size = ${total} bytes.`,
+    `Largest retained sizes of a heap of ${count} objects. Total size = ${total} bytes.`,
     ' Index    Retained   %      Self Depth Object, path',
   ];
   rows.forEach((r, i) => {
@@ -72,7 +72,7 @@ export function retainedTable(snap: HeapSnapshot, limit: number): { rows: Retain
       `${String(i).padStart(6)} ${String(r.retainedSize).padStart(11)} ${String(pct).padStart(3)} ${String(r.selfSize).padStart(9)} ${String(r.depth).padStart(5)} ${r.kind} ${r.brief} ${r.path}`,
     );
   });
-  return { rows, total, text: lines.join('\n') };
+  return { rows, count, total, text: lines.join('\n') };
 }
 
 /** The `count` nodes of largest retained size (not the root nor synthetic), largest first. */

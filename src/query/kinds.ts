@@ -2,7 +2,7 @@
  * guppy's "clodo" relation in V8 terms: the class of each node, with internal backing stores
  * attributed to the object that owns them ("properties of Foo", "elements of Array").
  */
-import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
+import { NO_DISTANCE, NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 
 /** Kind of every node of a snapshot, as small integers into a name table. */
 export interface KindTable {
@@ -113,4 +113,26 @@ function directEdgeName(snap: HeapSnapshot, from: number, to: number): string | 
     if (edgeTo[e] === to) return snap.edgeNameString(e);
   }
   return undefined;
+}
+
+/**
+ * True for the objects of the heap heapy totals: those a strong path from the roots reaches, V8's
+ * synthetic root nodes left out (see docs/definitions.md, "Reachable set"). Here beside the kind
+ * table because both views of `heapy summary` load this module (see the module-count test).
+ */
+export function isReachableObject(snap: HeapSnapshot, ord: number): boolean {
+  return snap.distance[ord] !== NO_DISTANCE && snap.nodeType[ord] !== snap.types.synthetic;
+}
+
+/** How many objects {@link isReachableObject} accepts, and their self sizes added up: the heap's total. */
+export function reachableTotal(snap: HeapSnapshot): { count: number; size: number } {
+  const self = snap.nodeSelfSize;
+  let count = 0;
+  let size = 0;
+  for (let i = 0, N = snap.nodeCount; i < N; i++) {
+    if (!isReachableObject(snap, i)) continue;
+    count++;
+    size += self[i]!;
+  }
+  return { count, size };
 }
