@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { HeapSet } from '../src/api/index.js';
+import { kindNamer, kindTable } from '../src/query/kinds.js';
 import { makeSnapshot, testDir } from './helpers/snapshots.js';
 import { assertMatchesDevTools, heapyClassTable, loadBoth } from './helpers/devtools.js';
 
@@ -55,6 +56,18 @@ test('known contents: 50 Node50 in a Map, 200 Stamps whose late fields live in p
   const node50 = all.at(all.partition.rows.findIndex((r) => r.label === 'Node50'));
   assert.ok(heapy.retainedSize[cache]! >= node50.size);
   assert.equal(node50.dominos.size, node50.domisize);
+});
+
+test('kindNamer names every node as the kind table does, without building it', async () => {
+  // A fresh load: the namer must not find a table in its cache.
+  const snap = await loadSnapshotFile(makeSnapshot('known-heap.mjs'));
+  const name = kindNamer(snap);
+  const names = Array.from({ length: snap.nodeCount }, (_, i) => name(i));
+  const table = kindTable(snap);
+  let different = 0;
+  for (let i = 0; i < snap.nodeCount; i++) if (names[i] !== table.names[table.kindOf[i]!]) different++;
+  assert.equal(different, 0);
+  assert.ok(names.includes('properties of Stamp') && names.includes('Node50'));
 });
 
 test('the two-thread parse gives the same graph as one thread, and reports errors in its half', async () => {

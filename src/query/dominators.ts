@@ -2,7 +2,7 @@
  * The retained-size view: the objects that keep the most memory alive, from the dominator tree.
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
-import { kindTable, reachableTotal } from './kinds.js';
+import { kindNamer, reachableTotal } from './kinds.js';
 import { nodeBrief, renderPath, shortestPathEdges } from './paths.js';
 
 /** One row of the retained-size table. */
@@ -36,13 +36,13 @@ const CHAIN_SHARE = 0.99;
  */
 export function retainedTable(snap: HeapSnapshot, limit: number): { rows: RetainedRow[]; count: number; total: number; text: string } {
   const { retainedSize, dominator } = snap;
-  const kinds = kindTable(snap);
+  const kindOf = kindNamer(snap);
   // Chains leave rows out, so look at more candidates than rows, 4 times more each time too few
   // are left (a linked list of n nodes is one chain of up to n candidates).
   let kept: number[] = [];
   for (let want = Math.max(limit * 2, 8); ; want *= 4) {
     const top = largest(snap, want);
-    kept = onePerChain(snap, top, kinds.kindOf);
+    kept = onePerChain(snap, top, kindOf);
     if (kept.length >= limit || top.length < want) break;
   }
   const rows: RetainedRow[] = kept.slice(0, limit).map((v) => {
@@ -52,7 +52,7 @@ export function retainedTable(snap: HeapSnapshot, limit: number): { rows: Retain
     return {
       ordinal: v,
       id: snap.nodeId[v]!,
-      kind: kinds.names[kinds.kindOf[v]!]!,
+      kind: kindOf(v),
       brief: nodeBrief(snap, v),
       selfSize: snap.nodeSelfSize[v]!,
       retainedSize: retainedSize[v]!,
@@ -98,7 +98,7 @@ function largest(snap: HeapSnapshot, count: number): number[] {
 }
 
 /** `top` without the rows a chain leaves out (see {@link retainedTable}), in the same order. */
-function onePerChain(snap: HeapSnapshot, top: readonly number[], kindOf: ArrayLike<number>): number[] {
+function onePerChain(snap: HeapSnapshot, top: readonly number[], kindOf: (ord: number) => string): number[] {
   const { retainedSize, dominator, owner } = snap;
   // Link each row to the one row it dominates that keeps 99% of it, then keep one row per chain.
   const candidates = new Set(top);
@@ -118,7 +118,7 @@ function onePerChain(snap: HeapSnapshot, top: readonly number[], kindOf: ArrayLi
     for (let c = chainChild.get(head); c !== undefined; c = chainChild.get(c)) keep = c;
     // A backing store shows as its owner; a run of one kind (a linked list) as its first node.
     while (up(keep) !== undefined && owner[keep] === up(keep)) keep = up(keep)!;
-    while (up(keep) !== undefined && kindOf[up(keep)!] === kindOf[keep]) keep = up(keep)!;
+    while (up(keep) !== undefined && kindOf(up(keep)!) === kindOf(keep)) keep = up(keep)!;
     for (let c: number | undefined = head; c !== undefined; c = chainChild.get(c)) if (c !== keep) dropped.add(c);
   }
   return top.filter((v) => !dropped.has(v));
