@@ -5,9 +5,50 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as heapy from '../src/index.js';
 import { assertMatchesDevTools, loadBoth } from './helpers/devtools.js';
-import { cliPath, makeSnapshot } from './helpers/snapshots.js';
+import { cliPath, makeSnapshot, testDir } from './helpers/snapshots.js';
+import { SnapshotBuilder } from './helpers/builder.js';
+
+test('a WeakMap value: heapy takes the nearer of key and table, DevTools the farther', async () => {
+  // G holds the WeakMap W (table T, distance 3) and, four steps down, its key K (distance 5).
+  const b = new SnapshotBuilder()
+    .node('G', 'object', 'Global', 1)
+    .node('W', 'object', 'WeakMap', 24)
+    .node('T', 'array', 'system / EphemeronHashTable', 64)
+    .node('A', 'object', 'A', 8)
+    .node('B', 'object', 'B', 8)
+    .node('C', 'object', 'C', 8)
+    .node('K', 'object', 'Key', 16)
+    .node('V', 'object', 'Value', 40)
+    .node('X', 'object', 'OnlyFromValue', 100);
+  const pair = `part of key (Key @${b.id('K')}) -> value (Value @${b.id('V')}) pair in WeakMap (table @${b.id('T')})`;
+  b.edge('root', 'G', 'shortcut', 'global')
+    .edge('G', 'W', 'property', 'map')
+    .edge('W', 'T', 'internal', 'table')
+    .edge('G', 'A', 'property', 'a')
+    .edge('A', 'B', 'property', 'b')
+    .edge('B', 'C', 'property', 'c')
+    .edge('C', 'K', 'property', 'key')
+    .edge('T', 'K', 'weak', '1')
+    .edge('T', 'V', 'internal', `2 / ${pair}`)
+    .edge('K', 'V', 'internal', `1 / ${pair}`)
+    .edge('V', 'X', 'property', 'x');
+  const file = join(testDir(), 'weakmap.heapsnapshot');
+  writeFileSync(file, b.toJSON());
+  const { heapy: snap, devtools } = await loadBoth(file);
+  const o = b.ordinals();
+  const at = (k: string) => o.get(k)!;
+  assert.deepEqual([snap.distance[at('T')], snap.distance[at('K')]], [3, 5]);
+  assert.deepEqual([snap.distance[at('V')], snap.distance[at('X')]], [4, 5], 'heapy: one more than the table');
+  assert.deepEqual([devtools.nodeDistances[at('V')], devtools.nodeDistances[at('X')]], [6, 7], 'DevTools: one more than the key');
+  // The key holds the value in both tools' dominator trees.
+  assert.equal(snap.dominator[at('V')], at('K'));
+  const diff = assertMatchesDevTools(snap, devtools, 'weakmap graph');
+  assert.deepEqual([diff.distances, diff.weakMapDistances], [2, 2]);
+});
 
 test('the TypeScript compiler’s heap: heapy and DevTools agree on every node', async () => {
   const { heapy: snap, devtools } = await loadBoth(makeSnapshot('typescript-heap.mjs'));
