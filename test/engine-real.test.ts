@@ -2,24 +2,13 @@
 // implementation: heap-snapshot-toolkit, which packages Chrome DevTools' own snapshot code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'heap-snapshot-toolkit';
-import { loadSnapshotFile, NO_NODE, type HeapSnapshot } from '../src/snapshot/index.js';
+import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { HeapSet } from '../src/api/index.js';
+import { kindNamer, kindTable } from '../src/query/kinds.js';
 import { makeSnapshot, testDir } from './helpers/snapshots.js';
-
-interface DevToolsAggregate {
-  count: number;
-  self: number;
-  name: string;
-}
-interface DevToolsSnapshot {
-  nodeCount: number;
-  retainedSizes: Float64Array;
-  dominatorsTree: Uint32Array;
-  aggregatesWithFilter(filter: object): Record<string, DevToolsAggregate>;
-}
+import { assertMatchesDevTools, heapyClassTable, loadBoth } from './helpers/devtools.js';
 
 /** The global object's property `name`, as a node ordinal. */
 function globalProperty(s: HeapSnapshot, name: string): number {
@@ -34,57 +23,15 @@ function globalProperty(s: HeapSnapshot, name: string): number {
   throw new Error(`no global property ${name}`);
 }
 
-test('per-class counts and sizes, dominators and retained sizes agree with DevTools', async () => {
-  const file = makeSnapshot('known-heap.mjs');
-  const devtools = (await parse(createReadStream(file, 'utf-8'))) as unknown as DevToolsSnapshot;
-  const heapy = await loadSnapshotFile(file);
-  assert.equal(heapy.nodeCount, devtools.nodeCount);
-
-  // Dominators are the same tree.
-  let differentDominators = 0;
-  for (let i = 0; i < heapy.nodeCount; i++) {
-    const d = heapy.dominator[i] === NO_NODE ? i : heapy.dominator[i];
-    if (d !== devtools.dominatorsTree[i]) differentDominators++;
-  }
-  assert.equal(differentDominators, 0);
-
-  // DevTools moves the size of an owned store into its owner; heapy keeps sizes as they are and
-  // shows the store as "properties of X". Folding heapy's owned stores into their owners must give
-  // DevTools' class table exactly.
-  const folded = Float64Array.from(heapy.nodeSelfSize);
-  for (let i = 0; i < heapy.nodeCount; i++) {
-    const o = heapy.owner[i]!;
-    if (o !== NO_NODE) {
-      folded[o]! += folded[i]!;
-      folded[i] = 0;
-    }
-  }
-  const mine = new Map<string, { count: number; self: number }>();
-  for (let i = 0; i < heapy.nodeCount; i++) {
-    if (folded[i] === 0) continue;
-    const name = heapy.className(i);
-    const a = mine.get(name) ?? { count: 0, self: 0 };
-    a.count++;
-    a.self += folded[i]!;
-    mine.set(name, a);
-  }
-  const theirs = new Map<string, { count: number; self: number }>();
-  for (const agg of Object.values(devtools.aggregatesWithFilter({}))) {
-    // Newer DevTools names plain objects by their properties ("{a, b}"); heapy keeps "Object",
-    // as guppy keeps "dict". Fold those names back for the comparison.
-    const name = agg.name.startsWith('{') ? 'Object' : agg.name;
-    const a = theirs.get(name) ?? { count: 0, self: 0 };
-    a.count += agg.count;
-    a.self += agg.self;
-    theirs.set(name, a);
-  }
-  for (const name of ['Node50', 'Stamp', 'Message', 'Queue', 'Map', 'Array', 'Object', 'Function', '(string)', '(compiled code)']) {
-    assert.deepEqual(mine.get(name), theirs.get(name), `class ${name}`);
-  }
-  assert.deepEqual([...mine.keys()].filter((k) => !theirs.has(k)), [], 'classes only heapy has');
-  assert.deepEqual([...theirs.keys()].filter((k) => !mine.has(k)), [], 'classes only DevTools has');
-  for (const [name, a] of mine) assert.deepEqual(a, theirs.get(name), `class ${name}`);
-
+test('per-class counts and sizes, dominators, retained sizes and distances agree with DevTools', async () => {
+  const { heapy, devtools } = await loadBoth(makeSnapshot('known-heap.mjs'));
+  // Node and class counts, totals, every dominator and retained size, distances by rule.
+  const diff = assertMatchesDevTools(heapy, devtools, 'known heap');
+  assert.equal(diff.distances, diff.weakMapDistances, 'only the WeakMap rule changes distances here');
+  // The classes the program made are there, with their stores folded in as DevTools does.
+  const mine = heapyClassTable(heapy, true);
+  assert.equal(mine.get('Node50')?.count, 50);
+  assert.equal(mine.get('Stamp')?.count, 200);
   // Retained sizes of chosen objects (holders, not owned stores) are the same numbers.
   for (const name of ['cache', 'stamps', 'service', 'holder']) {
     const ord = globalProperty(heapy, name);
@@ -109,6 +56,18 @@ test('known contents: 50 Node50 in a Map, 200 Stamps whose late fields live in p
   const node50 = all.at(all.partition.rows.findIndex((r) => r.label === 'Node50'));
   assert.ok(heapy.retainedSize[cache]! >= node50.size);
   assert.equal(node50.dominos.size, node50.domisize);
+});
+
+test('kindNamer names every node as the kind table does, without building it', async () => {
+  // A fresh load: the namer must not find a table in its cache.
+  const snap = await loadSnapshotFile(makeSnapshot('known-heap.mjs'));
+  const name = kindNamer(snap);
+  const names = Array.from({ length: snap.nodeCount }, (_, i) => name(i));
+  const table = kindTable(snap);
+  let different = 0;
+  for (let i = 0; i < snap.nodeCount; i++) if (names[i] !== table.names[table.kindOf[i]!]) different++;
+  assert.equal(different, 0);
+  assert.ok(names.includes('properties of Stamp') && names.includes('Node50'));
 });
 
 test('the two-thread parse gives the same graph as one thread, and reports errors in its half', async () => {

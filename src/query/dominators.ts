@@ -2,7 +2,7 @@
  * The retained-size view: the objects that keep the most memory alive, from the dominator tree.
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
-import { kindTable } from './kinds.js';
+import { kindNamer, reachableTotal } from './kinds.js';
 import { nodeBrief, renderPath, shortestPathEdges } from './paths.js';
 
 /** One row of the retained-size table. */
@@ -34,16 +34,15 @@ const CHAIN_SHARE = 0.99;
  * table depends only on where the table is cut, show as its head). So
  * `globalThis.holder = { ctx: { big } }` lists `big`'s Array once, at `Root.global.holder.ctx.big`.
  */
-export function retainedTable(snap: HeapSnapshot, limit: number): { rows: RetainedRow[]; total: number; text: string } {
-  const N = snap.nodeCount;
+export function retainedTable(snap: HeapSnapshot, limit: number): { rows: RetainedRow[]; count: number; total: number; text: string } {
   const { retainedSize, dominator } = snap;
-  const kinds = kindTable(snap);
+  const kindOf = kindNamer(snap);
   // Chains leave rows out, so look at more candidates than rows, 4 times more each time too few
   // are left (a linked list of n nodes is one chain of up to n candidates).
   let kept: number[] = [];
   for (let want = Math.max(limit * 2, 8); ; want *= 4) {
     const top = largest(snap, want);
-    kept = onePerChain(snap, top, kinds.kindOf);
+    kept = onePerChain(snap, top, kindOf);
     if (kept.length >= limit || top.length < want) break;
   }
   const rows: RetainedRow[] = kept.slice(0, limit).map((v) => {
@@ -53,7 +52,7 @@ export function retainedTable(snap: HeapSnapshot, limit: number): { rows: Retain
     return {
       ordinal: v,
       id: snap.nodeId[v]!,
-      kind: kinds.names[kinds.kindOf[v]!]!,
+      kind: kindOf(v),
       brief: nodeBrief(snap, v),
       selfSize: snap.nodeSelfSize[v]!,
       retainedSize: retainedSize[v]!,
@@ -61,9 +60,10 @@ export function retainedTable(snap: HeapSnapshot, limit: number): { rows: Retain
       path: edges ? renderPath(snap, edges) : '(no strong path)',
     };
   });
-  const total = snap.totalSize;
+  // The same objects and total as the partition view of `HeapSet.all`: one heap, one total.
+  const { count, size: total } = reachableTotal(snap);
   const lines = [
-    `Largest retained sizes of a heap of ${N} objects. Total size = ${total} bytes.`,
+    `Largest retained sizes of a heap of ${count} objects. Total size = ${total} bytes.`,
     ' Index    Retained   %      Self Depth Object, path',
   ];
   rows.forEach((r, i) => {
@@ -72,7 +72,7 @@ export function retainedTable(snap: HeapSnapshot, limit: number): { rows: Retain
       `${String(i).padStart(6)} ${String(r.retainedSize).padStart(11)} ${String(pct).padStart(3)} ${String(r.selfSize).padStart(9)} ${String(r.depth).padStart(5)} ${r.kind} ${r.brief} ${r.path}`,
     );
   });
-  return { rows, total, text: lines.join('\n') };
+  return { rows, count, total, text: lines.join('\n') };
 }
 
 /** The `count` nodes of largest retained size (not the root nor synthetic), largest first. */
@@ -98,7 +98,7 @@ function largest(snap: HeapSnapshot, count: number): number[] {
 }
 
 /** `top` without the rows a chain leaves out (see {@link retainedTable}), in the same order. */
-function onePerChain(snap: HeapSnapshot, top: readonly number[], kindOf: ArrayLike<number>): number[] {
+function onePerChain(snap: HeapSnapshot, top: readonly number[], kindOf: (ord: number) => string): number[] {
   const { retainedSize, dominator, owner } = snap;
   // Link each row to the one row it dominates that keeps 99% of it, then keep one row per chain.
   const candidates = new Set(top);
@@ -118,7 +118,7 @@ function onePerChain(snap: HeapSnapshot, top: readonly number[], kindOf: ArrayLi
     for (let c = chainChild.get(head); c !== undefined; c = chainChild.get(c)) keep = c;
     // A backing store shows as its owner; a run of one kind (a linked list) as its first node.
     while (up(keep) !== undefined && owner[keep] === up(keep)) keep = up(keep)!;
-    while (up(keep) !== undefined && kindOf[up(keep)!] === kindOf[keep]) keep = up(keep)!;
+    while (up(keep) !== undefined && kindOf(up(keep)!) === kindOf(keep)) keep = up(keep)!;
     for (let c: number | undefined = head; c !== undefined; c = chainChild.get(c)) if (c !== keep) dropped.add(c);
   }
   return top.filter((v) => !dropped.has(v));

@@ -2,8 +2,8 @@
  * Set algebra and per-object tables over sorted node ordinals of one snapshot: the pure part of
  * guppy's IdentitySet. The user-facing `HeapSet` (src/api) is built on these.
  */
-import { NO_DISTANCE, NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
-import { kindTable } from './kinds.js';
+import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
+import { isReachableObject, kindTable } from './kinds.js';
 import type { Partition, Relation } from './partition.js';
 import { nodeBrief } from './paths.js';
 
@@ -60,15 +60,14 @@ export function hasOrdinal(a: Uint32Array, x: number): boolean {
   return false;
 }
 
-/** Every object a strong path from the roots reaches, synthetic root nodes left out. */
+/** Every object {@link isReachableObject} accepts, as sorted ordinals. */
 export function reachableOrdinals(snap: HeapSnapshot): Uint32Array {
-  const { distance, nodeType, nodeCount } = snap;
-  const synthetic = snap.types.synthetic;
-  const out = new Uint32Array(nodeCount);
+  const out = new Uint32Array(snap.nodeCount);
   let n = 0;
-  for (let i = 0; i < nodeCount; i++) if (distance[i] !== NO_DISTANCE && nodeType[i] !== synthetic) out[n++] = i;
+  for (let i = 0, N = snap.nodeCount; i < N; i++) if (isReachableObject(snap, i)) out[n++] = i;
   return out.subarray(0, n);
 }
+
 
 /** The objects whose V8 ids are in `ids`, as sorted ordinals (ids not in the snapshot are ignored). */
 export function ordinalsOfIds(snap: HeapSnapshot, ids: Iterable<number>): Uint32Array {

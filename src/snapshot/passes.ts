@@ -141,9 +141,19 @@ export function computeOwners(g: ForwardGraph, owners: Uint32Array): void {
   }
 }
 
-/** 1 in `flags` for the nodes the first round of computeDistances reached: those the user's roots reach. */
+/**
+ * 1 in `flags` for the nodes the first round of computeDistances reached: those the user's roots
+ * reach. A snapshot without user roots (Chromium's: the root's one child is `(GC roots)`) has its
+ * root at distance 0 and every node in the second round; DevTools then counts no node as
+ * page-owned, and so does this: all flags 0 (see docs/definitions.md, "Snapshots without user roots").
+ */
 export function userReachable(distance: Uint32Array, flags: Uint8Array): void {
   const n = distance.length;
+  // Only the root of a snapshot without user roots is at distance 0.
+  if (distance.indexOf(0) !== -1) {
+    flags.fill(0);
+    return;
+  }
   for (let i = 0; i < n; i++) flags[i] = distance[i]! < SYSTEM_DISTANCE_BASE ? 1 : 0;
 }
 
