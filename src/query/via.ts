@@ -10,7 +10,7 @@
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import type { Classification, Relation } from './partition.js';
-import { edgeStep, isModuleContext, mapKeyStep, nodeBrief } from './paths.js';
+import { edgeStep, ephemeronEdge, isModuleContext, mapKeyStep, nodeBrief, referenceStep } from './paths.js';
 
 /** Sentinel in the per-node step table: no edge seen yet. */
 const NONE = -1;
@@ -99,9 +99,15 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
     return moduleContext[ctx] === 1;
   };
   const moduleIds = new Map<number, number>();
+  const ephemeronName = new Int8Array(snap.stringTable.length); // 0 not looked at, 1 yes, 2 no
+  const isEphemeron = (name: number): boolean => {
+    if (ephemeronName[name] === 0) ephemeronName[name] = ephemeronEdge(snap, snap.string(name)) ? 1 : 2;
+    return ephemeronName[name] === 1;
+  };
   const internalStep = (from: number, e: number): number => {
     const name = edgeName[e]!;
-    if (name === contextName && nodeType[from] === ty.closure) {
+    // A closure's context, or a module's (from the Generator V8 runs the module's body as).
+    if (name === contextName && (nodeType[from] === ty.closure || isModule(edgeTo[e]!))) {
       const ctx = edgeTo[e]!;
       if (isModule(ctx)) {
         let id = moduleIds.get(ctx);
@@ -119,8 +125,11 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
       }
       return id;
     }
-    if (name === tableName) return intern(edgeStep(snap, from, e));
+    // A collection's table: `.[[table of Map]]` (in a path the step prints as nothing).
+    if (name === tableName) return intern(referenceStep(snap, from, e));
     if (owner[from] !== NO_NODE && slotOf(name) >= 0) return intern(mapStep(from, e) ?? edgeStep(snap, from, e));
+    // A WeakMap's key -> value edge: its text depends on which end it leaves from.
+    if (isEphemeron(name)) return intern(edgeStep(snap, from, e));
     let id = internalIds[name]!;
     if (id < 0) {
       id = intern(edgeStep(snap, from, e));
