@@ -10,6 +10,7 @@
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import type { Classification, Relation } from './partition.js';
+import { entryStart } from './hashtable.js';
 import { edgeStep, ephemeronEdge, isModuleContext, mapKeyStep, nodeBrief, referenceStep } from './paths.js';
 
 /** Sentinel in the per-node step table: no edge seen yet. */
@@ -54,8 +55,8 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
     return n;
   };
   // A Map's backing table names its slots by index, the key in slot i-1 and the value in slot i.
-  // edgeStep finds the key slot by scanning the table's edges, which is quadratic over a whole
-  // table; here the slots of the current table are indexed once.
+  // Where the table's size gives no layout, edgeStep finds the key slot by scanning the table's
+  // edges, which is quadratic over a whole table; here the slots of such a table are indexed once.
   let tableOf = -1;
   let isMapTable = false;
   const slots = new Map<number, number>();
@@ -64,7 +65,8 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
       tableOf = from;
       const o = snap.owner[from]!;
       const oc = o === NO_NODE ? '' : snap.className(o);
-      isMapTable = oc === 'Map' || oc === 'WeakMap';
+      // A Map table whose layout its size gives: edgeStep tells keys from values in O(1).
+      isMapTable = (oc === 'Map' && entryStart(snap, from, 'Map') < 0) || oc === 'WeakMap';
       slots.clear();
       if (isMapTable) {
         for (let k = firstEdge[from]!, end = firstEdge[from + 1]!; k < end; k++) {
