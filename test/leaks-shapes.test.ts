@@ -6,7 +6,7 @@
 // their tables and entries in paths, `--by via` labels and graph labels.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -249,4 +249,22 @@ test('WeakMap entries: the key -> value edge prints as .<value in WeakMap @id> f
   const labels = g.edges.map((e) => e.label);
   assert.ok(labels.filter((l) => /^\.get\(<Linter @\d+>\)$/.test(l)).length === 2, labels.join('\n'));
   assert.ok(labels.filter((l) => l === `.<value in WeakMap @${w}>`).length === 2, labels.join('\n'));
+});
+
+test("the README's growing-value example: the same report, run as written, numbers aside", async () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf('$ mkdir snaps && node test/programs/leak-grow-string.mjs snaps');
+  assert.ok(start >= 0, 'the example in the README');
+  const block = readme.slice(start, readme.indexOf('```', start)).trimEnd().split('\n');
+  const command = block[1]!;
+  assert.equal(command, '$ heapy leaks snaps/base.heapsnapshot snaps/target.heapsnapshot snaps/final.heapsnapshot');
+  const dir = join(work, 'readme');
+  mkdirSync(join(dir, 'snaps'), { recursive: true });
+  const made = await limited(() => runNode([join(programs, 'leak-grow-string.mjs'), 'snaps'], dir));
+  assert.equal(made.code, 0, made.stderr);
+  const r = await runNode([bin, ...command.split(' ').slice(2)], dir);
+  assert.equal(r.code, ExitCode.ok, r.stderr);
+  // Ids, sizes and counts differ from run to run; every word and path must not.
+  const mask = (text: string) => text.replace(/@\d+/g, '@N').replace(/\d[\d,.]* (B|KiB|MiB)\b/g, 'SIZE').replace(/\d[\d,]*/g, 'N');
+  assert.deepEqual(mask(r.stdout.trimEnd()).split('\n'), block.slice(2).map(mask));
 });
