@@ -10,7 +10,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { ExitCode } from '../src/errors.js';
+import { assertNoLeak } from '../src/api/testing.js';
 import { findLeaks, renderLeaks, type LeakCluster, type LeakReport } from '../src/analyses/leaks.js';
 import { backrefGraph } from '../src/analyses/graph.js';
 import { leakSection } from '../src/report/analyses.js';
@@ -18,6 +20,7 @@ import { HeapSet } from '../src/index.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { makeSnapshot } from './helpers/snapshots.js';
 import { runNode } from './helpers/run.js';
+import { freePort } from './helpers/net.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
@@ -267,4 +270,52 @@ test("the README's growing-value example: the same report, run as written, numbe
   // Ids, sizes and counts differ from run to run; every word and path must not.
   const mask = (text: string) => text.replace(/@\d+/g, '@N').replace(/\d[\d,.]* (B|KiB|MiB)\b/g, 'SIZE').replace(/\d[\d,]*/g, 'N');
   assert.deepEqual(mask(r.stdout.trimEnd()).split('\n'), block.slice(2).map(mask));
+});
+
+test('heapy leaks --pid on a running service whose log string grows by +=: the growing value, by its module variable', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [`--inspect-port=${port}`, join(programs, 'leak-live-string.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
+      });
+      child.once('exit', (code) => reject(new Error(`leak-live-string.mjs exited (${code})`)));
+    });
+    const pid = (JSON.parse(line) as { pid: number }).pid;
+    const r = await runNode([bin, 'leaks', '--pid', String(pid), '--port', String(port), '--interval', '1s', '--json', '--fail'], work);
+    assert.equal(r.code, ExitCode.leakFound, r.stderr);
+    const values = (JSON.parse(r.stdout) as LeakReport).clusters.filter((c) => c.type === 'growing value');
+    assert.deepEqual(
+      values.map((c) => [c.kind, c.shape, c.holder.path]),
+      [['(string)', '<module leak-live-string.mjs>.log', '<module leak-live-string.mjs>']],
+    );
+    // About 2,000 lines of 40 bytes a second, each with its cons string: well over 8 KiB a round.
+    const s = values[0]!.value!.sizes;
+    assert.ok(s.target - s.base > 40_000 && s.final - s.target > 40_000, JSON.stringify(s));
+    // The service runs on.
+    assert.equal(child.exitCode, null);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
+
+// In this process: a module-level string that a function appends to.
+let journal = '';
+
+test('heapy/testing: assertNoLeak rejects a function that grows a string by +=, naming the module variable', async () => {
+  const err = await assertNoLeak(
+    () => {
+      journal += `entry ${journal.length} `.padEnd(200, '.');
+    },
+    { iterations: 100 },
+  ).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof Error, 'rejected');
+  assert.match(err.message, /^#1 growing value, \(string\): replaced by a larger one in each round/m);
+  assert.match(err.message, /^ {3}path: {5}<module leaks-shapes\.test\.js>\.journal$/m);
 });
