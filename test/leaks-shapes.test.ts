@@ -20,6 +20,7 @@ import { HeapSet } from '../src/index.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { makeSnapshot } from './helpers/snapshots.js';
 import { runNode } from './helpers/run.js';
+import { limiter, programSnapshots } from './helpers/trio.js';
 import { freePort } from './helpers/net.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,29 +31,8 @@ after(() => rmSync(work, { recursive: true, force: true }));
 const run = (args: string[]) => runNode(args, work);
 
 // Programs run two at a time (the machine has two cores), started as soon as this file loads.
-let slots = 2;
-const waiting: (() => void)[] = [];
-async function limited<T>(fn: () => Promise<T>): Promise<T> {
-  if (slots === 0) await new Promise<void>((r) => waiting.push(r));
-  else slots--;
-  try {
-    return await fn();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else slots++;
-  }
-}
-
-function snapshots(name: string, program: string, args: string[] = []): Promise<string> {
-  const dir = join(work, name);
-  mkdirSync(dir);
-  return limited(async () => {
-    const r = await run([join(programs, program), dir, ...args]);
-    if (r.code !== 0) throw new Error(`${program} exited with ${r.code}: ${r.stderr}`);
-    return dir;
-  });
-}
+const limited = limiter();
+const snapshots = (name: string, program: string, args: string[] = []) => programSnapshots(limited, work, name, program, args);
 
 const dirs = {
   string: snapshots('string', 'leak-grow-string.mjs'),
