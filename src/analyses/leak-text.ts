@@ -36,7 +36,7 @@ export function renderLeaks(r: LeakReport): string {
     lines.push(`   example:  ${c.representative.path}  ${c.representative.brief}`);
     // What grew: the holder's retained size, where there is a holder other than the root.
     const retained = c.holderRetained
-      ? `the holder retains ${inEach(c.holderRetained)}`
+      ? `the holder${c.holders > 1 ? ' shown' : ''} retains ${inEach(c.holderRetained)}`
       : `retained ${formatBytes(c.retainedSizeInTarget)} in target -> ${formatBytes(c.retainedSize)} in final`;
     lines.push(`   growth:   ${formatCount(c.held.target)} -> ${formatCount(c.held.final)} held by the holder${c.holders > 1 ? 's' : ''}; ${retained}`);
     containsLine(lines, c);
@@ -45,10 +45,11 @@ export function renderLeaks(r: LeakReport): string {
 }
 
 /** `1.2 MiB in base -> 2.3 MiB in target -> 3.4 MiB in final`. */
-function inEach(x: InEach, format: (n: number) => string = formatBytes): string {
-  return `${format(x.base)} in base -> ${format(x.target)} in target -> ${format(x.final)} in final`;
+function inEach(x: InEach): string {
+  return `${formatBytes(x.base)} in base -> ${formatBytes(x.target)} in target -> ${formatBytes(x.final)} in final`;
 }
 
+/** The `contains:` line: the new objects inside, when there are more than the cluster's own. */
 function containsLine(lines: string[], c: LeakCluster): void {
   if (c.objects <= c.count) return;
   const parts = c.contents.map((k) => `${k.kind} x${formatCount(k.count)} (${formatBytes(k.size)})`);

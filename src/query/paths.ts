@@ -147,7 +147,7 @@ function isCollection(cls: string): boolean {
  * The step of a collection's `table` edge where it must show (the end of a path, a `--by via`
  * label): `.[[table of Map]]`. Inside a path it prints as nothing (see edgeStep).
  */
-export function tableStep(snap: HeapSnapshot, collection: number): string {
+function tableStep(snap: HeapSnapshot, collection: number): string {
   return `.[[table of ${snap.className(collection)}]]`;
 }
 
@@ -164,7 +164,9 @@ function moduleStep(url: string): string {
 
 /**
  * One step of a path, the edge `e` out of node `from`, in JavaScript syntax. Map and Set entries
- * are written `.get(key)` and `.values()[…]`; the Map's hidden `table` step is left out; internal
+ * are written `.get(key)` and `.values()[…]`; the Map's hidden `table` step is left out (see
+ * referenceStep where it must show); a WeakMap entry's key -> value edge is `.get(<key>)` out of
+ * the table and `.<value in WeakMap @id>` out of the key; internal
  * V8 links are marked `.[[name]]`, closure contexts `<closure f>` and `<context>.name`; the top
  * level of an ES module, reached through any of its closures, as `<module app.mjs>.name` (the
  * basename of the script's URL), which is how its code names the variable.
