@@ -16,6 +16,7 @@
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import { countEntries } from '../query/hashtable.js';
 import { edgeStep } from '../query/paths.js';
+import { hasOrdinal } from '../query/sets.js';
 import { OLD } from './leak-ages.js';
 import { pathTree } from './spt.js';
 
@@ -44,7 +45,8 @@ const GROWTH_STEP = 8 * 1024;
 
 /**
  * The growing values of three snapshots (see the module comment), largest growth first. `age` is
- * findLeaks' age of each final node; `isInternal` tells V8's machinery, which never counts.
+ * findLeaks' age of each final node; `isInternal` tells V8's machinery, which never counts;
+ * values in `exclude` (sorted ordinals of final, e.g. what a profiler in the process owns) neither.
  */
 export function findGrowingValues(
   base: HeapSnapshot,
@@ -52,6 +54,7 @@ export function findGrowingValues(
   final: HeapSnapshot,
   age: Uint8Array,
   isInternal: (snap: HeapSnapshot, v: number) => boolean,
+  exclude: Uint32Array | undefined,
 ): GrowingValue[] {
   const out: GrowingValue[] = [];
   const { retainedSize, owner } = final;
@@ -64,6 +67,7 @@ export function findGrowingValues(
     const e = parentEdge[v]!;
     const holder = owner[r] !== NO_NODE ? owner[r]! : r;
     if (age[holder] !== OLD || holder === final.rootOrdinal) continue;
+    if (exclude !== undefined && hasOrdinal(exclude, v)) continue;
     const step = edgeStep(final, r, e);
     if (!namesAPlace(final, e, step)) continue;
     const found = compare(places, final, v, holder, step);

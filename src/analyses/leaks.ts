@@ -183,7 +183,7 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
   const held = countHeld(target, final, age, kinds, placement, clusters.list);
   const out = clusters.list.map((c) => summarize(base, target, final, kinds, c, insides.get(c), held));
   progress('growing values', 0, 1);
-  const values = findGrowingValues(base, target, final, age.final, isInternal).slice(0, options.limit ?? DEFAULT_LIMIT);
+  const values = findGrowingValues(base, target, final, age.final, isInternal, options.exclude).slice(0, options.limit ?? DEFAULT_LIMIT);
   for (const g of values) out.push(growingValue(base, target, final, age.final, kinds, g));
   progress('done', 1, 1);
   return rank(age, out, options);
