@@ -22,6 +22,8 @@ import { makeSnapshot } from './helpers/snapshots.js';
 import { runNode } from './helpers/run.js';
 import { limiter, programSnapshots } from './helpers/trio.js';
 import { freePort } from './helpers/net.js';
+import { launchChromium, openReport } from './helpers/browser.js';
+import { pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
@@ -298,4 +300,23 @@ test('heapy/testing: assertNoLeak rejects a function that grows a string by +=, 
   assert.ok(err instanceof Error, 'rejected');
   assert.match(err.message, /^#1 growing value, \(string\): replaced by a larger one in each round/m);
   assert.match(err.message, /^ {3}path: {5}<module leaks-shapes\.test\.js>\.journal$/m);
+});
+
+test('heapy report on the Map program: the leaks section shows the growing value and how it grew, in a real browser', async () => {
+  const dir = await dirs.map;
+  const out = join(work, 'map-report.html');
+  const r = await run([bin, 'report', ...files(dir), '-o', out]);
+  assert.equal(r.code, ExitCode.ok, r.stderr);
+  const browser = await launchChromium();
+  try {
+    const { page, errors } = await openReport(browser, pathToFileURL(out).href);
+    const text = await page.locator('#leaks .cluster').first().innerText();
+    assert.match(text, /^Growing value, Map\s+replaced by a larger one/);
+    assert.match(text, /Grew\s*[\d.]+ KiB → [\d.]+ KiB → [\d.]+ KiB/);
+    assert.match(text, /Held by system \/ Context @\d+ through \.index/);
+    assert.match(text, /<module leak-grow-map\.mjs>\.index/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
 });
