@@ -4,7 +4,7 @@
 // that heapy names the leaking kind, its holder and its path, and stays silent on a steady service.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,40 +13,18 @@ import { findLeaks, type LeakCluster, type LeakReport } from '../src/analyses/le
 import { findHints, renderHints, type Hint } from '../src/analyses/hints.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { runNode } from './helpers/run.js';
+import { limiter, programSnapshots } from './helpers/trio.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'dist', 'src', 'cli', 'bin.js');
-const programs = join(root, 'test', 'programs');
 const work = mkdtempSync(join(tmpdir(), 'heapy-leaks-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 const run = (args: string[]) => runNode(args, work);
 
 // Programs run two at a time (the machine has two cores), started as soon as this file loads.
-let slots = 2;
-const waiting: (() => void)[] = [];
-async function limited<T>(fn: () => Promise<T>): Promise<T> {
-  if (slots === 0) await new Promise<void>((r) => waiting.push(r));
-  else slots--;
-  try {
-    return await fn();
-  } finally {
-    const next = waiting.shift();
-    if (next) next();
-    else slots++;
-  }
-}
-
-/** Runs test/programs/<program> writing its snapshots into a fresh directory; resolves to it. */
-function snapshots(name: string, program: string, args: string[] = []): Promise<string> {
-  const dir = join(work, name);
-  mkdirSync(dir);
-  return limited(async () => {
-    const r = await run([join(programs, program), dir, ...args]);
-    if (r.code !== 0) throw new Error(`${program} exited with ${r.code}: ${r.stderr}`);
-    return dir;
-  });
-}
+const limited = limiter();
+const snapshots = (name: string, program: string, args: string[] = []) => programSnapshots(limited, work, name, program, args);
 
 const dirs = {
   // 400 requests a round (the program's default of 600 takes longer under load).

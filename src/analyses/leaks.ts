@@ -21,15 +21,22 @@
  * Internal V8 objects (code, shapes, feedback, `system / ...` nodes) never form clusters of their
  * own; they count inside the user objects that dominate them.
  *
+ * A value replaced by a larger copy again and again (a string built with `+=`, an array, Buffer
+ * or Map rebuilt on each change) has a new id in every snapshot, so no object of it survives to
+ * form a cluster: such *growing values*, found by their stable place (growing-values.ts), are
+ * reported as clusters of their own type, `growing value`.
+ *
  * findLeaks below is the list of phases; ages by id are in leak-ages.ts, path shapes and holders
- * in path-shapes.ts, the text form in leak-text.ts.
+ * in path-shapes.ts, growing values in growing-values.ts, the text form in leak-text.ts.
  */
 import { NO_NODE, type HeapSnapshot, type ProgressCallback } from '../snapshot/index.js';
 import { kindTable } from '../query/kinds.js';
-import { nodeBrief } from '../query/paths.js';
+import { namedPath, nodeBrief } from '../query/paths.js';
+import { dominatedOrdinals } from '../query/sets.js';
+import { findGrowingValues, type GrowingValue } from './growing-values.js';
 import { ageNodes, checkSequence, FRESH, OLD, SURVIVOR, type Ages } from './leak-ages.js';
 import { pathShapes, Placement, Tokenizer, type PathShapes } from './path-shapes.js';
-import { pathTree, treePathText } from './spt.js';
+import { pathTree, treePath, treePathText } from './spt.js';
 
 /** Options of {@link findLeaks}. */
 export interface LeakOptions {
@@ -42,7 +49,7 @@ export interface LeakOptions {
    * the process owns, its own snapshots among it). Closed under domination, as ownedByScripts is.
    */
   readonly exclude?: Uint32Array | undefined;
-  /** Called at each phase of the analysis (matching ids, tops, paths, clusters, growth, done). */
+  /** Called at each phase of the analysis (matching ids, tops, paths, clusters, growth, growing values, done). */
   readonly onProgress?: ProgressCallback | undefined;
 }
 
@@ -60,8 +67,33 @@ export interface LeakObject {
   readonly path: string;
 }
 
-/** One cluster of leaked objects: one kind, one path shape. */
+/** Three figures of one object or value: in base, in target and in final. */
+export interface InEach {
+  /** In the base snapshot. */
+  readonly base: number;
+  /** In the target snapshot. */
+  readonly target: number;
+  /** In the final snapshot. */
+  readonly final: number;
+}
+
+/** What a `growing value` cluster adds: the value at its place in each snapshot. */
+export interface GrowingValueFigures {
+  /** V8 ids of the value at the place: three different objects, each replaced by the next. */
+  readonly ids: InEach;
+  /** Its retained size in each snapshot, rising. */
+  readonly sizes: InEach;
+  /** For an Array, Map or Set: its elements or entries that hold a heap object; else null. */
+  readonly entries: InEach | null;
+}
+
+/**
+ * One cluster of leaked objects: one kind, one path shape. Or, with type `growing value`, one
+ * value at a stable place replaced by a larger one in each round (see the module comment).
+ */
 export interface LeakCluster {
+  /** `objects`: survivors clustered by path; `growing value`: one value that grew while its id changed. */
+  readonly type: 'objects' | 'growing value';
   /** The kind of the objects (closures as `Function name`, all string types as `(string)`). */
   readonly kind: string;
   /** The generalized path: `Root.global.service.cache.get(*)` (of the most objects, see otherShapes). */
@@ -87,7 +119,7 @@ export interface LeakCluster {
     /** Their total self size in bytes in final. */
     readonly size: number;
   }[];
-  /** Objects of this kind at the cluster's place under its holders (same first step and depth), in target and in final. */
+  /** Objects of this kind at the cluster's place under its holders (same first step and depth), in target and in final (1 and 1 for a growing value). */
   readonly held: {
     /** Objects held there in target. */
     readonly target: number;
@@ -106,6 +138,13 @@ export interface LeakCluster {
   readonly holders: number;
   /** V8 ids of a few survivors. */
   readonly sampleIds: readonly number[];
+  /**
+   * The holder's retained size in base, target and final (the holder existed in all three): what
+   * grew. Null when the holder is the root.
+   */
+  readonly holderRetained: InEach | null;
+  /** For a `growing value`: the value in each snapshot; null for `objects`. */
+  readonly value: GrowingValueFigures | null;
 }
 
 /** The result of {@link findLeaks}. */
@@ -142,7 +181,10 @@ export function findLeaks(base: HeapSnapshot, target: HeapSnapshot, final: HeapS
   const insides = measureInsides(final, age.final, tops.topOf, clusters, kinds);
   progress('growth', 0, 1);
   const held = countHeld(target, final, age, kinds, placement, clusters.list);
-  const out = clusters.list.map((c) => summarize(target, final, kinds, c, insides.get(c), held));
+  const out = clusters.list.map((c) => summarize(base, target, final, kinds, c, insides.get(c), held));
+  progress('growing values', 0, 1);
+  const values = findGrowingValues(base, target, final, age.final, isInternal, options.exclude).slice(0, options.limit ?? DEFAULT_LIMIT);
+  for (const g of values) out.push(growingValue(base, target, final, age.final, kinds, g));
   progress('done', 1, 1);
   return rank(age, out, options);
 }
@@ -472,7 +514,7 @@ const SAMPLE_IDS = 5;
  * A cluster as reported: its growth (retained size in target and final, held populations) and
  * the verdict growing or settled, its contents, representative and holder.
  */
-function summarize(target: HeapSnapshot, final: HeapSnapshot, kinds: LeakKinds, c: Building, inside: Inside | undefined, held: Held): LeakCluster {
+function summarize(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot, kinds: LeakKinds, c: Building, inside: Inside | undefined, held: Held): LeakCluster {
   const { nodeId } = final;
   let retainedInTarget = 0;
   for (const v of c.survivors) {
@@ -490,6 +532,7 @@ function summarize(target: HeapSnapshot, final: HeapSnapshot, kinds: LeakKinds, 
   const rep = describe(final, c.rep, kinds);
   const holder = describe(final, c.repHolder, kinds);
   return {
+    type: 'objects',
     kind: c.kind,
     shape: c.shape,
     otherShapes: c.otherShapes,
@@ -506,6 +549,70 @@ function summarize(target: HeapSnapshot, final: HeapSnapshot, kinds: LeakKinds, 
     via: rep.path.startsWith(holder.path) ? rep.path.slice(holder.path.length) : rep.path,
     holders: c.holders.size,
     sampleIds: c.survivors.slice(0, SAMPLE_IDS).map((v) => nodeId[v]!),
+    holderRetained: retainedInEach(base, target, final, c.repHolder),
+    value: null,
+  };
+}
+
+/** The retained size of final's old object `ord` in each snapshot, found by id; null for the root (or an object missing from one). */
+function retainedInEach(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot, ord: number): InEach | null {
+  if (ord === final.rootOrdinal) return null;
+  const id = final.nodeId[ord]!;
+  const b = base.ordinalOfId(id);
+  const t = target.ordinalOfId(id);
+  if (b < 0 || t < 0) return null;
+  return { base: base.retainedSize[b]!, target: target.retainedSize[t]!, final: final.retainedSize[ord]! };
+}
+
+/**
+ * A growing value as a cluster of its own type: one value at its place, its contents the new
+ * objects it dominates, its paths named the way the code names them (namedPath).
+ */
+function growingValue(base: HeapSnapshot, target: HeapSnapshot, final: HeapSnapshot, age: Uint8Array, kinds: LeakKinds, g: GrowingValue): LeakCluster {
+  const v = g.ordinal;
+  const byKind = new Map<string, { count: number; size: number }>();
+  let objects = 0;
+  const selfSize = final.nodeSelfSize;
+  for (const u of dominatedOrdinals(final, Uint32Array.of(v))) {
+    if (age[u] === OLD) continue;
+    objects++;
+    const kind = kinds.of(u);
+    const k = byKind.get(kind) ?? { count: 0, size: 0 };
+    k.count++;
+    k.size += selfSize[u]!;
+    byKind.set(kind, k);
+  }
+  const contents = [...byKind]
+    .map(([kind, x]) => ({ kind, count: x.count, size: x.size }))
+    .sort((a, b) => b.size - a.size || b.count - a.count)
+    .slice(0, CONTENT_KINDS);
+  const named = (ord: number): LeakObject => {
+    const edges = treePath(final, ord);
+    return { ...describe(final, ord, kinds), path: edges ? namedPath(final, edges) : '(no strong path)' };
+  };
+  const rep = named(v);
+  const holder = named(g.holder);
+  const inEach = (x: readonly [number, number, number]): InEach => ({ base: x[0], target: x[1], final: x[2] });
+  return {
+    type: 'growing value',
+    kind: rep.kind,
+    shape: rep.path,
+    otherShapes: 0,
+    count: 1,
+    fresh: 1,
+    retainedSize: g.sizes[2],
+    retainedSizeInTarget: g.sizes[1],
+    objects,
+    contents,
+    held: { target: 1, final: 1 },
+    growing: true,
+    representative: rep,
+    holder,
+    via: g.step,
+    holders: 1,
+    sampleIds: [g.ids[2]],
+    holderRetained: retainedInEach(base, target, final, g.holder),
+    value: { ids: inEach(g.ids), sizes: inEach(g.sizes), entries: g.entries ? inEach(g.entries) : null },
   };
 }
 

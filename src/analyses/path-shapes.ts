@@ -9,7 +9,7 @@
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import { MapSlots, tableSlot } from '../query/hashtable.js';
-import { edgeStep, joinSteps, type RunFormat } from '../query/paths.js';
+import { edgeStep, ephemeronEdge, joinSteps, type RunFormat } from '../query/paths.js';
 import { pathTree } from './spt.js';
 
 // Token marks, chosen below any character a property name or step text starts with.
@@ -62,7 +62,8 @@ export class Tokenizer {
         return PROPERTY + s.edgeNameString(e);
       case ty.edgeInternal: {
         const slot = tableSlot(s, e);
-        if (slot < 0) return edgeStep(s, from, e);
+        // A WeakMap's key -> value edge out of its table: one value of many, as a Map's `.get(*)`.
+        if (slot < 0) return ephemeronEdge(s, s.edgeNameString(e))?.table === from ? '.get(*)' : edgeStep(s, from, e);
         const owner = s.owner[from]!;
         if (owner !== NO_NODE) {
           const cls = s.className(owner);

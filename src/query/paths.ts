@@ -3,6 +3,10 @@
  * `Root.global.service._hub._unreads.get("DataSource")[0]._queue.messages[1]`.
  */
 import { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, type HeapSnapshot } from '../snapshot/index.js';
+import { entryStart } from './hashtable.js';
+
+// Slots of one Map entry in its table: key, value, chain link (hashtable.ts).
+const MAP_ENTRY = 3;
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
@@ -98,17 +102,71 @@ export function isModuleContext(snap: HeapSnapshot, ctx: number): boolean {
 /**
  * The URL of the script a closure was compiled from (closure `shared` -> SharedFunctionInfo
  * `script_or_debug_info` -> the Script, named by its URL, as in scripts.ts), or '' when the
- * snapshot does not say (a function being debugged links to its DebugInfo instead).
+ * snapshot does not say (a function being debugged links to its DebugInfo instead). A module's
+ * top-level Generator (what V8 runs a module's body as) names its closure by an internal
+ * `function` edge.
  */
 function scriptOfClosure(snap: HeapSnapshot, closure: number): string {
-  const shared = internalEdgeTo(snap, closure, 'shared');
+  const fn = snap.nodeType[closure] === snap.types.closure ? closure : internalEdgeTo(snap, closure, 'function');
+  const shared = fn < 0 ? -1 : internalEdgeTo(snap, fn, 'shared');
   const script = shared < 0 ? -1 : internalEdgeTo(snap, shared, 'script_or_debug_info');
   return script < 0 || snap.nodeType[script] !== snap.types.code ? '' : snap.nodeNameString(script);
 }
 
 /**
+ * The name of V8's edge from a WeakMap entry's key (and from the WeakMap's table) to its value,
+ * `3 / part of key (Linter @6171) -> value (Config @6167) pair in WeakMap (table @84519)`
+ * (heap-snapshot-generator.cc, ExtractEphemeronHashTableReferences): the key's id and the table's.
+ */
+const EPHEMERON = /^(?:\d+ \/ )?part of key \(.* @(\d+)\) -> value \(.* @\d+\) pair in WeakMap \(table @(\d+)\)$/;
+
+/** The key and table ordinals an ephemeron edge name stands for (see EPHEMERON), or null for any other name. */
+export function ephemeronEdge(snap: HeapSnapshot, name: string): { key: number; table: number } | null {
+  if (!name.includes(' pair in WeakMap (')) return null;
+  const m = EPHEMERON.exec(name);
+  return m ? { key: snap.ordinalOfId(Number(m[1])), table: snap.ordinalOfId(Number(m[2])) } : null;
+}
+
+/**
+ * A WeakMap entry's key -> value edge as the step it is: out of the WeakMap's table, the value of
+ * key K, `.get(<Linter @6171>)` (the table step itself prints as nothing); out of the key, its
+ * value in that WeakMap, `.<value in WeakMap @3086>`.
+ */
+function ephemeronStep(snap: HeapSnapshot, from: number, pair: { key: number; table: number }): string {
+  if (from === pair.table || pair.key < 0) return pair.key >= 0 ? mapKeyStep(snap, pair.key) : '.get(<key>)';
+  const map = pair.table >= 0 ? snap.owner[pair.table]! : NO_NODE;
+  return map === NO_NODE ? '.<value in a WeakMap>' : `.<value in WeakMap @${snap.nodeId[map]}>`;
+}
+
+/** True for a Map's, Set's, WeakMap's or WeakSet's class name: the collections whose `table` edge leads to their entries. */
+function isCollection(cls: string): boolean {
+  return cls === 'Map' || cls === 'Set' || cls === 'WeakMap' || cls === 'WeakSet';
+}
+
+/**
+ * The step of a collection's `table` edge where it must show (the end of a path, a `--by via`
+ * label): `.[[table of Map]]`. Inside a path it prints as nothing (see edgeStep).
+ */
+function tableStep(snap: HeapSnapshot, collection: number): string {
+  return `.[[table of ${snap.className(collection)}]]`;
+}
+
+/** {@link edgeStep}, except that a collection's `table` edge prints as {@link tableStep}: a step of its own, as a `--by via` label needs. */
+export function referenceStep(snap: HeapSnapshot, from: number, e: number): string {
+  const step = edgeStep(snap, from, e);
+  return step === '' ? tableStep(snap, from) : step;
+}
+
+/** `<module app.mjs>`: the step into an ES module's top level, by the basename of its script's URL. */
+function moduleStep(url: string): string {
+  return `<module ${url.slice(url.lastIndexOf('/') + 1)}>`;
+}
+
+/**
  * One step of a path, the edge `e` out of node `from`, in JavaScript syntax. Map and Set entries
- * are written `.get(key)` and `.values()[…]`; the Map's hidden `table` step is left out; internal
+ * are written `.get(key)` and `.values()[…]`; the Map's hidden `table` step is left out (see
+ * referenceStep where it must show); a WeakMap entry's key -> value edge is `.get(<key>)` out of
+ * the table and `.<value in WeakMap @id>` out of the key; internal
  * V8 links are marked `.[[name]]`, closure contexts `<closure f>` and `<context>.name`; the top
  * level of an ES module, reached through any of its closures, as `<module app.mjs>.name` (the
  * basename of the script's URL), which is how its code names the variable.
@@ -136,16 +194,31 @@ export function edgeStep(snap: HeapSnapshot, from: number, e: number): string {
     case ty.edgeInternal: {
       if (name === 'context' && snap.nodeType[from] === ty.closure) {
         const module = isModuleContext(snap, to) ? scriptOfClosure(snap, from) : '';
-        if (module !== '') return `<module ${module.slice(module.lastIndexOf('/') + 1)}>`;
+        if (module !== '') return moduleStep(module);
         return `<closure ${snap.nodeNameString(from) || '(anonymous)'}>`;
       }
-      const fromClass = snap.className(from);
-      if (name === 'table' && (fromClass === 'Map' || fromClass === 'Set' || fromClass === 'WeakMap' || fromClass === 'WeakSet')) {
-        return '';
+      if (name === 'context' && isModuleContext(snap, to)) {
+        // The Generator V8 runs a module's body as, reached from the module record.
+        const module = scriptOfClosure(snap, from);
+        if (module !== '') return moduleStep(module);
       }
+      const fromClass = snap.className(from);
+      if (name === 'table' && isCollection(fromClass)) return '';
+      const pair = ephemeronEdge(snap, name);
+      if (pair) return ephemeronStep(snap, from, pair);
       const owner = snap.owner[from]!;
       if (owner !== NO_NODE && /^\d+$/.test(name)) {
         const ownerClass = snap.className(owner);
+        const slot = Number(name);
+        const start = ownerClass === 'Map' ? entryStart(snap, from, 'Map') : -1;
+        if (start >= 0 && slot >= start) {
+          // The table's layout tells a key from a value in O(1) (a scan for the key slot cost
+          // O(n) a step, O(n²) over a table with small-integer keys, which have no edge); the key's
+          // edge, when the key is an object, is the one just before the value's.
+          if ((slot - start) % MAP_ENTRY === 0) return `.keys()[${nodeBrief(snap, to)}]`;
+          const before = e - 1 >= snap.firstEdge[from]! && snap.edgeNameString(e - 1) === String(slot - 1) ? snap.edgeTo[e - 1]! : -1;
+          return before >= 0 ? mapKeyStep(snap, before) : '.get(<small integer>)';
+        }
         if (ownerClass === 'Map' || ownerClass === 'WeakMap') {
           // The key slot usually is the edge just before the value's.
           const prev = e - 1 >= snap.firstEdge[from]! && snap.edgeNameString(e - 1) === String(Number(name) - 1) ? snap.edgeTo[e - 1]! : -2;
@@ -207,13 +280,34 @@ export function shortestPathEdges(snap: HeapSnapshot, ord: number): number[] | n
 
 /** Renders a path (as returned by {@link shortestPathEdges}) starting with `Root`, repeated steps collapsed by {@link joinSteps}. */
 export function renderPath(snap: HeapSnapshot, edges: readonly number[]): string {
+  return 'Root' + joinSteps(pathSteps(snap, edges));
+}
+
+/**
+ * The steps of a path. A collection's `table` step prints as nothing inside a path (dropping it
+ * keeps runs of `.get(…)` adjacent), but a path that ends at the table ends with its step.
+ */
+function pathSteps(snap: HeapSnapshot, edges: readonly number[]): string[] {
   let from = snap.rootOrdinal;
   const steps: string[] = [];
-  for (const e of edges) {
-    const step = edgeStep(snap, from, e);
-    // A Map's `table` step prints as nothing; dropping it keeps runs of `.get(…)` adjacent.
+  edges.forEach((e, i) => {
+    const step = i === edges.length - 1 ? referenceStep(snap, from, e) : edgeStep(snap, from, e);
     if (step !== '') steps.push(step);
     from = snap.edgeTo[e]!;
+  });
+  return steps;
+}
+
+/**
+ * A path by the name its code gives it: from the last ES module top level on the path when there
+ * is one (`<module app.mjs>.store.history`, however the module is reached from the roots), else
+ * as {@link renderPath}. For values a module's variable holds, whose path from the roots runs
+ * through Node's module loader.
+ */
+export function namedPath(snap: HeapSnapshot, edges: readonly number[]): string {
+  const steps = pathSteps(snap, edges);
+  for (let i = steps.length - 1; i >= 0; i--) {
+    if (steps[i]!.startsWith('<module ')) return joinSteps(steps.slice(i));
   }
   return 'Root' + joinSteps(steps);
 }

@@ -5,7 +5,7 @@
 import type { HeapSnapshot } from '../snapshot/index.js';
 import { kindTable } from './kinds.js';
 import type { Classification, Relation } from './partition.js';
-import { edgeStep } from './paths.js';
+import { referenceStep } from './paths.js';
 import { byVia } from './via.js';
 
 export { byVia };
@@ -117,7 +117,7 @@ export const byViaReference: Relation = {
         const r = snap.retainerNode(k);
         for (let e = firstEdge[r]!, ee = firstEdge[r + 1]!; e < ee; e++) {
           if (edgeTo[e] !== ord || edgeType[e] === weak) continue;
-          const step = edgeStep(snap, r, e);
+          const step = referenceStep(snap, r, e);
           if (!names.includes(step)) names.push(step);
         }
       }

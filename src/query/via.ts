@@ -10,7 +10,8 @@
  */
 import { NO_NODE, type HeapSnapshot } from '../snapshot/index.js';
 import type { Classification, Relation } from './partition.js';
-import { edgeStep, isModuleContext, mapKeyStep, nodeBrief } from './paths.js';
+import { entryStart } from './hashtable.js';
+import { edgeStep, ephemeronEdge, isModuleContext, mapKeyStep, nodeBrief, referenceStep } from './paths.js';
 
 /** Sentinel in the per-node step table: no edge seen yet. */
 const NONE = -1;
@@ -54,8 +55,8 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
     return n;
   };
   // A Map's backing table names its slots by index, the key in slot i-1 and the value in slot i.
-  // edgeStep finds the key slot by scanning the table's edges, which is quadratic over a whole
-  // table; here the slots of the current table are indexed once.
+  // Where the table's size gives no layout, edgeStep finds the key slot by scanning the table's
+  // edges, which is quadratic over a whole table; here the slots of such a table are indexed once.
   let tableOf = -1;
   let isMapTable = false;
   const slots = new Map<number, number>();
@@ -64,7 +65,8 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
       tableOf = from;
       const o = snap.owner[from]!;
       const oc = o === NO_NODE ? '' : snap.className(o);
-      isMapTable = oc === 'Map' || oc === 'WeakMap';
+      // A Map table whose layout its size gives: edgeStep tells keys from values in O(1).
+      isMapTable = (oc === 'Map' && entryStart(snap, from, 'Map') < 0) || oc === 'WeakMap';
       slots.clear();
       if (isMapTable) {
         for (let k = firstEdge[from]!, end = firstEdge[from + 1]!; k < end; k++) {
@@ -99,9 +101,15 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
     return moduleContext[ctx] === 1;
   };
   const moduleIds = new Map<number, number>();
+  const ephemeronName = new Int8Array(snap.stringTable.length); // 0 not looked at, 1 yes, 2 no
+  const isEphemeron = (name: number): boolean => {
+    if (ephemeronName[name] === 0) ephemeronName[name] = ephemeronEdge(snap, snap.string(name)) ? 1 : 2;
+    return ephemeronName[name] === 1;
+  };
   const internalStep = (from: number, e: number): number => {
     const name = edgeName[e]!;
-    if (name === contextName && nodeType[from] === ty.closure) {
+    // A closure's context, or a module's (from the Generator V8 runs the module's body as).
+    if (name === contextName && (nodeType[from] === ty.closure || isModule(edgeTo[e]!))) {
       const ctx = edgeTo[e]!;
       if (isModule(ctx)) {
         let id = moduleIds.get(ctx);
@@ -119,8 +127,11 @@ function classifyVia(snap: HeapSnapshot, ords: Uint32Array): Classification {
       }
       return id;
     }
-    if (name === tableName) return intern(edgeStep(snap, from, e));
+    // A collection's table: `.[[table of Map]]` (in a path the step prints as nothing).
+    if (name === tableName) return intern(referenceStep(snap, from, e));
     if (owner[from] !== NO_NODE && slotOf(name) >= 0) return intern(mapStep(from, e) ?? edgeStep(snap, from, e));
+    // A WeakMap's key -> value edge: its text depends on which end it leaves from.
+    if (isEphemeron(name)) return intern(edgeStep(snap, from, e));
     let id = internalIds[name]!;
     if (id < 0) {
       id = intern(edgeStep(snap, from, e));

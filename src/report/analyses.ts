@@ -65,6 +65,7 @@ export function leakSection(base: ReportSnapshot, target: ReportSnapshot, final:
     const s = sites ? pageSites(sites, i) : undefined;
     ordinals.push(c.holder.ordinal, c.representative.ordinal);
     return {
+      type: c.type,
       kind: c.kind,
       count: c.count,
       fresh: c.fresh,
@@ -78,6 +79,7 @@ export function leakSection(base: ReportSnapshot, target: ReportSnapshot, final:
       via: c.via,
       contents: c.contents.slice(0, 5).map((x) => ({ kind: x.kind, count: x.count, size: x.size })),
       samples: c.sampleIds.slice(0, 8),
+      grew: c.value ? c.value.sizes : c.holderRetained,
       ...(s ? { sites: s } : {}),
     };
   });

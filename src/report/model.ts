@@ -121,8 +121,10 @@ export interface DiffSection {
   }> | null;
 }
 
-/** One cluster of leaked objects: same kind, same retainer path shape. */
+/** One cluster of leaked objects: same kind, same retainer path shape; or one growing value. */
 export interface LeakCluster {
+  /** `objects`, or `growing value`: one value at a stable path replaced by a larger one in each round. */
+  readonly type: 'objects' | 'growing value';
   readonly kind: string;
   /** Survivors: created between base and target, alive in final. */
   readonly count: number;
@@ -145,6 +147,8 @@ export interface LeakCluster {
   readonly contents: ReadonlyArray<{ readonly kind: string; readonly count: number; readonly size: number }>;
   /** A few V8 ids of members. */
   readonly samples: readonly number[];
+  /** What grew, in the three snapshots: the growing value's retained size, else the holder's (null for the root). */
+  readonly grew: { readonly base: number; readonly target: number; readonly final: number } | null;
   /** Where they were allocated (sampled, an estimate), when the report was given the samples. */
   readonly sites?: LeakClusterSites;
 }

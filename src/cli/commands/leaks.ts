@@ -32,7 +32,9 @@ inside another new object, and clusters them by kind and by the shape of their p
 For each cluster: how many leaked, the bytes they retain, the path shape, one example path (.sp),
 and the holder: the nearest object on the path that already existed in base (the thing to fix).
 Only clusters that kept growing after target are shown: their holders hold more of them in final
-than in target (warm-up and bounded caches do not). No filter to write.
+than in target (warm-up and bounded caches do not). A value replaced by a larger copy in each round
+(a string built with +=, an array, Buffer or Map rebuilt) shows as a growing value: its place, and
+its retained size in base, target and final. No filter to write.
 
 With --pid, V8's sampling heap profiler runs from the target snapshot to the final one, and each
 cluster also shows where its objects were allocated: functions with file:line:column and their
@@ -50,7 +52,7 @@ Options:
       --all                    also show clusters that stopped growing after target
       --top <n>                at most n clusters (default 20)
       --json                   machine-readable output
-      --fail                   exit with status 40 when a growing cluster is found (a CI leak gate);
+      --fail                   exit with status 40 when a growing cluster or value is found (a CI leak gate);
                                the report is printed either way
       --port <n>               inspector port to expect with --pid, as for 'heapy attach'
       --worker <n>             worker thread to snapshot with --pid, as for 'heapy attach'

@@ -37,10 +37,17 @@ function cluster(page: Page, c: LeakCluster): HTMLElement {
   return h(
     'article',
     { class: 'cluster' },
-    h('div', { class: 'cluster-head' }, h('h3', null, formatCount(c.count) + ' × ' + c.kind), h('span', { class: 'badge' + (c.growing ? ' grow' : '') }, c.growing ? 'still growing' : 'stopped growing')),
+    h(
+      'div',
+      { class: 'cluster-head' },
+      h('h3', null, c.type === 'growing value' ? 'Growing value, ' + c.kind : formatCount(c.count) + ' × ' + c.kind),
+      h('span', { class: 'badge' + (c.growing ? ' grow' : '') }, c.type === 'growing value' ? 'replaced by a larger one' : c.growing ? 'still growing' : 'stopped growing'),
+    ),
     figures([
       ['Retained', bytes(c.retained)],
-      ['New since the second snapshot', h('span', null, formatCount(c.fresh))],
+      c.type === 'growing value' ? null : ['New since the second snapshot', h('span', null, formatCount(c.fresh))],
+      // What grew: the value itself, or the holder of the objects.
+      c.grew ? [c.type === 'growing value' ? 'Grew' : 'Holder grew', h('span', null, [c.grew.base, c.grew.target, c.grew.final].map((n) => formatBytes(n)).join(' → '))] : null,
     ]),
     holder ? h('p', { style: { margin: '2px 0 6px' } }, 'Held by ', holder, c.via ? [' through ', h('code', null, c.via)] : null) : null,
     h('pre', { class: 'pathtext', title: 'One of them: ' + c.path }, c.shape),
