@@ -77,6 +77,7 @@ const NUMBER = 4;
 // bytes anyway; the class hides the rest.
 const HASH_CHARS = 16;
 const MAX_CLASS = 1024;
+const QUOTE = Buffer.from('"');
 
 /** The replacement of a string value of `text`: 16 base64url characters of HMAC-SHA256, padded with dots to the length class. */
 export function redactedText(text: string, key: Uint8Array): string {
@@ -150,7 +151,8 @@ export async function redactSnapshotFile(input: string, output: string, options:
       if (bytesRead === 0) break;
       const parts = r.write(buf.subarray(0, bytesRead), pos);
       pos += bytesRead;
-      for (const p of parts) await writeOut(out, output, p);
+      // One write per chunk: the strings section comes as two parts per string.
+      if (parts.length > 0) await writeOut(out, output, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
       options.onProgress?.('redact', pos, size);
     }
     r.finish(pos);
@@ -228,7 +230,7 @@ class Redactor {
 
   /** Consumes the chunk at file offset `base`; returns the bytes to write for it, in order. */
   write(buf: Buffer, base: number): Buffer[] {
-    const parts: Buffer[] = [];
+    const sink = new ByteSink();
     let copyFrom = 0;
     let i = 0;
     const end = buf.length;
@@ -271,13 +273,14 @@ class Redactor {
           break;
         }
         case S.Strings:
-          if (copyFrom < i) parts.push(buf.subarray(copyFrom, i));
-          i = this.rewriteStrings(buf, i, end, base, parts);
+          if (copyFrom < i) sink.take(buf.subarray(copyFrom, i));
+          i = this.rewriteStrings(buf, i, end, base, sink);
           copyFrom = i;
           break;
       }
     }
-    if (copyFrom < end && this.state !== S.Strings) parts.push(buf.subarray(copyFrom, end));
+    if (copyFrom < end && this.state !== S.Strings) sink.take(buf.subarray(copyFrom, end));
+    const parts = sink.finish();
     for (const p of parts) this.bytesOut += p.length;
     return parts;
   }
@@ -470,7 +473,7 @@ class Redactor {
   }
 
   /** Inside the strings array: copies separators, rewrites each string; returns where it stopped. */
-  private rewriteStrings(buf: Buffer, i: number, end: number, base: number, parts: Buffer[]): number {
+  private rewriteStrings(buf: Buffer, i: number, end: number, base: number, sink: ByteSink): number {
     while (i < end) {
       if (this.inString) {
         const start = i;
@@ -489,12 +492,21 @@ class Redactor {
         if (i === end) return i;
         i++;
         this.inString = false;
-        parts.push(this.replace(Buffer.concat(this.stringParts), base + i));
+        // With its quotes, as a string found whole in a chunk is.
+        const raw = Buffer.concat([QUOTE, ...this.stringParts, QUOTE]);
         this.stringParts = [];
+        this.emit(raw, 1, raw.length - 1, this.escaped, base + i, sink);
         continue;
       }
       const c = buf[i]!;
       if (c === 0x22) {
+        // Fast path: the whole string in this chunk, without escapes.
+        const q = plainStringEnd(buf, i + 1, end);
+        if (q >= 0) {
+          this.emit(buf, i + 1, q, false, base + i, sink);
+          i = q + 1;
+          continue;
+        }
         this.inString = true;
         this.escaped = false;
         this.pendingBackslash = false;
@@ -502,15 +514,13 @@ class Redactor {
         continue;
       }
       if (c === 0x2c || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
-        // Separators are copied as they come: one byte at a time is rare enough (two per string).
-        const s = i;
-        while (i < end && (buf[i] === 0x2c || buf[i] === 0x20 || buf[i] === 0x0a || buf[i] === 0x0d || buf[i] === 0x09)) i++;
-        parts.push(buf.subarray(s, i));
+        sink.copy(buf, i, i + 1);
+        i++;
         continue;
       }
       if (c === 0x5d) {
         this.endStrings(base + i);
-        parts.push(buf.subarray(i, i + 1));
+        sink.copy(buf, i, i + 1);
         return i + 1;
       }
       this.fail(`unexpected byte '${String.fromCharCode(c)}' in "strings"`, base + i);
@@ -518,32 +528,35 @@ class Redactor {
     return i;
   }
 
-  /** The output for one string of the table, from its raw bytes (between the quotes). */
-  private replace(raw: Buffer, at: number): Buffer {
+  /** Writes the output for one string of the table, whose raw bytes are src[s..e), between quotes at s - 1 and e. */
+  private emit(src: Buffer, s: number, e: number, escaped: boolean, at: number, sink: ByteSink): void {
     const index = this.stringIndex++;
     const flags = index < this.flags.length ? this.flags[index]! : 0;
     const c = this.counts;
     c.strings++;
     if (flags & NAME) {
       c.names++;
-      return quoted(raw);
+      sink.copy(src, s - 1, e + 1);
+      return;
     }
     let text: string;
     try {
-      text = this.escaped ? (JSON.parse(`"${raw.toString('utf8')}"`) as string) : raw.toString('utf8');
+      text = escaped ? (JSON.parse(`"${src.toString('utf8', s, e)}"`) as string) : src.toString('utf8', s, e);
     } catch {
       return this.fail('a bad escape sequence in "strings"', at);
     }
     if (this.keep.has(text) || this.patterns.some((p) => testPattern(p, text))) {
       c.keptByOption++;
-      return quoted(raw);
+      sink.copy(src, s - 1, e + 1);
+      return;
     }
     if (flags === NUMBER && NUMBER_TEXT.test(text)) {
       c.zeroed++;
-      return Buffer.from('"0"', 'latin1');
+      sink.ascii('"0"');
+      return;
     }
     c.hashed++;
-    return Buffer.from(`"${redactedText(text, this.hashKey)}"`, 'latin1');
+    sink.ascii(`"${redactedText(text, this.hashKey)}"`);
   }
 
   private endStrings(at: number): void {
@@ -563,13 +576,67 @@ class Redactor {
   }
 }
 
-/** `"raw"`, as bytes. */
-function quoted(raw: Buffer): Buffer {
-  const b = Buffer.allocUnsafe(raw.length + 2);
-  b[0] = 0x22;
-  raw.copy(b, 1);
-  b[raw.length + 1] = 0x22;
-  return b;
+/**
+ * Finds the end of a string without escapes: the index of the closing quote, or -1 when a
+ * backslash comes first or the chunk ends (as in strings-section.ts: most strings are short).
+ */
+function plainStringEnd(buf: Uint8Array, i: number, end: number): number {
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c === 0x22) return i;
+    if (c === 0x5c) return -1;
+  }
+  return -1;
+}
+
+/**
+ * The output of one chunk: large runs copied from the input are taken as they are, small pieces
+ * (a string, a separator) are copied into 1 MiB blocks, so that a chunk of a million strings is a
+ * few buffers, not two million (a Buffer object costs ~100 bytes of heap: 250 MB seen here).
+ */
+class ByteSink {
+  private readonly parts: Buffer[] = [];
+  private block = Buffer.allocUnsafe(1 << 20);
+  private used = 0;
+
+  /** Appends `b` itself (not a copy): the caller keeps it unchanged until written. */
+  take(b: Buffer): void {
+    this.flush();
+    this.parts.push(b);
+  }
+
+  /** Appends a copy of src[s..e). */
+  copy(src: Buffer, s: number, e: number): void {
+    const n = e - s;
+    if (n > this.block.length - this.used) {
+      this.flush();
+      if (n > this.block.length) this.block = Buffer.allocUnsafe(n);
+    }
+    src.copy(this.block, this.used, s, e);
+    this.used += n;
+  }
+
+  /** Appends an ASCII text. */
+  ascii(text: string): void {
+    if (text.length > this.block.length - this.used) {
+      this.flush();
+      if (text.length > this.block.length) this.block = Buffer.allocUnsafe(text.length);
+    }
+    this.used += this.block.write(text, this.used, 'latin1');
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    this.parts.push(this.block.subarray(0, this.used));
+    this.block = Buffer.allocUnsafe(this.block.length);
+    this.used = 0;
+  }
+
+  /** The chunk's output, in order. */
+  finish(): Buffer[] {
+    this.flush();
+    return this.parts;
+  }
 }
 
 /** RegExp.test from the start: a /g or /y pattern keeps lastIndex between calls otherwise. */
