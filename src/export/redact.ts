@@ -45,6 +45,8 @@ export interface RedactOptions {
   readonly keep?: readonly string[];
   /** String values kept when one of these matches (RegExp.test on the decoded text). */
   readonly keepPatterns?: readonly RegExp[];
+  /** Bytes read at a time (default 4 MiB); tests use tiny reads to split every token across reads. */
+  readonly readBytes?: number;
   /** Called as bytes are read: phase `redact`, bytes done, file size. */
   readonly onProgress?: ProgressCallback | undefined;
 }
@@ -144,7 +146,7 @@ export async function redactSnapshotFile(input: string, output: string, options:
   const r = new Redactor(input, size, key, options);
   try {
     // 4 MiB reads: a few hundred for a 1 GB file, and the chunk plus its copy is all the memory.
-    const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+    const buf = Buffer.allocUnsafe(options.readBytes ?? 4 * 1024 * 1024);
     let pos = 0;
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
