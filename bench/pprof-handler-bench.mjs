@@ -5,11 +5,12 @@
 // run, the two services side by side under the same load in each round, so that the machine's
 // other work hits both alike. Prints both rates, the ratio
 // and the cost in percent; a BENCH_RESULT line for scripts.
-// Usage: node bench/pprof-handler-bench.mjs [--seconds 3] [--rounds 7] [--concurrency 16] [--interval 524288]
+// Usage: node bench/pprof-handler-bench.mjs [--seconds 3] [--rounds 7] [--concurrency 16] [--interval 524288] [--control]
+// --control runs the service without the handler on both sides: the ratio it prints is the noise
+// floor of this machine (1.03 and 0.97 seen here while other jobs ran).
 // (the service is this file run with --serve with|without; it needs `npm run build` first.)
 import { spawn } from 'node:child_process';
 import { createServer, Agent, request } from 'node:http';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { emitResult } from './driver-common.mjs';
 
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '7' },
     concurrency: { type: 'string', default: '16' },
     interval: { type: 'string', default: String(512 * 1024) },
+    control: { type: 'boolean', default: false },
   },
 });
 
@@ -56,21 +58,6 @@ function get(agent, port, path) {
   });
 }
 
-/**
- * CPU seconds (user + system) the process `pid` has used, from /proc (Linux): the cost per request
- * on a machine where other processes make wall-clock rates swing (clock ticks of 10 ms: a round
- * of seconds of CPU is read to ~1%).
- */
-function cpuSeconds(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // Fields 14 and 15 of stat(5), counted from the state field (3rd): utime, stime in ticks of 1/100 s.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 async function startService(mode) {
   const child = spawn(process.execPath, [new URL(import.meta.url).pathname, '--serve', mode, '--interval', values.interval], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
@@ -82,11 +69,16 @@ async function startService(mode) {
 
 /**
  * One round: both services at once, each under `concurrency` requests in flight for `seconds`, so
- * that whatever else the machine runs meanwhile slows both alike. Returns each one's requests/s
- * and CPU seconds per request; the profile is scraped once, midway, as a scraper would.
+ * that whatever else the machine runs meanwhile slows both alike. Returns each one's requests/s;
+ * the profile is scraped once, midway, as a scraper would. (CPU time per request, read from /proc,
+ * was tried and dropped: with the same service on both sides it differed by 18%.)
  */
-async function measurePair(seconds, concurrency) {
-  const services = { without: await startService('without'), with: await startService('with') };
+async function measurePair(seconds, concurrency, swap) {
+  // Which service starts first and is loaded first alternates by round: with the same service on
+  // both sides (--control), the second of a fixed order came out ~8% slower.
+  const order = swap ? ['with', 'without'] : ['without', 'with'];
+  const services = {};
+  for (const side of order) services[side] = await startService(side === 'with' && !values.control ? 'with' : 'without');
   const agents = { without: new Agent({ keepAlive: true, maxSockets: concurrency }), with: new Agent({ keepAlive: true, maxSockets: concurrency }) };
   const load = async (mode, end, count) => {
     const { port } = services[mode];
@@ -102,19 +94,20 @@ async function measurePair(seconds, concurrency) {
   try {
     // Warm up (JIT, sockets) for a second, uncounted.
     const warm = performance.now() + 1000;
-    await Promise.all([load('without', warm), load('with', warm)]);
+    await Promise.all(order.map((side) => load(side, warm)));
     const count = {};
-    const cpu0 = { without: cpuSeconds(services.without.child.pid), with: cpuSeconds(services.with.child.pid) };
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
     let profileBytes = 0;
-    const scrape = new Promise((r) => setTimeout(r, (seconds * 1000) / 2))
-      .then(() => get(new Agent(), services.with.port, '/debug/pprof/heap'))
-      .then((b) => (profileBytes = b.length));
-    await Promise.all([load('without', end, count), load('with', end, count), scrape]);
+    const scrape = values.control
+      ? Promise.resolve()
+      : new Promise((r) => setTimeout(r, (seconds * 1000) / 2))
+          .then(() => get(new Agent(), services.with.port, '/debug/pprof/heap'))
+          .then((b) => (profileBytes = b.length));
+    await Promise.all([...order.map((side) => load(side, end, count)), scrape]);
     const wall = (performance.now() - t0) / 1000;
     const out = { profileBytes };
-    for (const mode of ['without', 'with']) out[mode] = { rate: count[mode] / wall, cpuPerRequest: (cpuSeconds(services[mode].child.pid) - cpu0[mode]) / count[mode] };
+    for (const mode of ['without', 'with']) out[mode] = { rate: count[mode] / wall };
     return out;
   } finally {
     for (const a of Object.values(agents)) a.destroy();
@@ -127,18 +120,15 @@ async function bench() {
   const rounds = Number(values.rounds);
   const concurrency = Number(values.concurrency);
   const rates = { without: [], with: [] };
-  const cpu = { without: [], with: [] };
   let profileBytes = 0;
   for (let r = 0; r < rounds; r++) {
-    const m = await measurePair(seconds, concurrency);
+    const m = await measurePair(seconds, concurrency, r % 2 === 1);
     profileBytes = m.profileBytes;
     for (const mode of ['without', 'with']) {
       rates[mode].push(m[mode].rate);
-      cpu[mode].push(m[mode].cpuPerRequest);
     }
     process.stdout.write(
-      `round ${r + 1}: without ${m.without.rate.toFixed(0).padStart(6)} req/s ${(m.without.cpuPerRequest * 1e6).toFixed(0).padStart(4)} µs CPU a request;` +
-        ` with ${m.with.rate.toFixed(0).padStart(6)} req/s ${(m.with.cpuPerRequest * 1e6).toFixed(0).padStart(4)} µs\n`,
+      `round ${r + 1}: without ${m.without.rate.toFixed(0).padStart(6)} req/s, ${values.control ? 'without (control)' : 'with'} ${m.with.rate.toFixed(0).padStart(6)} req/s, ratio ${(m.with.rate / m.without.rate).toFixed(3)}\n`,
     );
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -147,16 +137,11 @@ async function bench() {
   // The ratio is the median of each round's pair (run side by side), which a busy machine's swings
   // between rounds disturb less than the ratio of the two medians.
   const ratio = median(rates.with.map((w, i) => w / rates.without[i]));
-  // The service's own CPU per request, which other processes on the machine disturb far less.
-  const cpuWithout = median(cpu.without);
-  const cpuWith = median(cpu.with);
-  const cpuRatio = cpuWithout / cpuWith;
   process.stdout.write(
-    `\nmedian of ${rounds} rounds of ${seconds} s, ${concurrency} requests in flight:\n` +
+    `\nmedian of ${rounds} rounds of ${seconds} s, both services at once, ${concurrency} requests in flight to each:\n` +
       `  without handler            ${without.toFixed(0).padStart(7)} req/s\n` +
-      `  with handler, sampling on  ${withHandler.toFixed(0).padStart(7)} req/s (every ${Number(values.interval) / 1024} KiB; one scrape a round, ${profileBytes} bytes gzipped)\n` +
-      `  ratio with/without         ${ratio.toFixed(3)}  (cost ${((1 - ratio) * 100).toFixed(1)}%; median of the rounds' ratios)\n` +
-      `  CPU per request            ${(cpuWithout * 1e6).toFixed(0)} µs without, ${(cpuWith * 1e6).toFixed(0)} µs with: throughput ratio ${cpuRatio.toFixed(3)} (cost ${((1 - cpuRatio) * 100).toFixed(1)}%) when CPU-bound\n`,
+      `  ${values.control ? 'control, no handler      ' : 'with handler, sampling on'}  ${withHandler.toFixed(0).padStart(7)} req/s (every ${Number(values.interval) / 1024} KiB; one scrape a round, ${profileBytes} bytes gzipped)\n` +
+      `  ratio with/without         ${ratio.toFixed(3)}  (cost ${((1 - ratio) * 100).toFixed(1)}%; median of the rounds' ratios)\n`,
   );
-  emitResult({ tool: 'pprof-handler', without, with: withHandler, ratio, costPercent: (1 - ratio) * 100, cpuPerRequestUs: { without: cpuWithout * 1e6, with: cpuWith * 1e6 }, cpuRatio, samplingInterval: Number(values.interval), seconds, rounds, concurrency });
+  emitResult({ tool: 'pprof-handler', without, with: withHandler, ratio, costPercent: (1 - ratio) * 100, control: values.control, samplingInterval: Number(values.interval), seconds, rounds, concurrency });
 }

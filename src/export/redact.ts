@@ -30,6 +30,7 @@ import { ExitCode, HeapyError, SnapshotFormatError, writeFailedError } from '../
 import { readHeader, ValueCapture, type NodeOffsets } from '../snapshot/header.js';
 import type { SnapshotMeta, TypeIds } from '../snapshot/meta.js';
 import type { Fail, ProgressCallback } from '../snapshot/raw.js';
+import { plainStringEnd } from '../snapshot/strings-section.js';
 import { newScanState, resetScanState, scanNumbers, scanProblem, type ScanState } from '../snapshot/scan.js';
 import { ReplacingFile } from '../util/safe-write.js';
 
@@ -576,19 +577,6 @@ class Redactor {
     if (this.state === S.Start && at === 0) this.fail('empty input, not a heap snapshot', 0);
     this.fail(`truncated: input ended inside ${this.key ? `"${this.key}"` : 'the header'}`, at);
   }
-}
-
-/**
- * Finds the end of a string without escapes: the index of the closing quote, or -1 when a
- * backslash comes first or the chunk ends (as in strings-section.ts: most strings are short).
- */
-function plainStringEnd(buf: Uint8Array, i: number, end: number): number {
-  for (; i < end; i++) {
-    const c = buf[i]!;
-    if (c === 0x22) return i;
-    if (c === 0x5c) return -1;
-  }
-  return -1;
 }
 
 /**
