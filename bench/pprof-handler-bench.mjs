@@ -7,7 +7,8 @@
 // and the cost in percent; a BENCH_RESULT line for scripts.
 // Usage: node bench/pprof-handler-bench.mjs [--seconds 3] [--rounds 7] [--concurrency 16] [--interval 524288] [--control]
 // --control runs the service without the handler on both sides: the ratio it prints is the noise
-// floor of this machine (1.03 and 0.97 seen here while other jobs ran).
+// floor of this machine. --session-only mounts no handler but connects an inspector session, to
+// tell the session's cost from the sampler's.
 // (the service is this file run with --serve with|without; it needs `npm run build` first.)
 import { spawn } from 'node:child_process';
 import { createServer, Agent, request } from 'node:http';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     interval: { type: 'string', default: String(512 * 1024) },
     control: { type: 'boolean', default: false },
+    'session-only': { type: 'boolean', default: false },
   },
 });
 
@@ -29,7 +31,12 @@ if (values.serve) {
   // The service: each request builds a page of 50 order objects and answers it as JSON (~6 KB),
   // about what a small API endpoint allocates (~60 KB a request).
   let pprof;
-  if (values.serve === 'with') {
+  if (values.serve === 'session') {
+    const { Session } = await import('node:inspector');
+    const session = new Session();
+    session.connect();
+    globalThis.benchSession = session;
+  } else if (values.serve === 'with') {
     const { heapProfileHandler } = await import('../dist/src/export/pprof-handler.js');
     pprof = heapProfileHandler({ samplingInterval: Number(values.interval) });
   }
@@ -78,7 +85,8 @@ async function measurePair(seconds, concurrency, swap) {
   // both sides (--control), the second of a fixed order came out ~8% slower.
   const order = swap ? ['with', 'without'] : ['without', 'with'];
   const services = {};
-  for (const side of order) services[side] = await startService(side === 'with' && !values.control ? 'with' : 'without');
+  const other = values.control ? 'without' : values['session-only'] ? 'session' : 'with';
+  for (const side of order) services[side] = await startService(side === 'with' ? other : 'without');
   const agents = { without: new Agent({ keepAlive: true, maxSockets: concurrency }), with: new Agent({ keepAlive: true, maxSockets: concurrency }) };
   const load = async (mode, end, count) => {
     const { port } = services[mode];
@@ -99,7 +107,7 @@ async function measurePair(seconds, concurrency, swap) {
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
     let profileBytes = 0;
-    const scrape = values.control
+    const scrape = values.control || values['session-only']
       ? Promise.resolve()
       : new Promise((r) => setTimeout(r, (seconds * 1000) / 2))
           .then(() => get(new Agent(), services.with.port, '/debug/pprof/heap'))
@@ -128,7 +136,7 @@ async function bench() {
       rates[mode].push(m[mode].rate);
     }
     process.stdout.write(
-      `round ${r + 1}: without ${m.without.rate.toFixed(0).padStart(6)} req/s, ${values.control ? 'without (control)' : 'with'} ${m.with.rate.toFixed(0).padStart(6)} req/s, ratio ${(m.with.rate / m.without.rate).toFixed(3)}\n`,
+      `round ${r + 1}: without ${m.without.rate.toFixed(0).padStart(6)} req/s, ${values.control ? 'without (control)' : values['session-only'] ? 'session only' : 'with'} ${m.with.rate.toFixed(0).padStart(6)} req/s, ratio ${(m.with.rate / m.without.rate).toFixed(3)}\n`,
     );
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -140,8 +148,8 @@ async function bench() {
   process.stdout.write(
     `\nmedian of ${rounds} rounds of ${seconds} s, both services at once, ${concurrency} requests in flight to each:\n` +
       `  without handler            ${without.toFixed(0).padStart(7)} req/s\n` +
-      `  ${values.control ? 'control, no handler      ' : 'with handler, sampling on'}  ${withHandler.toFixed(0).padStart(7)} req/s (every ${Number(values.interval) / 1024} KiB; one scrape a round, ${profileBytes} bytes gzipped)\n` +
+      `  ${values.control ? 'control, no handler      ' : values['session-only'] ? 'session, no sampling     ' : 'with handler, sampling on'}  ${withHandler.toFixed(0).padStart(7)} req/s (every ${Number(values.interval) / 1024} KiB; one scrape a round, ${profileBytes} bytes gzipped)\n` +
       `  ratio with/without         ${ratio.toFixed(3)}  (cost ${((1 - ratio) * 100).toFixed(1)}%; median of the rounds' ratios)\n`,
   );
-  emitResult({ tool: 'pprof-handler', without, with: withHandler, ratio, costPercent: (1 - ratio) * 100, control: values.control, samplingInterval: Number(values.interval), seconds, rounds, concurrency });
+  emitResult({ tool: 'pprof-handler', without, with: withHandler, ratio, costPercent: (1 - ratio) * 100, control: values.control, sessionOnly: values['session-only'], samplingInterval: Number(values.interval), seconds, rounds, concurrency });
 }
