@@ -50,6 +50,7 @@ export const command: CommandModule = {
       }
     });
     const [input, output] = positionals as [string, string];
+    if (input === '-' || output === '-') throw usageError('redact', 'redact reads and writes files, not standard input or output');
     if (resolve(input) === resolve(output)) throw new HeapyError(`${output}: the output would replace the input; name another file`, ExitCode.usage);
     const bar = progressBar('redact');
     try {
