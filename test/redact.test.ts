@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { parse } from 'heap-snapshot-toolkit';
 import { ExitCode } from '../src/errors.js';
 import { redactedText, redactSnapshotFile } from '../src/export/redact.js';
+import { loadSnapshotFile } from '../src/snapshot/index.js';
+import { SnapshotBuilder } from './helpers/builder.js';
 import { runNode } from './helpers/run.js';
 import { cliPath, makeSnapshot, testDir } from './helpers/snapshots.js';
 
@@ -94,6 +96,30 @@ test('redact: the same output whatever the read size (tokens, strings and escape
   assert.deepEqual(b, a);
   assert.ok(a.hashed > 1000 && a.zeroed > 10 && a.names > 1000, JSON.stringify(a));
   assert.ok(readFileSync(small).equals(readFileSync(big)));
+});
+
+test('redact: a strings section of megabytes (rewritten strings fill several output blocks a read)', async () => {
+  // 150,000 distinct values of 26 characters: 5 MB of replacements of 32, past the 1 MiB blocks.
+  const b = new SnapshotBuilder().node('holder', 'object', 'Holder', 32).edge('root', 'holder', 'property', 'holder');
+  const count = 150_000;
+  for (let i = 0; i < count; i++) b.node(`s${i}`, 'string', `value-${String(i).padStart(8, '0')}-abcdefghijk`, 48).edge('holder', `s${i}`, 'element', i);
+  const input = join(testDir(), 'many-strings.heapsnapshot');
+  writeFileSync(input, b.toJSON());
+  const [big, small] = [outPath(), outPath()];
+  const r = await redactSnapshotFile(input, big, { key: 'k' });
+  assert.equal(r.hashed, count);
+  await redactSnapshotFile(input, small, { key: 'k', readBytes: 65521 });
+  assert.ok(readFileSync(small).equals(readFileSync(big)), 'same bytes whatever the read size');
+  const before = JSON.parse(readFileSync(input, 'utf8')) as { strings: string[] };
+  const after = JSON.parse(readFileSync(big, 'utf8')) as { strings: string[] };
+  assert.equal(after.strings.length, before.strings.length);
+  for (let i = 0; i < before.strings.length; i++) {
+    const s = before.strings[i]!;
+    if (s.startsWith('value-')) assert.equal(after.strings[i], redactedText(s, Buffer.from('k')), `string ${i}`);
+    else assert.equal(after.strings[i], s);
+  }
+  const snap = await loadSnapshotFile(big);
+  assert.equal(snap.nodeCount, count + 2);
 });
 
 test('redact --keep and --keep-pattern keep chosen strings', async () => {

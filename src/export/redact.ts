@@ -619,7 +619,9 @@ class ByteSink {
 
   /** Appends an ASCII text. */
   ascii(text: string): void {
-    this.used += this.room(text.length).write(text, this.used, 'latin1');
+    // room() may move to a fresh block (used = 0): call it before reading `used`.
+    const block = this.room(text.length);
+    this.used += block.write(text, this.used, 'latin1');
   }
 
   private flush(): void {
