@@ -74,7 +74,8 @@ export function heapProfileHandler(options: HeapProfileHandlerOptions = {}): Hea
   const positions = new PositionCache();
   let stopped = false;
   const started = post(session, 'HeapProfiler.startSampling', { samplingInterval });
-  // A failed start (another session already samples) is reported per request, not as an unhandled rejection.
+  // A failed start is reported per request, not as an unhandled rejection. (A start while another
+  // session samples succeeds: V8 has one sampler per isolate, and a stop from either ends it.)
   started.catch(() => {});
 
   const profile = async (gc: boolean): Promise<Buffer> => {
