@@ -105,7 +105,8 @@ test('every example of the README command table runs as written', { timeout: 240
       return [name, r] as const;
     }),
   );
-  for (const name of ['summary', 'path', 'diff', 'graph', 'hints', 'report', 'ps', 'heap']) ok(name, await heapy(args(name)));
+  for (const name of ['summary', 'path', 'diff', 'graph', 'hints', 'report', 'ps', 'heap', 'redact']) ok(name, await heapy(args(name)));
+  assert.ok(existsSync(join(work, 'shared.heapsnapshot')));
   assert.ok(existsSync(join(work, 'refs.svg')) && existsSync(join(work, 'report.html')));
   ok('repl', await heapy(args('repl'), { input: 'heap.count > 0\n.exit\n' }));
   const attach = await heapy(args('attach'), { input: '.heap\n.detach\n' });

@@ -22,7 +22,7 @@ export interface CommandModule {
 /** Every command name, in the order `heapy help` lists them. */
 export const commandNames = [
   'summary', 'path', 'repl', 'demo', 'connect', 'ps', 'attach', 'snapshot', 'heap', 'diff', 'leaks',
-  'graph', 'hints', 'run', 'monitor', 'plot', 'peak', 'list', 'rm', 'clean', 'alloc', 'report', 'serve',
+  'graph', 'hints', 'run', 'monitor', 'plot', 'peak', 'list', 'rm', 'clean', 'alloc', 'report', 'serve', 'redact',
 ] as const;
 
 async function loadCommand(name: string): Promise<CommandModule | undefined> {

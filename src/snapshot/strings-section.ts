@@ -10,7 +10,7 @@ import type { StringTableBuilder } from './strings.js';
  * backslash comes first or the chunk ends. A JS loop, because most strings are a few bytes long
  * and a native indexOf call per string costs more than the scan.
  */
-function plainStringEnd(buf: Uint8Array, i: number, end: number): number {
+export function plainStringEnd(buf: Uint8Array, i: number, end: number): number {
   for (; i < end; i++) {
     const c = buf[i]!;
     if (c === 0x22) return i;

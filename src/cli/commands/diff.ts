@@ -21,12 +21,15 @@ Options:
       --by <relation>   kind (default), type, size, referrers, via, module, location, producer, unity,
                         or a product such as "kind & size"
       --top <n>         rows per table (default 10; 0 for all)
-      --json            machine-readable output`;
+      --json            machine-readable output
+      --pprof <out>     also write b - a as pprof: the dominator trees by kind (as summary --pprof),
+                        a's values subtracted, so shrinkage is negative (go tool pprof -base a b)`;
 
 const optionTable = {
   by: { type: 'string', default: 'kind' },
   top: { type: 'string', default: '10' },
   json: { type: 'boolean', default: false },
+  pprof: { type: 'string' },
 } satisfies CommandOptions;
 
 /** `heapy diff`. */
@@ -41,8 +44,22 @@ export const command: CommandModule = {
     const relation = relationByName(values.by);
     if (!relation) throw new HeapyError(`unknown relation '${values.by}' for --by`, ExitCode.usage);
     const [fileA, fileB] = positionals as [string, string];
-    const older = HeapSet.all(await loadWithProgress(fileA)).by(relation);
-    const newer = HeapSet.all(await loadWithProgress(fileB)).by(relation);
+    const snapA = await loadWithProgress(fileA);
+    const snapB = await loadWithProgress(fileB);
+    if (values.pprof !== undefined) {
+      const [{ snapshotPprof }, { diffPprof }, { writeOutputFile }, { resolve }] = await Promise.all([
+        import('../../export/pprof.js'),
+        import('../../export/pprof-diff.js'),
+        import('../output.js'),
+        import('node:path'),
+      ]);
+      const out = resolve(values.pprof);
+      const note = `heapy diff: ${fileB} minus ${fileA}, dominator trees by kind (self sizes); negative values are shrinkage`;
+      writeOutputFile(out, diffPprof(snapshotPprof(snapA), snapshotPprof(snapB), note));
+      process.stderr.write(`heapy: wrote ${out}\n`);
+    }
+    const older = HeapSet.all(snapA).by(relation);
+    const newer = HeapSet.all(snapB).by(relation);
     const d = diffSets(newer, older);
     const limit = top === 0 ? Infinity : top;
     if (values.json) {
