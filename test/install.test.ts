@@ -77,7 +77,7 @@ test('the packed tarball installs globally and into a project, and runs from the
     assert.equal(once.code, 0, once.err);
     assert.equal(once.out, `${packed[0].version}\n`);
 
-    // As a dependency of a service: import { hpy } from 'heapy', heapy/testing, and npx heapy.
+    // As a dependency of a service: import { hpy } from 'heapy', heapy/testing, heapy/pprof, and npx heapy.
     const app = join(work, 'service');
     execFileSync('mkdir', ['-p', app]);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'service', private: true, type: 'module' }));
@@ -87,14 +87,15 @@ test('the packed tarball installs globally and into a project, and runs from the
     const script = `
       import { hpy, loadSnapshotFile } from 'heapy';
       import { assertNoLeak } from 'heapy/testing';
+      import { heapProfileHandler } from 'heapy/pprof';
       const snap = await loadSnapshotFile(${JSON.stringify(snap)});
       const h = hpy();
-      console.log(JSON.stringify({ nodes: snap.nodeCount, hpy: typeof h.heap, assertNoLeak: typeof assertNoLeak }));`;
+      console.log(JSON.stringify({ nodes: snap.nodeCount, hpy: typeof h.heap, assertNoLeak: typeof assertNoLeak, pprof: typeof heapProfileHandler }));`;
     const imported = run(process.execPath, ['--input-type=module', '-e', script], app);
     assert.equal(imported.code, 0, imported.err);
-    const seen = JSON.parse(imported.out) as { nodes: number; hpy: string; assertNoLeak: string };
+    const seen = JSON.parse(imported.out) as { nodes: number; hpy: string; assertNoLeak: string; pprof: string };
     assert.ok(seen.nodes > 2000, `nodes ${seen.nodes}`);
-    assert.deepEqual([seen.hpy, seen.assertNoLeak], ['function', 'function']);
+    assert.deepEqual([seen.hpy, seen.assertNoLeak, seen.pprof], ['function', 'function', 'function']);
     const npx = run('npx', ['--offline', 'heapy', 'summary', snap, '--top', '3'], app);
     assert.equal(npx.code, 0, npx.err);
     assert.equal(npx.out.split('\n')[0], summary.out.split('\n')[0]);
