@@ -51,7 +51,7 @@ export const command: CommandModule = {
     }
     if (values.retained) {
       const table = retainedTable(snap, limit === Infinity ? 1000 : limit);
-      if (values.json) (await import('../json.js')).printJson('retained', { file, nodes: snap.nodeCount, total: table.total, rows: table.rows });
+      if (values.json) (await import('../json.js')).printJson('retained', { file, nodes: snap.nodeCount, count: table.count, total: table.total, rows: table.rows });
       else process.stdout.write(table.text + '\n');
       return ExitCode.ok;
     }
