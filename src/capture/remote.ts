@@ -3,6 +3,9 @@
  * sink (the engine's push parser, or a file), the setref reference id, GC, memory figures.
  * Nothing here holds a whole snapshot as text: each ~100 KB chunk is consumed as it arrives.
  */
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
 import type { CdpSession } from '../attach/cdp.js';
@@ -10,7 +13,8 @@ import { formatDuration } from '../util/format.js';
 import { ReplacingFile } from '../util/safe-write.js';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
 import { MaxIdScanner } from './maxid.js';
-import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
+import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, type CaptureEstimate, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
+import { canWriteDirect, DirectUnavailable, followTargetWrite } from './direct.js';
 
 /** Options for streaming a snapshot. */
 export interface StreamOptions {
@@ -51,6 +55,12 @@ export async function streamSnapshot(
   sink: (chunk: string) => void | Promise<void>,
   options: StreamOptions = {},
 ): Promise<number> {
+  const estimate = await prepare(session, options);
+  return overCdp(session, sink, options, estimate);
+}
+
+/** What every capture does first: wait for one the target is still writing, GC, the cost guard. */
+async function prepare(session: CdpSession, options: StreamOptions): Promise<CaptureEstimate | undefined> {
   const onProgress = options.onProgress;
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   const earlier = unfinished.get(session);
@@ -68,7 +78,13 @@ export async function streamSnapshot(
   const guard = options.guard ?? {};
   const target = typeof guard.pid === 'number' ? `pid ${guard.pid}` : session.label;
   // --force skips the guard altogether, so that a target whose figures cannot be read is still captured.
-  const estimate = guard.force ? undefined : await guardCapture(await captureFigures(session), guard, target, lastCaptures.get(session));
+  return guard.force ? undefined : await guardCapture(await captureFigures(session), guard, target, lastCaptures.get(session));
+}
+
+/** The CDP transport: HeapProfiler.takeHeapSnapshot, its chunks handed to `sink` in order. */
+async function overCdp(session: CdpSession, sink: (chunk: string) => void | Promise<void>, options: StreamOptions, estimate: CaptureEstimate | undefined): Promise<number> {
+  const onProgress = options.onProgress;
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   let bytes = 0;
   const counter = new NodeCountScanner();
   let sinkError: unknown;
@@ -133,7 +149,7 @@ export async function streamSnapshot(
     }
     await chain;
   } finally {
-    if (counter.count !== undefined && estimate) lastCaptures.set(session, { nodes: counter.count, heapBytes: estimate.heapBytes });
+    remember(session, estimate, counter.count);
     options.signal?.removeEventListener('abort', onAbort);
     clearInterval(watchdog);
     offChunk();
@@ -147,17 +163,53 @@ function cancelled(session: CdpSession): HeapyError {
   return new HeapyError(`${session.label}: capture cancelled; the target may still be finishing the snapshot V8 started (heapy discards it)`, ExitCode.cancelled);
 }
 
-/** Streams a snapshot straight into the engine's push parser and analyses it. */
+/**
+ * Streams a snapshot straight into the engine's push parser and analyses it. A target on this
+ * machine writes it into a private temporary file that heapy parses as V8 writes it, removed as
+ * soon as V8 has opened it (direct.ts); any other target sends it over CDP.
+ */
 export async function takeSnapshot(session: CdpSession, options: StreamOptions = {}): Promise<HeapSnapshot> {
   const parser = new SnapshotParser({ source: session.label, onProgress: options.onProgress });
-  await streamSnapshot(session, (chunk) => parser.write(chunk), options);
+  await streamInto(session, (piece) => parser.write(piece), options, () => parser.header?.nodeCount);
   return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress });
+}
+
+/**
+ * Hands a fresh snapshot to `write` piece by piece, in order: written by a target on this machine
+ * into a private temporary file heapy reads as V8 writes it, unlinked as soon as V8 has it open so
+ * that nothing is left behind whatever happens to heapy (direct.ts); from any other over CDP.
+ * `nodes` tells the node count once the header has passed.
+ */
+async function streamInto(session: CdpSession, write: (piece: Buffer | string) => void, options: StreamOptions, nodes: () => number | undefined): Promise<void> {
+  const estimate = await prepare(session, options);
+  const pid = options.guard?.pid;
+  if (await canWriteDirect(pid)) {
+    let file: ReplacingFile;
+    try {
+      file = ReplacingFile.create(join(tmpdir(), `heapy-capture-${String(pid)}.heapsnapshot`));
+    } catch (err) {
+      throw writeFailedError(tmpdir(), err);
+    }
+    try {
+      // Nothing reaches `write` before V8 has written something, so an undefined (the target
+      // could not open the file) leaves `write` untouched for the CDP path.
+      const bytes = await viaTargetFile(session, file.tempPath, write, options, () => file.abort());
+      if (bytes !== undefined) {
+        remember(session, estimate, nodes());
+        return;
+      }
+    } finally {
+      file.abort();
+    }
+  }
+  await overCdp(session, write, options, estimate);
 }
 
 /**
  * Streams a snapshot to `path`: written to a new private temporary file beside it (mode 0600, as
  * V8's own snapshots; see util/safe-write.ts) and renamed over `path` only when complete; on any
- * failure the temporary file is removed. Returns bytes written.
+ * failure the temporary file is removed. A target on this machine writes that file itself
+ * (direct.ts); any other sends it over CDP, heapy writing each chunk as it arrives. Returns bytes written.
  */
 export async function snapshotToFile(session: CdpSession, path: string, options: StreamOptions = {}): Promise<number> {
   let file: ReplacingFile;
@@ -168,20 +220,30 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
   }
   let written = 0;
   try {
-    await streamSnapshot(
-      session,
-      async (chunk) => {
-        // Snapshot text is ASCII (V8 escapes everything else), so latin1 is exact and cheapest.
-        const buf = Buffer.from(chunk, 'latin1');
-        try {
-          await file.writeAsync(buf);
-        } catch (err) {
-          throw writeFailedError(path, err, 'write failed');
-        }
-        written += buf.length;
-      },
-      options,
-    );
+    const estimate = await prepare(session, options);
+    const direct = (await canWriteDirect(options.guard?.pid)) ? await viaTargetFile(session, file.tempPath, null, options) : undefined;
+    if (direct !== undefined) {
+      const { nodes, complete } = await readEnds(file.tempPath);
+      if (!complete) throw new HeapyError(`${path}: the target's snapshot ends early (disk full?); nothing was written`, ExitCode.writeFailed);
+      remember(session, estimate, nodes);
+      written = direct;
+    } else {
+      await overCdp(
+        session,
+        async (chunk) => {
+          // Snapshot text is ASCII (V8 escapes everything else), so latin1 is exact and cheapest.
+          const buf = Buffer.from(chunk, 'latin1');
+          try {
+            await file.writeAsync(buf);
+          } catch (err) {
+            throw writeFailedError(path, err, 'write failed');
+          }
+          written += buf.length;
+        },
+        options,
+        estimate,
+      );
+    }
     try {
       file.commit();
     } catch (err) {
@@ -195,6 +257,55 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
 }
 
 /**
+ * The direct transport: the line-ends warm-up, then the target writes `path` while `sink` reads
+ * it. Undefined when the target could not open the file (nothing was written: take CDP).
+ */
+async function viaTargetFile(session: CdpSession, path: string, sink: ((piece: Buffer) => void) | null, options: StreamOptions, onStarted?: () => void): Promise<number | undefined> {
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+  const pid = options.guard?.pid;
+  if (typeof pid !== 'number') return undefined;
+  for (const method of LINE_ENDS_WARMUP) await session.send(method, {}, { timeoutMs: idleMs });
+  try {
+    return await followTargetWrite(session, path, sink, {
+      pid,
+      idleMs,
+      signal: options.signal,
+      onBytes: (bytes) => options.onProgress?.('transfer', bytes, 0),
+      ...(onStarted ? { onStarted } : {}),
+      onGiveUp: (writing) => {
+        const done = writing.finally(() => unfinished.delete(session));
+        unfinished.set(session, done);
+      },
+    });
+  } catch (err) {
+    if (err instanceof DirectUnavailable) return undefined;
+    throw err;
+  }
+}
+
+/** Keeps what this snapshot counted for the next estimate of the guard. */
+function remember(session: CdpSession, estimate: CaptureEstimate | undefined, nodes: number | undefined): void {
+  if (nodes !== undefined && estimate) lastCaptures.set(session, { nodes, heapBytes: estimate.heapBytes });
+}
+
+/** The node count in a snapshot file's header, and whether the file ends as a snapshot does ("]}"). */
+async function readEnds(path: string): Promise<{ nodes: number | undefined; complete: boolean }> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const head = Buffer.alloc(Math.min(4096, size));
+    await fh.read(head, 0, head.length, 0);
+    const tail = Buffer.alloc(Math.min(64, size));
+    await fh.read(tail, 0, tail.length, size - tail.length);
+    const counter = new NodeCountScanner();
+    counter.write(head.toString('latin1'));
+    return { nodes: counter.count, complete: /\]\s*\}\s*$/.test(tail.toString('latin1')) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
  * The setref point: the largest V8 object id in a snapshot taken now. A snapshot gives every live
  * object an id and ids only grow, so objects created later are exactly those with larger ids.
  * Only the ids are decoded (constant memory); the graph is not built.
@@ -204,7 +315,7 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
  */
 export async function referenceId(session: CdpSession, options: StreamOptions = {}): Promise<number> {
   const scanner = new MaxIdScanner(session.label);
-  await streamSnapshot(session, (chunk) => scanner.write(chunk), options);
+  await streamInto(session, (piece) => scanner.write(typeof piece === 'string' ? piece : piece.toString('latin1')), options, () => undefined);
   return scanner.finish();
 }
 
