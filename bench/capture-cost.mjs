@@ -6,6 +6,7 @@
 //
 // Usage: npm run build && node bench/capture-cost.mjs [--out bench/results/capture-cost.json]
 //        node bench/capture-cost.mjs --from bench/results/capture-cost.json   (table only, no targets)
+//        add --json for the rows as JSON on stdout (bench/capture-goals.mjs reads them)
 // The measurements are saved, so that the model (src/capture/cost.ts) can be recalibrated and
 // the table recomputed from the same run with --from.
 import { spawn, execFile } from 'node:child_process';
@@ -19,7 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const { formatBytes } = await import(join(root, 'dist/src/util/format.js'));
 
-const { values: opts } = parseArgs({ options: { out: { type: 'string', default: join(here, 'results/capture-cost.json') }, from: { type: 'string' } } });
+const { values: opts } = parseArgs({ options: { out: { type: 'string', default: join(here, 'results/capture-cost.json') }, from: { type: 'string' }, json: { type: 'boolean', default: false } } });
 
 // Heaps kept at or under ~300 MB so that a run takes minutes.
 const SHAPES = [
@@ -102,6 +103,7 @@ if (opts.from) {
 // Imported only here, so that a measuring run does not depend on the model being calibrated.
 const { estimateCaptureCost } = await import(join(root, 'dist/src/capture/cost.js'));
 const pct = (p, a) => `${p >= a ? '+' : ''}${Math.round(((p - a) / a) * 100)}%`;
+const json = [];
 const rows = [['shape', 'heapUsed', 'objects', 'RSS before', 'actual extra', 'HWM extra', 'predicted', 'error', 'pred. (count known)', 'error', 'time']];
 for (const r of results) {
   const actual = r.peakRss - r.rssBefore;
@@ -110,7 +112,12 @@ for (const r of results) {
   // A second capture of the same heap: the node count of this one is known.
   const small = estimateCaptureCost(r.figures).heapBytes;
   const again = estimateCaptureCost(r.figures, { nodes: r.nodes, heapBytes: small }).bytes;
+  json.push({ shape: r.name, actual, predicted: first, error: (first - actual) / actual, predictedAgain: again, errorAgain: (again - actual) / actual });
   rows.push([r.name, formatBytes(r.figures.memoryUsage.heapUsed), String(r.nodes), formatBytes(r.rssBefore), formatBytes(actual), formatBytes(hwm), formatBytes(first), pct(first, actual), formatBytes(again), pct(again, actual), `${(r.ms / 1000).toFixed(1)} s`]);
+}
+if (opts.json) {
+  process.stdout.write(JSON.stringify(json) + '\n');
+  process.exit(0);
 }
 const widths = rows[0].map((_, k) => Math.max(...rows.map((row) => row[k].length)));
 for (const row of rows) process.stdout.write(row.map((c, k) => (k === 0 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join('  ') + '\n');

@@ -29,6 +29,8 @@ export interface FollowOptions {
   readonly signal?: AbortSignal | undefined;
   /** Bytes of the file so far (total 0: unknown until V8 is done). */
   readonly onBytes?: (bytes: number) => void;
+  /** Called when V8 starts walking the heap, and every second of it until the first bytes come. */
+  readonly onWalk?: () => void;
   /** Called once the target has started writing (the file is no longer empty). */
   readonly onStarted?: () => void;
   /** Called with V8's write still under way when heapy stops following (cancelled, timed out). */
@@ -93,12 +95,21 @@ export async function followTargetWrite(
   options: FollowOptions,
 ): Promise<number> {
   const fd = openSync(path, constants.O_RDONLY);
+  // The target checks that `path` is this very file before writing (same device and inode): a
+  // target that sees another file system there (a container) would otherwise write into its own.
+  const { dev, ino } = fstatSync(fd);
   const buf = Buffer.allocUnsafe(sink ? CHUNK : 0);
   let pos = 0;
   let done = false;
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
-  const expression = `(() => { const v8 = process.getBuiltinModule?.('v8') ?? require('v8'); v8.writeHeapSnapshot(${JSON.stringify(path)}); return true; })()`;
+  const expression = `(() => {
+    const req = (m) => process.getBuiltinModule?.(m) ?? require(m);
+    const st = req('fs').statSync(${JSON.stringify(path)});
+    if (st.dev !== ${dev} || st.ino !== ${ino} || st.size !== 0) throw new Error('not the file heapy created');
+    req('v8').writeHeapSnapshot(${JSON.stringify(path)});
+    return true;
+  })()`;
   const writing = session
     .send<{ result: { value?: unknown }; exceptionDetails?: { text: string; exception?: { description?: string } } }>(
       'Runtime.evaluate',
@@ -118,6 +129,7 @@ export async function followTargetWrite(
       done = true;
       wake?.();
     });
+  options.onWalk?.();
   let lastActivity = Date.now();
   let lastTicks = await cpuTicks(options.pid);
   let lastSize = 0;
@@ -131,6 +143,7 @@ export async function followTargetWrite(
       lastTicks = t;
       lastSize = size;
       if (Date.now() - lastActivity > options.idleMs) wake?.();
+      if (!started) options.onWalk?.();
     });
   }, Math.min(1000, options.idleMs));
   try {
@@ -162,6 +175,7 @@ export async function followTargetWrite(
       wake = undefined;
     }
     if (failure) throw failure;
+    if (pos === 0) throw new HeapyError(`${session.label}: the target wrote no snapshot into ${path}`, ExitCode.internal);
     return pos;
   } catch (err) {
     if (!done) options.onGiveUp?.(writing);

@@ -5,12 +5,12 @@
  */
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
 import type { CdpSession } from '../attach/cdp.js';
 import { formatDuration } from '../util/format.js';
-import { ReplacingFile } from '../util/safe-write.js';
+import { ReplacingFile, writeFileReplacing } from '../util/safe-write.js';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
 import { MaxIdScanner } from './maxid.js';
 import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, type CaptureEstimate, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
@@ -266,10 +266,12 @@ async function viaTargetFile(session: CdpSession, path: string, sink: ((piece: B
   if (typeof pid !== 'number') return undefined;
   for (const method of LINE_ENDS_WARMUP) await session.send(method, {}, { timeoutMs: idleMs });
   try {
-    return await followTargetWrite(session, path, sink, {
+    // Absolute: the target resolves a relative path against its own working directory.
+    return await followTargetWrite(session, resolve(path), sink, {
       pid,
       idleMs,
       signal: options.signal,
+      onWalk: () => options.onProgress?.('snapshot', 0, 0),
       onBytes: (bytes) => options.onProgress?.('transfer', bytes, 0),
       ...(onStarted ? { onStarted } : {}),
       onGiveUp: (writing) => {
@@ -317,6 +319,29 @@ export async function referenceId(session: CdpSession, options: StreamOptions = 
   const scanner = new MaxIdScanner(session.label);
   await streamInto(session, (piece) => scanner.write(typeof piece === 'string' ? piece : piece.toString('latin1')), options, () => undefined);
   return scanner.finish();
+}
+
+/**
+ * Records a sampling heap profile (HeapProfiler.startSampling) for `durationMs` and writes it to
+ * `path` as DevTools' .heapprofile JSON, safely (util/safe-write.ts). It costs the target next to
+ * nothing (a sample every `samplingInterval` bytes allocated, default 32 KiB) and sees only what
+ * is allocated while it runs, not the heap that is there. Returns the bytes written.
+ */
+export async function samplingProfileToFile(session: CdpSession, path: string, durationMs: number, samplingInterval = 32768): Promise<number> {
+  await session.send('HeapProfiler.startSampling', { samplingInterval });
+  let profile: unknown;
+  try {
+    await new Promise((r) => setTimeout(r, durationMs));
+  } finally {
+    profile = (await session.send<{ profile: unknown }>('HeapProfiler.stopSampling', {}, { timeoutMs: 60_000 })).profile;
+  }
+  const text = JSON.stringify(profile);
+  try {
+    writeFileReplacing(path, text);
+  } catch (err) {
+    throw writeFailedError(path, err);
+  }
+  return Buffer.byteLength(text);
 }
 
 /** Asks the target for a full garbage collection. */
