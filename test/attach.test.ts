@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync, cpSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync, cpSync, mkdirSync, watch } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -830,4 +830,41 @@ test('MaxIdScanner finds the largest node id across chunk boundaries', () => {
   const cut = new MaxIdScanner('test');
   cut.write(text.slice(0, text.indexOf('123457')));
   assert.throws(() => cut.finish(), /ended inside the nodes array/);
+});
+
+test('a local target writes its own snapshot into a private file heapy parses as V8 writes it (unlinked at once); HEAPY_CAPTURE_VIA=cdp takes the same heap over CDP', async () => {
+  const t = await startTarget('attach-ballast.mjs', ['8']);
+  try {
+    // Every name created in a private $TMPDIR during the capture, seen by inotify.
+    const watched = async (env: NodeJS.ProcessEnv): Promise<{ run: Run; names: string[]; left: string[] }> => {
+      const dir = mkdtempSync(join(work, 'tmpdir-'));
+      const names: string[] = [];
+      const w = watch(dir, (_event, name) => {
+        if (name) names.push(String(name));
+      });
+      const run = await heapy(['heap', String(t.pid), '--json'], { env: { ...env, TMPDIR: dir } });
+      w.close();
+      return { run, names, left: readdirSync(dir) };
+    };
+    const direct = await watched({});
+    assert.equal(direct.run.code, 0, direct.run.stderr);
+    const temp = new RegExp(`^\\.heapy-capture-${t.pid}\\.heapsnapshot\\.\\d+\\.[0-9a-f]{16}\\.tmp$`);
+    assert.ok(direct.names.some((n) => temp.test(n)), `the target's file: ${direct.names.join(', ')}`);
+    assert.deepEqual(direct.left, [], 'nothing left in $TMPDIR');
+    const cdp = await watched({ HEAPY_CAPTURE_VIA: 'cdp' });
+    assert.equal(cdp.run.code, 0, cdp.run.stderr);
+    assert.deepEqual(cdp.names, [], 'over CDP no file is made');
+    const nodes = (r: Run): number => (JSON.parse(r.stdout) as { nodes: number }).nodes;
+    // The same heap either way (the target's timer allocates a little in between).
+    assert.ok(Math.abs(nodes(direct.run) - nodes(cdp.run)) < nodes(cdp.run) * 0.02, `${nodes(direct.run)} vs ${nodes(cdp.run)}`);
+    // To a file named relative to heapy's directory, not the target's: there, mode 0600, whole.
+    const sub = mkdtempSync(join(work, 'rel-'));
+    const r = await heapy(['snapshot', String(t.pid), '-o', 'rel.heapsnapshot'], { cwd: sub });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(statSync(join(sub, 'rel.heapsnapshot')).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(sub), ['rel.heapsnapshot']);
+    assert.ok(Math.abs((await loadSnapshotFile(join(sub, 'rel.heapsnapshot'))).nodeCount - nodes(cdp.run)) < nodes(cdp.run) * 0.02);
+  } finally {
+    stop(t);
+  }
 });

@@ -183,13 +183,9 @@ export async function takeSnapshot(session: CdpSession, options: StreamOptions =
 async function streamInto(session: CdpSession, write: (piece: Buffer | string) => void, options: StreamOptions, nodes: () => number | undefined): Promise<void> {
   const estimate = await prepare(session, options);
   const pid = options.guard?.pid;
-  if (await canWriteDirect(pid)) {
-    let file: ReplacingFile;
-    try {
-      file = ReplacingFile.create(join(tmpdir(), `heapy-capture-${String(pid)}.heapsnapshot`));
-    } catch (err) {
-      throw writeFailedError(tmpdir(), err);
-    }
+  // A $TMPDIR heapy cannot write to only costs the fast path: CDP needs no file.
+  const file = (await canWriteDirect(pid)) ? tempFileOrNull(join(tmpdir(), `heapy-capture-${String(pid)}.heapsnapshot`)) : null;
+  if (file) {
     try {
       // Nothing reaches `write` before V8 has written something, so an undefined (the target
       // could not open the file) leaves `write` untouched for the CDP path.
@@ -282,6 +278,14 @@ async function viaTargetFile(session: CdpSession, path: string, sink: ((piece: B
   } catch (err) {
     if (err instanceof DirectUnavailable) return undefined;
     throw err;
+  }
+}
+
+function tempFileOrNull(path: string): ReplacingFile | null {
+  try {
+    return ReplacingFile.create(path);
+  } catch {
+    return null;
   }
 }
 
