@@ -1,4 +1,5 @@
-// `heapy monitor <pid> --snapshot-at`: against a real leaking Node program, one heap snapshot
+// `heapy monitor <pid> --snapshot-at`: against a real leaking Node program (test/programs/leak-later.mjs,
+// which starts leaking when told, once the monitor records), one heap snapshot
 // when the threshold is first crossed (a file that loads, taken after the crossing the recording
 // shows, recording going on after it), and a sampling heap profile instead when --max-target-rss
 // makes the cost guard refuse the snapshot.
@@ -24,29 +25,36 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** test/programs/monitor-leak.mjs (keeps ~10 MB/s) with an inspector port of its own, for 60 s. */
+/** test/programs/leak-later.mjs with an inspector port of its own, waiting for SIGUSR2 to leak ~10 MB/s. */
 async function startLeak(): Promise<ChildProcess> {
-  const c = spawn(process.execPath, ['--inspect-port=0', join(root, 'test/programs/monitor-leak.mjs')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HEAPY_TEST_SECONDS: '60' },
-  });
+  const c = spawn(process.execPath, ['--inspect-port=0', join(root, 'test/programs/leak-later.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(c);
   await new Promise<void>((resolve, reject) => {
-    c.on('spawn', () => setTimeout(resolve, 200));
+    c.stdout!.on('data', (d: Buffer) => {
+      if (String(d).includes('ready')) resolve();
+    });
     c.on('exit', () => reject(new Error('target exited early')));
   });
   return c;
 }
 
-/** Runs `heapy monitor` until it prints "still recording", then 1.5 s more, then Ctrl-C. */
-function monitorUntilCaptured(args: string[]): Promise<{ code: number | null; stderr: string }> {
+/**
+ * Runs `heapy monitor`; once it records (its "monitoring" line) and 300 ms more, `start()` makes
+ * the target leak; when it prints "still recording", 1.5 s more, then Ctrl-C.
+ */
+function monitorUntilCaptured(args: string[], start: () => void): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, 'monitor', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let stderr = '';
+    let started = false;
     let stopping = false;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d;
+      if (!started && stderr.includes('heapy: monitoring')) {
+        started = true;
+        setTimeout(start, 300);
+      }
       if (!stopping && stderr.includes('still recording')) {
         stopping = true;
         setTimeout(() => child.kill('SIGINT'), 1500);
@@ -69,7 +77,7 @@ test('monitor --snapshot-at heap:SIZE takes one snapshot after heapUsed crosses 
   const target = await startLeak();
   const pid = target.pid!;
   const out = join(dir, 'heap.dat');
-  const r = await monitorUntilCaptured(['-q', '-i', '100ms', '--snapshot-at', 'heap:24MiB', '-o', out, String(pid)]);
+  const r = await monitorUntilCaptured(['-i', '100ms', '--snapshot-at', 'heap:24MiB', '-o', out, String(pid)], () => target.kill('SIGUSR2'));
   assert.equal(r.code, 0, r.stderr);
   const d = readMonitorFile(out);
   const captures = recs(d, 'capture');
@@ -101,10 +109,12 @@ test('monitor --snapshot-at heap:SIZE takes one snapshot after heapUsed crosses 
 test('monitor --snapshot-at SIZE with a --max-target-rss the snapshot would pass writes a sampling heap profile instead', async () => {
   const target = await startLeak();
   const pid = target.pid!;
-  const rss0 = readRss(pid)!;
-  const threshold = Math.ceil((rss0 + 20 * MiB) / MiB);
+  // Attaching opens the inspector (a few MB); the leak adds 30 MiB in about 3 s.
+  const threshold = Math.ceil((readRss(pid)! + 40 * MiB) / MiB);
   const out = join(dir, 'rss.dat');
-  const r = await monitorUntilCaptured(['-q', '--snapshot-at', `${threshold}MiB`, '--max-target-rss', `${threshold + 64}MiB`, '--profile-for', '1s', '-o', out, String(pid)]);
+  const r = await monitorUntilCaptured(['--snapshot-at', `${threshold}MiB`, '--max-target-rss', `${threshold + 64}MiB`, '--profile-for', '1s', '-o', out, String(pid)], () =>
+    target.kill('SIGUSR2'),
+  );
   assert.equal(r.code, 0, r.stderr);
   const d = readMonitorFile(out);
   const c = recs(d, 'capture')[0]!;
