@@ -9,6 +9,7 @@
  * 100 MB heap of small objects costs gigabytes. A target in a container with a memory limit is
  * killed by the kernel mid-capture; the guard refuses instead, before anything is asked of V8.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ExitCode, HeapyError } from '../errors.js';
 import { formatBytes } from '../util/format.js';
@@ -63,8 +64,8 @@ export interface CaptureEstimate {
   readonly bytes: number;
   /** Bytes in ordinary heap spaces the estimate started from. */
   readonly heapBytes: number;
-  /** Where the figure came from: the heap's size, or the node count of the last snapshot. */
-  readonly from: 'heap size' | 'last snapshot';
+  /** Where the figure came from: the heap's size, the node count of the last snapshot, or what the last capture cost. */
+  readonly from: 'heap size' | 'last snapshot' | 'last capture';
 }
 
 /** What the last snapshot of a target counted, for the next estimate. */
@@ -73,7 +74,19 @@ export interface LastCapture {
   readonly nodes: number;
   /** Bytes in ordinary heap spaces when it was taken. */
   readonly heapBytes: number;
+  /** The target's peak extra RSS heapy saw while V8 took it (a local target only). */
+  readonly extraBytes?: number | undefined;
 }
+
+/**
+ * Headroom on the extra RSS measured for the last capture of the same target, as the third
+ * bound: the cost per heap byte depends on the heap's shape (4.7x to 32x measured, see above),
+ * which the cheap figures cannot tell but which stays the same between two captures of one
+ * process. 25 % over the measured peak (sampled every 50 ms, so it can miss the top by a little)
+ * scaled by the heap's growth since, plus 16 MiB.
+ */
+export const MEASURED_HEADROOM = 1.25;
+const MEASURED_FIXED = 16 * 1024 * 1024;
 
 /** Bytes in the ordinary (not large-object) heap spaces, and in the large-object ones. */
 function spaceBytes(figures: CaptureFigures): { small: number; large: number } {
@@ -97,11 +110,50 @@ export function estimateCaptureCost(figures: CaptureFigures, last?: LastCapture)
   const { small, large } = spaceBytes(figures);
   const bigObjects = Math.ceil(large / LARGE_OBJECT_BYTES) * BYTES_PER_NODE;
   const byHeap = FIXED_BYTES + BYTES_PER_HEAP_BYTE * small + bigObjects;
-  if (last && last.nodes > 0 && last.heapBytes > 0) {
-    const byNodes = FIXED_BYTES + BYTES_PER_NODE * last.nodes * Math.max(1, small / last.heapBytes);
-    if (byNodes < byHeap) return { bytes: Math.ceil(byNodes), heapBytes: small, from: 'last snapshot' };
+  let best: CaptureEstimate = { bytes: Math.ceil(byHeap), heapBytes: small, from: 'heap size' };
+  if (last && last.heapBytes > 0) {
+    const growth = Math.max(1, small / last.heapBytes);
+    const byNodes = last.nodes > 0 ? FIXED_BYTES + BYTES_PER_NODE * last.nodes * growth : Infinity;
+    if (byNodes < best.bytes) best = { bytes: Math.ceil(byNodes), heapBytes: small, from: 'last snapshot' };
+    const measured = last.extraBytes !== undefined && last.extraBytes > 0 ? MEASURED_FIXED + MEASURED_HEADROOM * last.extraBytes * growth : Infinity;
+    if (measured < best.bytes) best = { bytes: Math.ceil(measured), heapBytes: small, from: 'last capture' };
   }
-  return { bytes: Math.ceil(byHeap), heapBytes: small, from: 'heap size' };
+  return best;
+}
+
+/**
+ * Watches a local target's RSS while V8 takes a snapshot (/proc/PID/status every 50 ms: a read
+ * of ~1 KB), for the next estimate's third bound. `stop` gives the peak over the RSS at `start`.
+ */
+export class RssWatch {
+  private readonly before: number;
+  private peak: number;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly pid: number | 'self' | null | undefined) {
+    this.before = this.read();
+    this.peak = this.before;
+    this.timer = this.before > 0 ? setInterval(() => (this.peak = Math.max(this.peak, this.read())), 50) : undefined;
+    this.timer?.unref();
+  }
+
+  private read(): number {
+    if (typeof this.pid !== 'number' && this.pid !== 'self') return 0;
+    try {
+      const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Stops watching; the peak extra RSS seen, or undefined when the RSS could not be read. */
+  stop(): number | undefined {
+    if (!this.timer) return undefined;
+    clearInterval(this.timer);
+    this.peak = Math.max(this.peak, this.read());
+    return this.peak - this.before;
+  }
 }
 
 /**

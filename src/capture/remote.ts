@@ -13,7 +13,7 @@ import { formatDuration } from '../util/format.js';
 import { ReplacingFile, writeFileReplacing } from '../util/safe-write.js';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
 import { MaxIdScanner } from './maxid.js';
-import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, type CaptureEstimate, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
+import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, RssWatch, type CaptureEstimate, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
 import { canWriteDirect, DirectUnavailable, followTargetWrite } from './direct.js';
 
 /** Options for streaming a snapshot. */
@@ -103,6 +103,7 @@ async function overCdp(session: CdpSession, sink: (chunk: string) => void | Prom
       idleReject?.(new HeapyError(`${session.label}: the target sent no snapshot data for ${formatDuration(idleMs)} (stopped or stuck?)`, ExitCode.targetTimeout));
     }
   }, Math.min(1000, idleMs));
+  let watch = new RssWatch(null);
   const offChunk = session.on('HeapProfiler.addHeapSnapshotChunk', (p) => {
     lastActivity = Date.now();
     const chunk = p.chunk;
@@ -138,6 +139,7 @@ async function overCdp(session: CdpSession, sink: (chunk: string) => void | Prom
     // (tens of seconds for a large heap) they are the only sign of life the idle watchdog sees.
     // They cost the target time (measured here on a 20 MB heap: ~1 s of 5 s, median of 3).
     for (const method of LINE_ENDS_WARMUP) await Promise.race([session.send(method, {}, { timeoutMs: idleMs }), idle]);
+    watch = new RssWatch(options.guard?.pid);
     const taking = session.send('HeapProfiler.takeHeapSnapshot', { reportProgress: true }, { timeoutMs: 0 });
     try {
       await Promise.race([taking, idle]);
@@ -149,7 +151,7 @@ async function overCdp(session: CdpSession, sink: (chunk: string) => void | Prom
     }
     await chain;
   } finally {
-    remember(session, estimate, counter.count);
+    remember(session, estimate, counter.count, watch.stop());
     options.signal?.removeEventListener('abort', onAbort);
     clearInterval(watchdog);
     offChunk();
@@ -189,9 +191,9 @@ async function streamInto(session: CdpSession, write: (piece: Buffer | string) =
     try {
       // Nothing reaches `write` before V8 has written something, so an undefined (the target
       // could not open the file) leaves `write` untouched for the CDP path.
-      const bytes = await viaTargetFile(session, file.tempPath, write, options, () => file.abort());
-      if (bytes !== undefined) {
-        remember(session, estimate, nodes());
+      const done = await viaTargetFile(session, file.tempPath, write, options, () => file.abort());
+      if (done !== undefined) {
+        remember(session, estimate, nodes(), done.extra);
         return;
       }
     } finally {
@@ -221,8 +223,8 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
     if (direct !== undefined) {
       const { nodes, complete } = await readEnds(file.tempPath);
       if (!complete) throw new HeapyError(`${path}: the target's snapshot ends early (disk full?); nothing was written`, ExitCode.writeFailed);
-      remember(session, estimate, nodes);
-      written = direct;
+      remember(session, estimate, nodes, direct.extra);
+      written = direct.bytes;
     } else {
       await overCdp(
         session,
@@ -256,14 +258,21 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
  * The direct transport: the line-ends warm-up, then the target writes `path` while `sink` reads
  * it. Undefined when the target could not open the file (nothing was written: take CDP).
  */
-async function viaTargetFile(session: CdpSession, path: string, sink: ((piece: Buffer) => void) | null, options: StreamOptions, onStarted?: () => void): Promise<number | undefined> {
+async function viaTargetFile(
+  session: CdpSession,
+  path: string,
+  sink: ((piece: Buffer) => void) | null,
+  options: StreamOptions,
+  onStarted?: () => void,
+): Promise<{ bytes: number; extra: number | undefined } | undefined> {
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   const pid = options.guard?.pid;
   if (typeof pid !== 'number') return undefined;
   for (const method of LINE_ENDS_WARMUP) await session.send(method, {}, { timeoutMs: idleMs });
+  const watch = new RssWatch(pid);
   try {
     // Absolute: the target resolves a relative path against its own working directory.
-    return await followTargetWrite(session, resolve(path), sink, {
+    const bytes = await followTargetWrite(session, resolve(path), sink, {
       pid,
       idleMs,
       signal: options.signal,
@@ -275,7 +284,9 @@ async function viaTargetFile(session: CdpSession, path: string, sink: ((piece: B
         unfinished.set(session, done);
       },
     });
+    return { bytes, extra: watch.stop() };
   } catch (err) {
+    watch.stop();
     if (err instanceof DirectUnavailable) return undefined;
     throw err;
   }
@@ -290,8 +301,8 @@ function tempFileOrNull(path: string): ReplacingFile | null {
 }
 
 /** Keeps what this snapshot counted for the next estimate of the guard. */
-function remember(session: CdpSession, estimate: CaptureEstimate | undefined, nodes: number | undefined): void {
-  if (nodes !== undefined && estimate) lastCaptures.set(session, { nodes, heapBytes: estimate.heapBytes });
+function remember(session: CdpSession, estimate: CaptureEstimate | undefined, nodes: number | undefined, extraBytes?: number): void {
+  if (nodes !== undefined && estimate) lastCaptures.set(session, { nodes, heapBytes: estimate.heapBytes, extraBytes });
 }
 
 /** The node count in a snapshot file's header, and whether the file ends as a snapshot does ("]}"). */
