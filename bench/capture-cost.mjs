@@ -135,7 +135,7 @@ for (const r of results) {
   // The second capture, with the first's measured cost known (as heapy measures it, in one session).
   const s2 = r.second;
   const actual2 = s2 ? s2.peakRss - s2.rssBefore : NaN;
-  const repeat = s2 ? estimateCaptureCost(s2.figures, { nodes: r.nodes, heapBytes: small, extraBytes: actual }).bytes : NaN;
+  const repeat = s2 ? estimateCaptureCost(s2.figures, { nodes: r.nodes, heapBytes: small, watched: { peak: r.peakRss, extra: actual } }).bytes : NaN;
   json.push({ shape: r.name, actual, predicted: first, error: (first - actual) / actual, predictedAgain: again, errorAgain: (again - actual) / actual, actualRepeat: actual2, predictedRepeat: repeat, errorRepeat: (repeat - actual2) / actual2 });
   rows.push([r.name, formatBytes(r.figures.memoryUsage.heapUsed), String(r.nodes), formatBytes(r.rssBefore), formatBytes(actual), formatBytes(hwm), formatBytes(first), pct(first, actual), formatBytes(again), pct(again, actual), `${(r.ms / 1000).toFixed(1)} s`, s2 ? formatBytes(actual2) : '-', s2 ? formatBytes(repeat) : '-', s2 ? pct(repeat, actual2) : '-']);
 }

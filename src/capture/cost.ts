@@ -74,19 +74,27 @@ export interface LastCapture {
   readonly nodes: number;
   /** Bytes in ordinary heap spaces when it was taken. */
   readonly heapBytes: number;
-  /** The target's peak extra RSS heapy saw while V8 took it (a local target only). */
-  readonly extraBytes?: number | undefined;
+  /** What heapy saw of the target's RSS while V8 took it (a local target only). */
+  readonly watched?: WatchedCapture | undefined;
+}
+
+/** The target's RSS during a capture, as {@link RssWatch} saw it. */
+export interface WatchedCapture {
+  /** Its peak, bytes. */
+  readonly peak: number;
+  /** The peak less the RSS when the capture started. */
+  readonly extra: number;
 }
 
 /**
- * Headroom on the extra RSS measured for the last capture of the same target, as the third
- * bound: the cost per heap byte depends on the heap's shape (4.7x to 32x measured, see above),
- * which the cheap figures cannot tell but which stays the same between two captures of one
- * process. 25 % over the measured peak (sampled every 50 ms, so it can miss the top by a little)
- * scaled by the heap's growth since, plus 16 MiB.
+ * The share of the last capture's cost added to what it left as headroom, in the third bound.
+ * Measured by bench/capture-cost.mjs, each heap captured twice: the second capture took the
+ * target's RSS to the first one's peak plus 0-5 % of the first one's extra (much of what the
+ * first mapped stays mapped, so the second adds far less: 791 MiB after 3.9 GiB for small
+ * objects, 241 MiB after 738 MiB for the TypeScript compiler). So the next capture is expected
+ * to reach the last one's peak (scaled by the heap's growth) plus 10 % of its extra.
  */
-export const MEASURED_HEADROOM = 1.25;
-const MEASURED_FIXED = 16 * 1024 * 1024;
+export const REPEAT_HEADROOM = 0.1;
 
 /** Bytes in the ordinary (not large-object) heap spaces, and in the large-object ones. */
 function spaceBytes(figures: CaptureFigures): { small: number; large: number } {
@@ -115,15 +123,19 @@ export function estimateCaptureCost(figures: CaptureFigures, last?: LastCapture)
     const growth = Math.max(1, small / last.heapBytes);
     const byNodes = last.nodes > 0 ? FIXED_BYTES + BYTES_PER_NODE * last.nodes * growth : Infinity;
     if (byNodes < best.bytes) best = { bytes: Math.ceil(byNodes), heapBytes: small, from: 'last snapshot' };
-    const measured = last.extraBytes !== undefined && last.extraBytes > 0 ? MEASURED_FIXED + MEASURED_HEADROOM * last.extraBytes * growth : Infinity;
-    if (measured < best.bytes) best = { bytes: Math.ceil(measured), heapBytes: small, from: 'last capture' };
+    const w = last.watched;
+    if (w && w.extra > 0) {
+      const peak = w.peak + (growth - 1) * w.extra;
+      const measured = Math.max(0, peak - figures.memoryUsage.rss) + REPEAT_HEADROOM * w.extra * growth;
+      if (measured < best.bytes) best = { bytes: Math.ceil(measured), heapBytes: small, from: 'last capture' };
+    }
   }
   return best;
 }
 
 /**
  * Watches a local target's RSS while V8 takes a snapshot (/proc/PID/status every 50 ms: a read
- * of ~1 KB), for the next estimate's third bound. `stop` gives the peak over the RSS at `start`.
+ * of ~1 KB), for the next estimate's third bound.
  */
 export class RssWatch {
   private readonly before: number;
@@ -147,12 +159,12 @@ export class RssWatch {
     }
   }
 
-  /** Stops watching; the peak extra RSS seen, or undefined when the RSS could not be read. */
-  stop(): number | undefined {
+  /** Stops watching; the peak seen, or undefined when the RSS could not be read. */
+  stop(): WatchedCapture | undefined {
     if (!this.timer) return undefined;
     clearInterval(this.timer);
     this.peak = Math.max(this.peak, this.read());
-    return this.peak - this.before;
+    return { peak: this.peak, extra: this.peak - this.before };
   }
 }
 

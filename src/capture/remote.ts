@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
+import { BIG_FILE_BYTES } from '../snapshot/thresholds.js';
 import type { CdpSession } from '../attach/cdp.js';
 import { formatDuration } from '../util/format.js';
 import { ReplacingFile, writeFileReplacing } from '../util/safe-write.js';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
 import { MaxIdScanner } from './maxid.js';
-import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, RssWatch, type CaptureEstimate, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
+import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, RssWatch, type CaptureEstimate, type WatchedCapture, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
 import { canWriteDirect, DirectUnavailable, followTargetWrite } from './direct.js';
 
 /** Options for streaming a snapshot. */
@@ -171,9 +172,16 @@ function cancelled(session: CdpSession): HeapyError {
  * soon as V8 has opened it (direct.ts); any other target sends it over CDP.
  */
 export async function takeSnapshot(session: CdpSession, options: StreamOptions = {}): Promise<HeapSnapshot> {
-  const parser = new SnapshotParser({ source: session.label, onProgress: options.onProgress });
-  await streamInto(session, (piece) => parser.write(piece), options, () => parser.header?.nodeCount);
-  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress });
+  // A heap whose ordinary spaces hold BIG_FILE_BYTES or more makes a snapshot at least that big
+  // (measured 1.45 bytes of snapshot per byte of heapUsed for attach-ballast.mjs): analysed by two
+  // threads, as a file that size is (snapshot/thresholds.ts). The arrays must be shared from the start.
+  let parallel = false;
+  let parser: SnapshotParser | undefined;
+  const make = (): SnapshotParser => new SnapshotParser({ source: session.label, onProgress: options.onProgress, sharedArrays: parallel });
+  await streamInto(session, (piece) => (parser ??= make()).write(piece), options, () => parser?.header?.nodeCount, (estimate) => (parallel = estimate.heapBytes >= BIG_FILE_BYTES));
+  // Nothing came: the parser's own error for an empty input.
+  const raw = (parser ??= make()).finish();
+  return parallel ? HeapSnapshot.analyzeParallel(raw, { onProgress: options.onProgress }) : HeapSnapshot.analyze(raw, { onProgress: options.onProgress });
 }
 
 /**
@@ -182,8 +190,15 @@ export async function takeSnapshot(session: CdpSession, options: StreamOptions =
  * that nothing is left behind whatever happens to heapy (direct.ts); from any other over CDP.
  * `nodes` tells the node count once the header has passed.
  */
-async function streamInto(session: CdpSession, write: (piece: Buffer | string) => void, options: StreamOptions, nodes: () => number | undefined): Promise<void> {
+async function streamInto(
+  session: CdpSession,
+  write: (piece: Buffer | string) => void,
+  options: StreamOptions,
+  nodes: () => number | undefined,
+  onEstimate?: (estimate: CaptureEstimate) => void,
+): Promise<void> {
   const estimate = await prepare(session, options);
+  if (estimate) onEstimate?.(estimate);
   const pid = options.guard?.pid;
   // A $TMPDIR heapy cannot write to only costs the fast path: CDP needs no file.
   const file = (await canWriteDirect(pid)) ? tempFileOrNull(join(tmpdir(), `heapy-capture-${String(pid)}.heapsnapshot`)) : null;
@@ -264,7 +279,7 @@ async function viaTargetFile(
   sink: ((piece: Buffer) => void) | null,
   options: StreamOptions,
   onStarted?: () => void,
-): Promise<{ bytes: number; extra: number | undefined } | undefined> {
+): Promise<{ bytes: number; extra: WatchedCapture | undefined } | undefined> {
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   const pid = options.guard?.pid;
   if (typeof pid !== 'number') return undefined;
@@ -301,8 +316,8 @@ function tempFileOrNull(path: string): ReplacingFile | null {
 }
 
 /** Keeps what this snapshot counted for the next estimate of the guard. */
-function remember(session: CdpSession, estimate: CaptureEstimate | undefined, nodes: number | undefined, extraBytes?: number): void {
-  if (nodes !== undefined && estimate) lastCaptures.set(session, { nodes, heapBytes: estimate.heapBytes, extraBytes });
+function remember(session: CdpSession, estimate: CaptureEstimate | undefined, nodes: number | undefined, watched?: WatchedCapture): void {
+  if (nodes !== undefined && estimate) lastCaptures.set(session, { nodes, heapBytes: estimate.heapBytes, watched });
 }
 
 /** The node count in a snapshot file's header, and whether the file ends as a snapshot does ("]}"). */
