@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../src/errors.js';
 import { listeningSocketsOf, readProc } from '../src/attach/proc.js';
-import { CdpClient } from '../src/attach/cdp.js';
+import { CdpClient, snapshotChunk } from '../src/attach/cdp.js';
 import { openInspector } from '../src/attach/inspector.js';
 import { completeRemote } from '../src/attach/complete.js';
 import { MaxIdScanner } from '../src/capture/maxid.js';
@@ -867,4 +867,15 @@ test('a local target writes its own snapshot into a private file heapy parses as
   } finally {
     stop(t);
   }
+});
+
+test('snapshot chunks are unescaped straight into bytes; any other frame, or one with non-ASCII text, takes the general path', () => {
+  const frame = (text: string): Buffer => Buffer.from(JSON.stringify({ method: 'HeapProfiler.addHeapSnapshotChunk', params: { chunk: text } }), 'utf8');
+  // A piece of snapshot text as V8 writes it: quotes, backslashes, a newline, an escaped \u00e9.
+  const text = '{"strings":["a\\u00e9\\"q","x\\\\y",\n"\u0001tab\there/"]';
+  assert.equal(snapshotChunk(frame(text))?.toString('latin1'), text);
+  assert.equal(snapshotChunk(frame(''))?.length, 0);
+  assert.equal(snapshotChunk(frame('caf\u00e9')), undefined, 'non-ASCII: not a snapshot chunk as V8 writes them');
+  assert.equal(snapshotChunk(Buffer.from(JSON.stringify({ method: 'HeapProfiler.reportHeapSnapshotProgress', params: { done: 1, total: 2 } }))), undefined);
+  assert.equal(snapshotChunk(Buffer.from('{"method":"HeapProfiler.addHeapSnapshotChunk","params":{"chunk":"abc"},"sessionId":"1"}')), undefined);
 });

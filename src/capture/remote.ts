@@ -53,7 +53,7 @@ const DEFAULT_IDLE_MS = 60_000;
  */
 export async function streamSnapshot(
   session: CdpSession,
-  sink: (chunk: string) => void | Promise<void>,
+  sink: (chunk: Buffer | string) => void | Promise<void>,
   options: StreamOptions = {},
 ): Promise<number> {
   const estimate = await prepare(session, options);
@@ -83,7 +83,7 @@ async function prepare(session: CdpSession, options: StreamOptions): Promise<Cap
 }
 
 /** The CDP transport: HeapProfiler.takeHeapSnapshot, its chunks handed to `sink` in order. */
-async function overCdp(session: CdpSession, sink: (chunk: string) => void | Promise<void>, options: StreamOptions, estimate: CaptureEstimate | undefined): Promise<number> {
+async function overCdp(session: CdpSession, sink: (chunk: Buffer | string) => void | Promise<void>, options: StreamOptions, estimate: CaptureEstimate | undefined): Promise<number> {
   const onProgress = options.onProgress;
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   let bytes = 0;
@@ -107,10 +107,11 @@ async function overCdp(session: CdpSession, sink: (chunk: string) => void | Prom
   let watch = new RssWatch(null);
   const offChunk = session.on('HeapProfiler.addHeapSnapshotChunk', (p) => {
     lastActivity = Date.now();
+    // A Buffer from the main connection's fast path (cdp.ts), a string through a worker's tunnel.
     const chunk = p.chunk;
-    if (typeof chunk !== 'string' || sinkError !== undefined) return;
+    if ((typeof chunk !== 'string' && !Buffer.isBuffer(chunk)) || sinkError !== undefined) return;
     bytes += chunk.length;
-    counter.write(chunk);
+    if (counter.count === undefined) counter.write(typeof chunk === 'string' ? chunk : chunk.toString('latin1', 0, 4096));
     onProgress?.('transfer', bytes, 0);
     // Every chunk goes through one promise chain, so the sink sees chunks strictly in order and
     // one at a time even when it is asynchronous (concurrent fs writes at the "current position"
@@ -245,7 +246,7 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
         session,
         async (chunk) => {
           // Snapshot text is ASCII (V8 escapes everything else), so latin1 is exact and cheapest.
-          const buf = Buffer.from(chunk, 'latin1');
+          const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
           try {
             await file.writeAsync(buf);
           } catch (err) {
