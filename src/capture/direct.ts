@@ -27,6 +27,8 @@ export interface FollowOptions {
   /** Fail with targetTimeout when neither the file grows nor the target uses CPU for this long. */
   readonly idleMs: number;
   readonly signal?: AbortSignal | undefined;
+  /** The error to throw when `signal` aborts. */
+  readonly cancelled: () => Error;
   /** Bytes of the file so far (total 0: unknown until V8 is done). */
   readonly onBytes?: (bytes: number) => void;
   /** Called when V8 starts walking the heap, and every second of it until the first bytes come. */
@@ -148,7 +150,7 @@ export async function followTargetWrite(
   }, Math.min(1000, options.idleMs));
   try {
     for (;;) {
-      if (options.signal?.aborted) throw new HeapyError(`${session.label}: capture cancelled; the target may still be finishing the snapshot V8 started (heapy discards it)`, ExitCode.cancelled);
+      if (options.signal?.aborted) throw options.cancelled();
       if (Date.now() - lastActivity > options.idleMs) {
         throw new HeapyError(`${session.label}: the target wrote no snapshot data and used no CPU for ${formatDuration(options.idleMs)} (stopped or stuck?)`, ExitCode.targetTimeout);
       }

@@ -292,6 +292,7 @@ async function viaTargetFile(
       pid,
       idleMs,
       signal: options.signal,
+      cancelled: () => cancelled(session),
       onWalk: () => options.onProgress?.('snapshot', 0, 0),
       onBytes: (bytes) => options.onProgress?.('transfer', bytes, 0),
       ...(onStarted ? { onStarted } : {}),
