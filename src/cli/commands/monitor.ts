@@ -24,20 +24,18 @@ sizes, GC events and mark() labels, and closes it again at the end if it was
 closed before.
 
 Options:
-  -i, --interval <time>    sampling interval (default 100ms; a bare number is seconds)
-  -d, --duration <time>    stop after this long (default: until Ctrl-C or exit)
-  -C, --include-children   also sample the RSS of descendants
-  -o, --output <file>      data file (default heapy-monitor-YYYYMMDDHHMMSS.dat)
-      --rss-only           do not use the inspector
-  -q, --quiet              no live view and no summary line
-
-Triggered capture (a Node.js process, through its inspector):
-      --snapshot-at <size> the first time the process's RSS reaches SIZE (300MiB, 2G), take one heap
-                           snapshot into <data file>.heapsnapshot and keep recording;
-                           heap:SIZE watches its V8 heapUsed instead, rss:SIZE is the same as SIZE
-      --profile-for <time> when the cost guard refuses the snapshot, record a sampling heap profile
-                           this long instead, into <data file>.heapprofile (default 10s)
-${guardUsage(27)}`;
+  -i, --interval <time>        sampling interval (default 100ms; a bare number is seconds)
+  -d, --duration <time>        stop after this long (default: until Ctrl-C or exit)
+  -C, --include-children       also sample the RSS of descendants
+  -o, --output <file>          data file (default heapy-monitor-YYYYMMDDHHMMSS.dat)
+      --rss-only               do not use the inspector
+  -q, --quiet                  no live view and no summary line
+      --snapshot-at <size>     the first time the process's RSS reaches SIZE (300MiB, 2G), take
+                               one heap snapshot into <data file>.heapsnapshot and keep recording;
+                               heap:SIZE watches its V8 heapUsed instead (rss:SIZE = SIZE)
+      --profile-for <time>     when the cost guard refuses that snapshot, record a sampling heap
+                               profile this long instead, into <data file>.heapprofile (default 10s)
+${guardUsage(31)}`;
 
 const optionTable = {
   interval: { type: 'string', short: 'i', default: '100ms' },
