@@ -6,9 +6,17 @@
 // loading the file the target wrote.
 //
 // Usage (after `npm run build`):
-//   node bench/attach-bench.mjs                 a ~200 MB live heap, 1 run
-//   node bench/attach-bench.mjs --mb 50 --runs 3
+//   node bench/attach-bench.mjs                 a ~209 MB live heap (heapUsed), 1 run
+//   node bench/attach-bench.mjs --mb 50 --runs 3   a ~71 MB heap, 3 runs (medians)
+//   node bench/attach-bench.mjs --cdp           also heapy over CDP (HEAPY_CAPTURE_VIA=cdp), as for a remote target
+//   node bench/attach-bench.mjs --quick         only the three timings the goals compare (no file load, no peer)
 //   node bench/attach-bench.mjs --json out.json
+//
+// Goals (issue 15): `heapy heap <pid>` <= 1.15x and `heapy snapshot <pid>` <= 1.10x the time of
+// the target's own v8.writeHeapSnapshot in the same run, heapy's own peak RSS <= 504 MB / 118 MB
+// (the figures before, on the ~209 MB heap). Each is printed beside its goal, MET or NOT MET.
+// Within a run the three are taken in a rotating order (run k starts with the k-th), so that a
+// target that grows slower with each snapshot does not favour one of them.
 //
 // The target is test/programs/attach-ballast.mjs (a cache of small objects), started here with its
 // inspector closed; every heapy run opens it with SIGUSR1 and closes it again. Peak RSS of each
@@ -30,6 +38,8 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '1' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    cdp: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
   },
 });
 const mb = Number(values.mb);
@@ -56,9 +66,9 @@ await import(script);
 
 // Runs `node <args>`; with wrap, through the wrapper that reports the child's own peak RSS
 // (getrusage maxRSS) when it exits.
-function timed(label, args, { wrap = true, nodeFlags = [] } = {}) {
+function timed(label, args, { wrap = true, nodeFlags = [], env: extraEnv = {} } = {}) {
   const argv = wrap ? [...nodeFlags, wrapperPath, ...args] : [...nodeFlags, ...args];
-  const env = { ...process.env, HEAPY_ATTACH_HISTORY: '' };
+  const env = { ...process.env, HEAPY_ATTACH_HISTORY: '', ...extraEnv };
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -156,33 +166,51 @@ const target = await startTarget();
 console.error(`target pid ${target.pid}: ${target.entries} cache entries, heapUsed ${Math.round(target.heapUsed / 2 ** 20)} MB, RSS ${procStatus(target.pid, 'VmRSS')} MB`);
 results.target = { pid: target.pid, heapUsedMB: Math.round(target.heapUsed / 2 ** 20), rssMB: procStatus(target.pid, 'VmRSS') };
 const peer = peerScript();
+// The measurements of one run, each a function of the run's index; `order` rotates them.
+async function heapyHeap(i, key, env = {}) {
+  resetPeak(target.pid);
+  const live = await timed('heapy heap <pid>', [bin, 'heap', String(target.pid), '--json'], { env });
+  const liveJson = JSON.parse(live.stdout);
+  const r = { wallS: live.wallS, maxRssMB: live.maxRssMB, nodes: liveJson.nodes, targetPeakMB: procStatus(target.pid, 'VmHWM') };
+  console.error(`run ${i + 1}: heapy heap <pid>${env.HEAPY_CAPTURE_VIA ? ' over CDP' : ''} (capture + analyse): ${r.wallS.toFixed(1)} s, ${r.maxRssMB} MB peak RSS, ${r.nodes} nodes; target peak RSS ${r.targetPeakMB} MB`);
+  return [key, r];
+}
+async function heapySnapshot(i, key, env = {}) {
+  const streamed = join(work, `streamed-${i}-${key}.heapsnapshot`);
+  resetPeak(target.pid);
+  const toFile = await timed('heapy snapshot <pid>', [bin, 'snapshot', String(target.pid), '-o', streamed], { env });
+  const r = { wallS: toFile.wallS, maxRssMB: toFile.maxRssMB, fileMB: Math.round(statSync(streamed).size / 2 ** 20), targetPeakMB: procStatus(target.pid, 'VmHWM') };
+  console.error(`run ${i + 1}: heapy snapshot <pid>${env.HEAPY_CAPTURE_VIA ? ' over CDP' : ''} (to a file): ${r.wallS.toFixed(1)} s, ${r.maxRssMB} MB peak RSS, ${r.fileMB} MB file`);
+  rmSync(streamed, { force: true });
+  return [key, r];
+}
+async function ownWrite(i, key) {
+  const own = join(work, `own-${i}.heapsnapshot`);
+  resetPeak(target.pid);
+  const self = await selfWrite(target.pid, own);
+  const r = { wallS: self.wallS, fileMB: Math.round(statSync(own).size / 2 ** 20), targetHwmMB: self.targetHwmMB };
+  console.error(`run ${i + 1}: target v8.writeHeapSnapshot: ${r.wallS.toFixed(1)} s, ${r.fileMB} MB file, target peak RSS ${r.targetHwmMB} MB`);
+  return [key, r, own];
+}
+
 try {
   for (let i = 0; i < runs; i++) {
     const run = {};
-    resetPeak(target.pid);
-    const live = await timed('heapy heap <pid>', [bin, 'heap', String(target.pid), '--json']);
-    const liveJson = JSON.parse(live.stdout);
-    run.heapyLive = { wallS: live.wallS, maxRssMB: live.maxRssMB, nodes: liveJson.nodes, targetPeakMB: procStatus(target.pid, 'VmHWM') };
-    console.error(`run ${i + 1}: heapy heap <pid> (stream + analyse): ${live.wallS.toFixed(1)} s, ${live.maxRssMB} MB peak RSS, ${liveJson.nodes} nodes; target peak RSS ${run.heapyLive.targetPeakMB} MB`);
+    const steps = [(k) => heapyHeap(k, 'heapyLive'), (k) => heapySnapshot(k, 'heapyToFile'), (k) => ownWrite(k, 'targetSelfWrite')];
+    if (values.cdp) steps.push((k) => heapyHeap(k, 'heapyLiveCdp', { HEAPY_CAPTURE_VIA: 'cdp' }), (k) => heapySnapshot(k, 'heapyToFileCdp', { HEAPY_CAPTURE_VIA: 'cdp' }));
+    let own;
+    for (let s = 0; s < steps.length; s++) {
+      const [key, r, file] = await steps[(s + i) % steps.length](i);
+      run[key] = r;
+      if (file) own = file;
+    }
+    if (!values.quick) {
+      const load = await timed('heapy summary <file>', [bin, 'summary', own, '--json']);
+      run.heapyFile = { wallS: load.wallS, maxRssMB: load.maxRssMB };
+      console.error(`run ${i + 1}: heapy summary <file>: ${load.wallS.toFixed(1)} s, ${load.maxRssMB} MB peak RSS`);
+    }
 
-    const streamed = join(work, `streamed-${i}.heapsnapshot`);
-    resetPeak(target.pid);
-    const toFile = await timed('heapy snapshot <pid>', [bin, 'snapshot', String(target.pid), '-o', streamed]);
-    run.heapyToFile = { wallS: toFile.wallS, maxRssMB: toFile.maxRssMB, fileMB: Math.round(statSync(streamed).size / 2 ** 20), targetPeakMB: procStatus(target.pid, 'VmHWM') };
-    console.error(`run ${i + 1}: heapy snapshot <pid> (stream to file): ${toFile.wallS.toFixed(1)} s, ${toFile.maxRssMB} MB peak RSS, ${run.heapyToFile.fileMB} MB file`);
-    rmSync(streamed, { force: true });
-
-    const own = join(work, `own-${i}.heapsnapshot`);
-    resetPeak(target.pid);
-    const self = await selfWrite(target.pid, own);
-    run.targetSelfWrite = { wallS: self.wallS, fileMB: Math.round(statSync(own).size / 2 ** 20), targetHwmMB: self.targetHwmMB };
-    console.error(`run ${i + 1}: target v8.writeHeapSnapshot: ${self.wallS.toFixed(1)} s, ${run.targetSelfWrite.fileMB} MB file, target peak RSS ${self.targetHwmMB} MB`);
-
-    const load = await timed('heapy summary <file>', [bin, 'summary', own, '--json']);
-    run.heapyFile = { wallS: load.wallS, maxRssMB: load.maxRssMB };
-    console.error(`run ${i + 1}: heapy summary <file>: ${load.wallS.toFixed(1)} s, ${load.maxRssMB} MB peak RSS`);
-
-    if (peer) {
+    if (peer && !values.quick) {
       const script = `
         const { createReadStream } = await import('node:fs');
         const { parse } = await import(${JSON.stringify(peer)});
@@ -202,8 +230,10 @@ try {
 }
 
 const rows = [
-  ['heapy heap <pid> (stream + analyse, no file)', 'heapyLive'],
-  ['heapy snapshot <pid> (stream to file)', 'heapyToFile'],
+  ['heapy heap <pid> (capture + analyse, no file)', 'heapyLive'],
+  ['heapy snapshot <pid> (to a file)', 'heapyToFile'],
+  ['heapy heap <pid> over CDP', 'heapyLiveCdp'],
+  ['heapy snapshot <pid> over CDP', 'heapyToFileCdp'],
   ['target v8.writeHeapSnapshot (in target)', 'targetSelfWrite'],
   ['heapy summary <file the target wrote>', 'heapyFile'],
   ['heap-snapshot-toolkit loading that file', 'peerDevtools'],
@@ -218,5 +248,23 @@ for (const [name, key] of rows) {
   const tgt = xs[0].targetPeakMB ?? xs[0].targetHwmMB;
   const tcell = tgt === undefined ? '-' : String(median(xs.map((x) => x.targetPeakMB ?? x.targetHwmMB)));
   console.log(`| ${name} | ${median(xs.map((x) => x.wallS)).toFixed(1)} | ${rss} | ${tcell} |`);
+}
+
+// The goals: each run's ratio against the same run's writeHeapSnapshot, median over runs.
+const load1 = (await import('node:os')).loadavg()[0];
+console.log(`\ngoals (1-minute load average at the end ${load1.toFixed(1)}; above 2 the machine was loaded and wall times are inflated):`);
+results.goals = [];
+const goal = (what, value, limit, unit) => {
+  const met = Number.isFinite(value) && value <= limit;
+  results.goals.push({ what, value, limit, met });
+  console.log(`  ${what}: ${Number.isFinite(value) ? value.toFixed(unit === 'x' ? 2 : 0) : '?'}${unit} (goal <= ${limit}${unit}) ${met ? 'MET' : 'NOT MET'}`);
+};
+const ratio = (key) => median(results.runs.map((r) => (r[key] && r.targetSelfWrite ? r[key].wallS / r.targetSelfWrite.wallS : NaN)));
+goal('heapy heap <pid> / writeHeapSnapshot', ratio('heapyLive'), 1.15, 'x');
+goal('heapy snapshot <pid> / writeHeapSnapshot', ratio('heapyToFile'), 1.1, 'x');
+goal('heapy heap <pid> peak RSS', median(results.runs.map((r) => r.heapyLive?.maxRssMB)), 504, ' MB');
+goal('heapy snapshot <pid> peak RSS', median(results.runs.map((r) => r.heapyToFile?.maxRssMB)), 118, ' MB');
+if (values.cdp) {
+  console.log(`  over CDP (a target not on this machine): heap ${ratio('heapyLiveCdp').toFixed(2)}x, snapshot ${ratio('heapyToFileCdp').toFixed(2)}x`);
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2) + '\n');

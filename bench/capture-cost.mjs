@@ -6,6 +6,10 @@
 //
 // Usage: npm run build && node bench/capture-cost.mjs [--out bench/results/capture-cost.json]
 //        node bench/capture-cost.mjs --from bench/results/capture-cost.json   (table only, no targets)
+//        add --json for the rows as JSON on stdout (bench/capture-goals.mjs reads them)
+//        --skip-big leaves out the 250 MB small-object heap (~11 GiB for its snapshot)
+// Each heap is captured twice: the second capture is compared with what the guard predicts once
+// it knows the first one's measured cost (its third bound, src/capture/cost.ts).
 // The measurements are saved, so that the model (src/capture/cost.ts) can be recalibrated and
 // the table recomputed from the same run with --from.
 import { spawn, execFile } from 'node:child_process';
@@ -19,7 +23,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const { formatBytes } = await import(join(root, 'dist/src/util/format.js'));
 
-const { values: opts } = parseArgs({ options: { out: { type: 'string', default: join(here, 'results/capture-cost.json') }, from: { type: 'string' } } });
+const { values: opts } = parseArgs({
+  options: { out: { type: 'string', default: join(here, 'results/capture-cost.json') }, from: { type: 'string' }, json: { type: 'boolean', default: false }, 'skip-big': { type: 'boolean', default: false } },
+});
 
 // Heaps kept at or under ~300 MB so that a run takes minutes.
 const SHAPES = [
@@ -63,27 +69,40 @@ async function measure(shape) {
       child.once('message', resolve);
       child.send('figures');
     });
-    const before = status(child.pid);
-    let peak = before.rss;
-    const sampler = setInterval(() => {
-      try {
-        peak = Math.max(peak, status(child.pid).rss);
-      } catch {}
-    }, 20);
-    const file = join(tmpdir(), `capture-cost-${child.pid}.heapsnapshot`);
-    const t0 = Date.now();
-    await new Promise((resolve, reject) =>
-      execFile(process.execPath, [join(root, 'dist/src/cli/bin.js'), 'snapshot', String(child.pid), '-o', file, '--force'], { maxBuffer: 1 << 20 }, (err, _o, stderr) => (err ? reject(new Error(`${shape.name}: ${stderr}`)) : resolve())),
-    );
-    const ms = Date.now() - t0;
-    clearInterval(sampler);
-    const after = status(child.pid);
-    const counts = nodeCount(file);
-    rmSync(file, { force: true });
-    return { name: shape.name, figures, rssBefore: before.rss, hwmBefore: before.hwm, peakRss: Math.max(peak, after.rss), rssAfter: after.rss, hwmAfter: after.hwm, ms, ...counts };
+    const first = await captureOnce(child, shape);
+    // A second capture of the same heap: what the guard's third bound (the last capture's
+    // measured cost) predicts is compared with what it costs.
+    const figures2 = await new Promise((resolve) => {
+      child.once('message', resolve);
+      child.send('figures');
+    });
+    const second = await captureOnce(child, shape);
+    return { name: shape.name, figures, ...first, second: { figures: figures2, ...second } };
   } finally {
     child.kill('SIGKILL');
   }
+}
+
+/** One `heapy snapshot PID --force`, the target's VmRSS sampled every 20 ms meanwhile. */
+async function captureOnce(child, shape) {
+  const before = status(child.pid);
+  let peak = before.rss;
+  const sampler = setInterval(() => {
+    try {
+      peak = Math.max(peak, status(child.pid).rss);
+    } catch {}
+  }, 20);
+  const file = join(tmpdir(), `capture-cost-${child.pid}.heapsnapshot`);
+  const t0 = Date.now();
+  await new Promise((resolve, reject) =>
+    execFile(process.execPath, [join(root, 'dist/src/cli/bin.js'), 'snapshot', String(child.pid), '-o', file, '--force'], { maxBuffer: 1 << 20 }, (err, _o, stderr) => (err ? reject(new Error(`${shape.name}: ${stderr}`)) : resolve())),
+  );
+  const ms = Date.now() - t0;
+  clearInterval(sampler);
+  const after = status(child.pid);
+  const counts = nodeCount(file);
+  rmSync(file, { force: true });
+  return { rssBefore: before.rss, hwmBefore: before.hwm, peakRss: Math.max(peak, after.rss), rssAfter: after.rss, hwmAfter: after.hwm, ms, ...counts };
 }
 
 let results;
@@ -92,6 +111,8 @@ if (opts.from) {
 } else {
   results = [];
   for (const shape of SHAPES) {
+    // --skip-big: without the 250 MB small-object heap, whose snapshot needs ~11 GiB.
+    if (opts['skip-big'] && shape.name === 'small objects 250 MB') continue;
     process.stderr.write(`${shape.name}...\n`);
     results.push(await measure(shape));
   }
@@ -102,7 +123,8 @@ if (opts.from) {
 // Imported only here, so that a measuring run does not depend on the model being calibrated.
 const { estimateCaptureCost } = await import(join(root, 'dist/src/capture/cost.js'));
 const pct = (p, a) => `${p >= a ? '+' : ''}${Math.round(((p - a) / a) * 100)}%`;
-const rows = [['shape', 'heapUsed', 'objects', 'RSS before', 'actual extra', 'HWM extra', 'predicted', 'error', 'pred. (count known)', 'error', 'time']];
+const json = [];
+const rows = [['shape', 'heapUsed', 'objects', 'RSS before', 'actual extra', 'HWM extra', 'predicted', 'error', 'pred. (count known)', 'error', 'time', '2nd: actual', 'predicted', 'error']];
 for (const r of results) {
   const actual = r.peakRss - r.rssBefore;
   const hwm = r.hwmAfter - r.rssBefore;
@@ -110,7 +132,16 @@ for (const r of results) {
   // A second capture of the same heap: the node count of this one is known.
   const small = estimateCaptureCost(r.figures).heapBytes;
   const again = estimateCaptureCost(r.figures, { nodes: r.nodes, heapBytes: small }).bytes;
-  rows.push([r.name, formatBytes(r.figures.memoryUsage.heapUsed), String(r.nodes), formatBytes(r.rssBefore), formatBytes(actual), formatBytes(hwm), formatBytes(first), pct(first, actual), formatBytes(again), pct(again, actual), `${(r.ms / 1000).toFixed(1)} s`]);
+  // The second capture, with the first's measured cost known (as heapy measures it, in one session).
+  const s2 = r.second;
+  const actual2 = s2 ? s2.peakRss - s2.rssBefore : NaN;
+  const repeat = s2 ? estimateCaptureCost(s2.figures, { nodes: r.nodes, heapBytes: small, watched: { peak: r.peakRss, extra: actual } }).bytes : NaN;
+  json.push({ shape: r.name, actual, predicted: first, error: (first - actual) / actual, predictedAgain: again, errorAgain: (again - actual) / actual, actualRepeat: actual2, predictedRepeat: repeat, errorRepeat: (repeat - actual2) / actual2 });
+  rows.push([r.name, formatBytes(r.figures.memoryUsage.heapUsed), String(r.nodes), formatBytes(r.rssBefore), formatBytes(actual), formatBytes(hwm), formatBytes(first), pct(first, actual), formatBytes(again), pct(again, actual), `${(r.ms / 1000).toFixed(1)} s`, s2 ? formatBytes(actual2) : '-', s2 ? formatBytes(repeat) : '-', s2 ? pct(repeat, actual2) : '-']);
+}
+if (opts.json) {
+  process.stdout.write(JSON.stringify(json) + '\n');
+  process.exit(0);
 }
 const widths = rows[0].map((_, k) => Math.max(...rows.map((row) => row[k].length)));
 for (const row of rows) process.stdout.write(row.map((c, k) => (k === 0 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join('  ') + '\n');

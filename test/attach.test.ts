@@ -3,14 +3,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync, cpSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync, cpSync, mkdirSync, watch } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExitCode } from '../src/errors.js';
 import { listeningSocketsOf, readProc } from '../src/attach/proc.js';
-import { CdpClient } from '../src/attach/cdp.js';
+import { CdpClient, snapshotChunk } from '../src/attach/cdp.js';
 import { openInspector } from '../src/attach/inspector.js';
 import { completeRemote } from '../src/attach/complete.js';
 import { MaxIdScanner } from '../src/capture/maxid.js';
@@ -830,4 +830,52 @@ test('MaxIdScanner finds the largest node id across chunk boundaries', () => {
   const cut = new MaxIdScanner('test');
   cut.write(text.slice(0, text.indexOf('123457')));
   assert.throws(() => cut.finish(), /ended inside the nodes array/);
+});
+
+test('a local target writes its own snapshot into a private file heapy parses as V8 writes it (unlinked at once); HEAPY_CAPTURE_VIA=cdp takes the same heap over CDP', async () => {
+  const t = await startTarget('attach-ballast.mjs', ['8']);
+  try {
+    // Every name created in a private $TMPDIR during the capture, seen by inotify.
+    const watched = async (env: NodeJS.ProcessEnv): Promise<{ run: Run; names: string[]; left: string[] }> => {
+      const dir = mkdtempSync(join(work, 'tmpdir-'));
+      const names: string[] = [];
+      const w = watch(dir, (_event, name) => {
+        if (name) names.push(String(name));
+      });
+      const run = await heapy(['heap', String(t.pid), '--json'], { env: { ...env, TMPDIR: dir } });
+      w.close();
+      return { run, names, left: readdirSync(dir) };
+    };
+    const direct = await watched({});
+    assert.equal(direct.run.code, 0, direct.run.stderr);
+    const temp = new RegExp(`^\\.heapy-capture-${t.pid}\\.heapsnapshot\\.\\d+\\.[0-9a-f]{16}\\.tmp$`);
+    assert.ok(direct.names.some((n) => temp.test(n)), `the target's file: ${direct.names.join(', ')}`);
+    assert.deepEqual(direct.left, [], 'nothing left in $TMPDIR');
+    const cdp = await watched({ HEAPY_CAPTURE_VIA: 'cdp' });
+    assert.equal(cdp.run.code, 0, cdp.run.stderr);
+    assert.deepEqual(cdp.names, [], 'over CDP no file is made');
+    const nodes = (r: Run): number => (JSON.parse(r.stdout) as { nodes: number }).nodes;
+    // The same heap either way (the target's timer allocates a little in between).
+    assert.ok(Math.abs(nodes(direct.run) - nodes(cdp.run)) < nodes(cdp.run) * 0.02, `${nodes(direct.run)} vs ${nodes(cdp.run)}`);
+    // To a file named relative to heapy's directory, not the target's: there, mode 0600, whole.
+    const sub = mkdtempSync(join(work, 'rel-'));
+    const r = await heapy(['snapshot', String(t.pid), '-o', 'rel.heapsnapshot'], { cwd: sub });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(statSync(join(sub, 'rel.heapsnapshot')).mode & 0o777, 0o600);
+    assert.deepEqual(readdirSync(sub), ['rel.heapsnapshot']);
+    assert.ok(Math.abs((await loadSnapshotFile(join(sub, 'rel.heapsnapshot'))).nodeCount - nodes(cdp.run)) < nodes(cdp.run) * 0.02);
+  } finally {
+    stop(t);
+  }
+});
+
+test('snapshot chunks are unescaped straight into bytes; any other frame, or one with non-ASCII text, takes the general path', () => {
+  const frame = (text: string): Buffer => Buffer.from(JSON.stringify({ method: 'HeapProfiler.addHeapSnapshotChunk', params: { chunk: text } }), 'utf8');
+  // A piece of snapshot text as V8 writes it: quotes, backslashes, a newline, an escaped \u00e9.
+  const text = '{"strings":["a\\u00e9\\"q","x\\\\y",\n"\u0001tab\there/"]';
+  assert.equal(snapshotChunk(frame(text))?.toString('latin1'), text);
+  assert.equal(snapshotChunk(frame(''))?.length, 0);
+  assert.equal(snapshotChunk(frame('caf\u00e9')), undefined, 'non-ASCII: not a snapshot chunk as V8 writes them');
+  assert.equal(snapshotChunk(Buffer.from(JSON.stringify({ method: 'HeapProfiler.reportHeapSnapshotProgress', params: { done: 1, total: 2 } }))), undefined);
+  assert.equal(snapshotChunk(Buffer.from('{"method":"HeapProfiler.addHeapSnapshotChunk","params":{"chunk":"abc"},"sessionId":"1"}')), undefined);
 });

@@ -64,6 +64,16 @@ test('the estimate for a ~100 MB heap of ordinary objects is in the gigabytes V8
   assert.equal(grown.bytes - 40 * MiB, 2 * (counted.bytes - 40 * MiB));
   // A count that would say more than the heap's size says is not taken.
   assert.equal(estimateCaptureCost(figures(1), { nodes: 10_000_000, heapBytes: MiB }).from, 'heap size');
+  // What the last capture of the target did to its RSS is the third bound: its peak again (scaled
+  // by the heap's growth) less the RSS now, plus 10 % of its extra; taken when it is the lowest.
+  const watched = { peak: 1000 * MiB, extra: 800 * MiB };
+  const repeat = estimateCaptureCost(figures(100, 0, 700 * MiB), { nodes: 1_000_000, heapBytes: 100 * MiB, watched });
+  assert.equal(repeat.from, 'last capture');
+  assert.equal(repeat.bytes, 300 * MiB + 80 * MiB);
+  // Twice the heap: the peak grows by the extra once more, the headroom doubles.
+  assert.equal(estimateCaptureCost(figures(100, 0, 700 * MiB), { nodes: 1_000_000, heapBytes: 50 * MiB, watched }).bytes, 1100 * MiB + 160 * MiB);
+  // An RSS above the last peak (memory the capture left was returned, or the app grew) never goes below the headroom.
+  assert.equal(estimateCaptureCost(figures(100, 0, 2000 * MiB), { nodes: 1_000_000, heapBytes: 100 * MiB, watched }).bytes, 80 * MiB);
 });
 
 test('the node count is read from the snapshot header', () => {

@@ -180,6 +180,46 @@ abstract class MessageSession implements CdpSession {
   }
 }
 
+const CHUNK_METHOD = 'HeapProfiler.addHeapSnapshotChunk';
+// How V8's inspector frames a chunk (checked against Node 20's): these bytes, the JSON-escaped
+// text, then `"}}`.
+const CHUNK_PREFIX = Buffer.from(`{"method":"${CHUNK_METHOD}","params":{"chunk":"`, 'latin1');
+const CHUNK_SUFFIX = Buffer.from('"}}', 'latin1');
+const UNESCAPED: Record<number, number> = { 0x22: 0x22, 0x5c: 0x5c, 0x2f: 0x2f, 0x62: 0x08, 0x66: 0x0c, 0x6e: 0x0a, 0x72: 0x0d, 0x74: 0x09 };
+
+/**
+ * The text of a HeapProfiler.addHeapSnapshotChunk message as bytes, or undefined for any other
+ * message, or one this does not handle (a non-ASCII byte or escape: the general path takes it).
+ * A snapshot is ASCII (V8 escapes everything else in it), so one byte per character is exact.
+ */
+export function snapshotChunk(frame: Buffer): Buffer | undefined {
+  const n = frame.length;
+  if (n < CHUNK_PREFIX.length + CHUNK_SUFFIX.length || frame.compare(CHUNK_PREFIX, 0, CHUNK_PREFIX.length, 0, CHUNK_PREFIX.length) !== 0) return undefined;
+  const end = n - CHUNK_SUFFIX.length;
+  if (frame.compare(CHUNK_SUFFIX, 0, CHUNK_SUFFIX.length, end, n) !== 0) return undefined;
+  // Into a buffer of its own (the text only shrinks): the frame stays whole for the general path.
+  const out = Buffer.allocUnsafe(end - CHUNK_PREFIX.length);
+  let w = 0;
+  for (let r = CHUNK_PREFIX.length; r < end; r++) {
+    let c = frame[r]!;
+    if (c >= 0x80 || c === 0x22) return undefined;
+    if (c === 0x5c) {
+      const e = frame[++r]!;
+      if (e === 0x75) {
+        c = parseInt(frame.toString('latin1', r + 1, r + 5), 16);
+        if (!(c < 0x80)) return undefined;
+        r += 4;
+      } else {
+        const u = UNESCAPED[e];
+        if (u === undefined) return undefined;
+        c = u;
+      }
+    }
+    out[w++] = c;
+  }
+  return out.subarray(0, w);
+}
+
 /** A CDP connection to one inspector WebSocket (`ws://127.0.0.1:9229/<uuid>`). */
 export class CdpClient extends MessageSession {
   readonly label: string;
@@ -198,6 +238,13 @@ export class CdpClient extends MessageSession {
     this.localPort = localPort;
     ws.on('message', (data, isBinary) => {
       if (isBinary) return;
+      // Snapshot chunks, ~100 KB each and thousands of them, skip the UTF-8 decoding, JSON.parse and
+      // latin1 re-encoding of the general path: their text is unescaped once, straight into bytes.
+      const chunk = Buffer.isBuffer(data) ? snapshotChunk(data) : undefined;
+      if (chunk) {
+        this.dispatch({ method: CHUNK_METHOD, params: { chunk } });
+        return;
+      }
       let msg: Message;
       try {
         msg = JSON.parse(String(data)) as Message;

@@ -3,14 +3,19 @@
  * sink (the engine's push parser, or a file), the setref reference id, GC, memory figures.
  * Nothing here holds a whole snapshot as text: each ~100 KB chunk is consumed as it arrives.
  */
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
+import { BIG_FILE_BYTES } from '../snapshot/thresholds.js';
 import type { CdpSession } from '../attach/cdp.js';
 import { formatDuration } from '../util/format.js';
-import { ReplacingFile } from '../util/safe-write.js';
+import { ReplacingFile, writeFileReplacing } from '../util/safe-write.js';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
 import { MaxIdScanner } from './maxid.js';
-import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
+import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, RssWatch, type CaptureEstimate, type WatchedCapture, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
+import { canWriteDirect, DirectUnavailable, followTargetWrite } from './direct.js';
 
 /** Options for streaming a snapshot. */
 export interface StreamOptions {
@@ -48,9 +53,15 @@ const DEFAULT_IDLE_MS = 60_000;
  */
 export async function streamSnapshot(
   session: CdpSession,
-  sink: (chunk: string) => void | Promise<void>,
+  sink: (chunk: Buffer | string) => void | Promise<void>,
   options: StreamOptions = {},
 ): Promise<number> {
+  const estimate = await prepare(session, options);
+  return overCdp(session, sink, options, estimate);
+}
+
+/** What every capture does first: wait for one the target is still writing, GC, the cost guard. */
+async function prepare(session: CdpSession, options: StreamOptions): Promise<CaptureEstimate | undefined> {
   const onProgress = options.onProgress;
   const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   const earlier = unfinished.get(session);
@@ -68,7 +79,13 @@ export async function streamSnapshot(
   const guard = options.guard ?? {};
   const target = typeof guard.pid === 'number' ? `pid ${guard.pid}` : session.label;
   // --force skips the guard altogether, so that a target whose figures cannot be read is still captured.
-  const estimate = guard.force ? undefined : await guardCapture(await captureFigures(session), guard, target, lastCaptures.get(session));
+  return guard.force ? undefined : await guardCapture(await captureFigures(session), guard, target, lastCaptures.get(session));
+}
+
+/** The CDP transport: HeapProfiler.takeHeapSnapshot, its chunks handed to `sink` in order. */
+async function overCdp(session: CdpSession, sink: (chunk: Buffer | string) => void | Promise<void>, options: StreamOptions, estimate: CaptureEstimate | undefined): Promise<number> {
+  const onProgress = options.onProgress;
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   let bytes = 0;
   const counter = new NodeCountScanner();
   let sinkError: unknown;
@@ -87,12 +104,14 @@ export async function streamSnapshot(
       idleReject?.(new HeapyError(`${session.label}: the target sent no snapshot data for ${formatDuration(idleMs)} (stopped or stuck?)`, ExitCode.targetTimeout));
     }
   }, Math.min(1000, idleMs));
+  let watch = new RssWatch(null);
   const offChunk = session.on('HeapProfiler.addHeapSnapshotChunk', (p) => {
     lastActivity = Date.now();
+    // A Buffer from the main connection's fast path (cdp.ts), a string through a worker's tunnel.
     const chunk = p.chunk;
-    if (typeof chunk !== 'string' || sinkError !== undefined) return;
+    if ((typeof chunk !== 'string' && !Buffer.isBuffer(chunk)) || sinkError !== undefined) return;
     bytes += chunk.length;
-    counter.write(chunk);
+    if (counter.count === undefined) counter.write(typeof chunk === 'string' ? chunk : chunk.toString('latin1', 0, 4096));
     onProgress?.('transfer', bytes, 0);
     // Every chunk goes through one promise chain, so the sink sees chunks strictly in order and
     // one at a time even when it is asynchronous (concurrent fs writes at the "current position"
@@ -122,6 +141,7 @@ export async function streamSnapshot(
     // (tens of seconds for a large heap) they are the only sign of life the idle watchdog sees.
     // They cost the target time (measured here on a 20 MB heap: ~1 s of 5 s, median of 3).
     for (const method of LINE_ENDS_WARMUP) await Promise.race([session.send(method, {}, { timeoutMs: idleMs }), idle]);
+    watch = new RssWatch(options.guard?.pid);
     const taking = session.send('HeapProfiler.takeHeapSnapshot', { reportProgress: true }, { timeoutMs: 0 });
     try {
       await Promise.race([taking, idle]);
@@ -133,7 +153,7 @@ export async function streamSnapshot(
     }
     await chain;
   } finally {
-    if (counter.count !== undefined && estimate) lastCaptures.set(session, { nodes: counter.count, heapBytes: estimate.heapBytes });
+    remember(session, estimate, counter.count, watch.stop());
     options.signal?.removeEventListener('abort', onAbort);
     clearInterval(watchdog);
     offChunk();
@@ -147,17 +167,63 @@ function cancelled(session: CdpSession): HeapyError {
   return new HeapyError(`${session.label}: capture cancelled; the target may still be finishing the snapshot V8 started (heapy discards it)`, ExitCode.cancelled);
 }
 
-/** Streams a snapshot straight into the engine's push parser and analyses it. */
+/**
+ * Streams a snapshot straight into the engine's push parser and analyses it. A target on this
+ * machine writes it into a private temporary file that heapy parses as V8 writes it, removed as
+ * soon as V8 has opened it (direct.ts); any other target sends it over CDP.
+ */
 export async function takeSnapshot(session: CdpSession, options: StreamOptions = {}): Promise<HeapSnapshot> {
-  const parser = new SnapshotParser({ source: session.label, onProgress: options.onProgress });
-  await streamSnapshot(session, (chunk) => parser.write(chunk), options);
-  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress });
+  // A heap whose ordinary spaces hold BIG_FILE_BYTES or more makes a snapshot at least that big
+  // (measured 1.45 bytes of snapshot per byte of heapUsed for attach-ballast.mjs): analysed by two
+  // threads, as a file that size is (snapshot/thresholds.ts). The arrays must be shared from the start.
+  let parallel = false;
+  let parser: SnapshotParser | undefined;
+  const make = (): SnapshotParser => new SnapshotParser({ source: session.label, onProgress: options.onProgress, sharedArrays: parallel });
+  await streamInto(session, (piece) => (parser ??= make()).write(piece), options, () => parser?.header?.nodeCount, (estimate) => (parallel = estimate.heapBytes >= BIG_FILE_BYTES));
+  // Nothing came: the parser's own error for an empty input.
+  const raw = (parser ??= make()).finish();
+  return parallel ? HeapSnapshot.analyzeParallel(raw, { onProgress: options.onProgress }) : HeapSnapshot.analyze(raw, { onProgress: options.onProgress });
+}
+
+/**
+ * Hands a fresh snapshot to `write` piece by piece, in order: written by a target on this machine
+ * into a private temporary file heapy reads as V8 writes it, unlinked as soon as V8 has it open so
+ * that nothing is left behind whatever happens to heapy (direct.ts); from any other over CDP.
+ * `nodes` tells the node count once the header has passed.
+ */
+async function streamInto(
+  session: CdpSession,
+  write: (piece: Buffer | string) => void,
+  options: StreamOptions,
+  nodes: () => number | undefined,
+  onEstimate?: (estimate: CaptureEstimate) => void,
+): Promise<void> {
+  const estimate = await prepare(session, options);
+  if (estimate) onEstimate?.(estimate);
+  const pid = options.guard?.pid;
+  // A $TMPDIR heapy cannot write to only costs the fast path: CDP needs no file.
+  const file = (await canWriteDirect(pid)) ? tempFileOrNull(join(tmpdir(), `heapy-capture-${String(pid)}.heapsnapshot`)) : null;
+  if (file) {
+    try {
+      // Nothing reaches `write` before V8 has written something, so an undefined (the target
+      // could not open the file) leaves `write` untouched for the CDP path.
+      const done = await viaTargetFile(session, file.tempPath, write, options, () => file.abort());
+      if (done !== undefined) {
+        remember(session, estimate, nodes(), done.extra);
+        return;
+      }
+    } finally {
+      file.abort();
+    }
+  }
+  await overCdp(session, write, options, estimate);
 }
 
 /**
  * Streams a snapshot to `path`: written to a new private temporary file beside it (mode 0600, as
  * V8's own snapshots; see util/safe-write.ts) and renamed over `path` only when complete; on any
- * failure the temporary file is removed. Returns bytes written.
+ * failure the temporary file is removed. A target on this machine writes that file itself
+ * (direct.ts); any other sends it over CDP, heapy writing each chunk as it arrives. Returns bytes written.
  */
 export async function snapshotToFile(session: CdpSession, path: string, options: StreamOptions = {}): Promise<number> {
   let file: ReplacingFile;
@@ -168,20 +234,30 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
   }
   let written = 0;
   try {
-    await streamSnapshot(
-      session,
-      async (chunk) => {
-        // Snapshot text is ASCII (V8 escapes everything else), so latin1 is exact and cheapest.
-        const buf = Buffer.from(chunk, 'latin1');
-        try {
-          await file.writeAsync(buf);
-        } catch (err) {
-          throw writeFailedError(path, err, 'write failed');
-        }
-        written += buf.length;
-      },
-      options,
-    );
+    const estimate = await prepare(session, options);
+    const direct = (await canWriteDirect(options.guard?.pid)) ? await viaTargetFile(session, file.tempPath, null, options) : undefined;
+    if (direct !== undefined) {
+      const { nodes, complete } = await readEnds(file.tempPath);
+      if (!complete) throw new HeapyError(`${path}: the target's snapshot ends early (disk full?); nothing was written`, ExitCode.writeFailed);
+      remember(session, estimate, nodes, direct.extra);
+      written = direct.bytes;
+    } else {
+      await overCdp(
+        session,
+        async (chunk) => {
+          // Snapshot text is ASCII (V8 escapes everything else), so latin1 is exact and cheapest.
+          const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+          try {
+            await file.writeAsync(buf);
+          } catch (err) {
+            throw writeFailedError(path, err, 'write failed');
+          }
+          written += buf.length;
+        },
+        options,
+        estimate,
+      );
+    }
     try {
       file.commit();
     } catch (err) {
@@ -195,6 +271,75 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
 }
 
 /**
+ * The direct transport: the line-ends warm-up, then the target writes `path` while `sink` reads
+ * it. Undefined when the target could not open the file (nothing was written: take CDP).
+ */
+async function viaTargetFile(
+  session: CdpSession,
+  path: string,
+  sink: ((piece: Buffer) => void) | null,
+  options: StreamOptions,
+  onStarted?: () => void,
+): Promise<{ bytes: number; extra: WatchedCapture | undefined } | undefined> {
+  const idleMs = options.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+  const pid = options.guard?.pid;
+  if (typeof pid !== 'number') return undefined;
+  for (const method of LINE_ENDS_WARMUP) await session.send(method, {}, { timeoutMs: idleMs });
+  const watch = new RssWatch(pid);
+  try {
+    // Absolute: the target resolves a relative path against its own working directory.
+    const bytes = await followTargetWrite(session, resolve(path), sink, {
+      pid,
+      idleMs,
+      signal: options.signal,
+      cancelled: () => cancelled(session),
+      onWalk: () => options.onProgress?.('snapshot', 0, 0),
+      onBytes: (bytes) => options.onProgress?.('transfer', bytes, 0),
+      ...(onStarted ? { onStarted } : {}),
+      onGiveUp: (writing) => {
+        const done = writing.finally(() => unfinished.delete(session));
+        unfinished.set(session, done);
+      },
+    });
+    return { bytes, extra: watch.stop() };
+  } catch (err) {
+    watch.stop();
+    if (err instanceof DirectUnavailable) return undefined;
+    throw err;
+  }
+}
+
+function tempFileOrNull(path: string): ReplacingFile | null {
+  try {
+    return ReplacingFile.create(path);
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps what this snapshot counted for the next estimate of the guard. */
+function remember(session: CdpSession, estimate: CaptureEstimate | undefined, nodes: number | undefined, watched?: WatchedCapture): void {
+  if (nodes !== undefined && estimate) lastCaptures.set(session, { nodes, heapBytes: estimate.heapBytes, watched });
+}
+
+/** The node count in a snapshot file's header, and whether the file ends as a snapshot does ("]}"). */
+async function readEnds(path: string): Promise<{ nodes: number | undefined; complete: boolean }> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const head = Buffer.alloc(Math.min(4096, size));
+    await fh.read(head, 0, head.length, 0);
+    const tail = Buffer.alloc(Math.min(64, size));
+    await fh.read(tail, 0, tail.length, size - tail.length);
+    const counter = new NodeCountScanner();
+    counter.write(head.toString('latin1'));
+    return { nodes: counter.count, complete: /\]\s*\}\s*$/.test(tail.toString('latin1')) };
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
  * The setref point: the largest V8 object id in a snapshot taken now. A snapshot gives every live
  * object an id and ids only grow, so objects created later are exactly those with larger ids.
  * Only the ids are decoded (constant memory); the graph is not built.
@@ -204,8 +349,31 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
  */
 export async function referenceId(session: CdpSession, options: StreamOptions = {}): Promise<number> {
   const scanner = new MaxIdScanner(session.label);
-  await streamSnapshot(session, (chunk) => scanner.write(chunk), options);
+  await streamInto(session, (piece) => scanner.write(typeof piece === 'string' ? piece : piece.toString('latin1')), options, () => undefined);
   return scanner.finish();
+}
+
+/**
+ * Records a sampling heap profile (HeapProfiler.startSampling) for `durationMs` and writes it to
+ * `path` as DevTools' .heapprofile JSON, safely (util/safe-write.ts). It costs the target next to
+ * nothing (a sample every `samplingInterval` bytes allocated, default 32 KiB) and sees only what
+ * is allocated while it runs, not the heap that is there. Returns the bytes written.
+ */
+export async function samplingProfileToFile(session: CdpSession, path: string, durationMs: number, samplingInterval = 32768): Promise<number> {
+  await session.send('HeapProfiler.startSampling', { samplingInterval });
+  let profile: unknown;
+  try {
+    await new Promise((r) => setTimeout(r, durationMs));
+  } finally {
+    profile = (await session.send<{ profile: unknown }>('HeapProfiler.stopSampling', {}, { timeoutMs: 60_000 })).profile;
+  }
+  const text = JSON.stringify(profile);
+  try {
+    writeFileReplacing(path, text);
+  } catch (err) {
+    throw writeFailedError(path, err);
+  }
+  return Buffer.byteLength(text);
 }
 
 /** Asks the target for a full garbage collection. */

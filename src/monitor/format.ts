@@ -104,8 +104,34 @@ export interface EndRecord {
   t: number;
 }
 
+/**
+ * A capture `heapy monitor --snapshot-at` took when its threshold was first crossed: a heap
+ * snapshot, or a sampling heap profile when the cost guard refused the snapshot.
+ */
+export interface CaptureRecord {
+  type: 'capture';
+  /** When the threshold was crossed (the capture started then). */
+  t: number;
+  pid: number;
+  /** What crossed it: the process's RSS, or its V8 heapUsed. */
+  metric: 'rss' | 'heap';
+  /** The threshold and the value that crossed it, bytes. */
+  threshold: number;
+  value: number;
+  /** `heapsnapshot`, `heapprofile` (the guard refused the snapshot), or `failed`. */
+  kind: 'heapsnapshot' | 'heapprofile' | 'failed';
+  /** Absolute path of the file written (absent when it failed). */
+  file?: string;
+  /** Its size, bytes. */
+  bytes?: number;
+  /** When the file was complete. */
+  done: number;
+  /** Why it is a profile instead of a snapshot, or why it failed. */
+  note?: string;
+}
+
 /** Any record of a data file. */
-export type MonitorRecord = ProcRecord | RssRecord | HeapRecord | GcRecord | MarkRecord | ExitRecord | EndRecord;
+export type MonitorRecord = ProcRecord | RssRecord | HeapRecord | GcRecord | MarkRecord | ExitRecord | EndRecord | CaptureRecord;
 
 /** A parsed data file. */
 export interface MonitorData {
@@ -118,7 +144,7 @@ export interface MonitorData {
   partialTail: boolean;
 }
 
-const knownTypes = new Set(['proc', 'rss', 'heap', 'gc', 'mark', 'exit', 'end']);
+const knownTypes = new Set(['proc', 'rss', 'heap', 'gc', 'mark', 'exit', 'end', 'capture']);
 
 /** Formats the header line (without the newline). */
 export function formatHeader(header: MonitorHeader): string {

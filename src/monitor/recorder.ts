@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
-import { MonitorWriter, roundT, type HeapRecord, type MonitorHeader } from './format.js';
+import { MonitorWriter, roundT, type CaptureRecord, type HeapRecord, type MonitorHeader } from './format.js';
 import { DescendantTracker, readCmdline, readRss, readStat } from './proc.js';
 
 /** What the live terminal view shows after each tick. */
@@ -137,6 +137,13 @@ export class Recorder {
   mark(pid: number, ts: number, label: string): void {
     if (this.ended) return;
     this.opts.writer.add({ type: 'mark', t: this.tOf(ts), pid, label });
+    this.opts.writer.flush();
+  }
+
+  /** Records a triggered capture (written at once: a reader tailing the file learns the file's name). */
+  capture(rec: CaptureRecord): void {
+    if (this.ended) return;
+    this.opts.writer.add(rec);
     this.opts.writer.flush();
   }
 

@@ -6,9 +6,10 @@
  * hook is removed and the inspector closed again if heapy opened it.
  */
 import { attachTarget, type Attachment } from '../attach/connect.js';
+import type { CdpSession } from '../attach/cdp.js';
 import { ExitCode, HeapyError } from '../errors.js';
-import { MonitorWriter } from './format.js';
-import { isNodeProcess, readCmdline, requireProcess } from './proc.js';
+import { MonitorWriter, type CaptureRecord } from './format.js';
+import { isNodeProcess, readCmdline, readRss, requireProcess } from './proc.js';
 import { Recorder, every, makeHeader, type LiveState } from './recorder.js';
 
 /** Options of {@link startMonitor}. */
@@ -23,6 +24,35 @@ export interface MonitorOptions {
   /** Do not use the inspector even for a Node process (RSS only). */
   rssOnly?: boolean;
   onTick?: (state: LiveState) => void;
+  /** One capture when a threshold is first crossed (needs the inspector). */
+  trigger?: MonitorTrigger;
+}
+
+/**
+ * `heapy monitor --snapshot-at`: a capture taken once, on the monitor's own inspector session,
+ * the first time the target's RSS (read from /proc every tick) or its heapUsed (every drain)
+ * reaches `bytes`. Recording goes on meanwhile: RSS ticks keep coming while V8 writes the
+ * snapshot (they show what the capture costs); heap figures resume when the target runs again.
+ * The capture itself is the caller's (the monitor floor knows nothing of snapshots).
+ */
+export interface MonitorTrigger {
+  readonly metric: 'rss' | 'heap';
+  readonly bytes: number;
+  /** Takes the capture (`dataFile`: the recording's path, to name the capture's file after); resolves to what it wrote. */
+  readonly capture: (session: CdpSession, dataFile: string) => Promise<TriggeredCapture>;
+  /** Told when the threshold is crossed (`value` is the figure that crossed it). */
+  readonly onCrossed?: (value: number, t: number) => void;
+  /** Told when the capture is written, or failed (its record). */
+  readonly onCaptured?: (record: CaptureRecord) => void;
+}
+
+/** What a triggered capture wrote. */
+export interface TriggeredCapture {
+  readonly kind: 'heapsnapshot' | 'heapprofile';
+  readonly file: string;
+  readonly bytes: number;
+  /** Why a profile was taken instead of a snapshot. */
+  readonly note?: string;
 }
 
 /** Why a monitoring session ended. */
@@ -109,6 +139,9 @@ export async function startMonitor(opts: MonitorOptions): Promise<MonitorSession
   const pid = opts.pid;
   requireProcess(pid);
   const node = !opts.rssOnly && isNodeProcess(pid);
+  if (opts.trigger && !node) {
+    throw new HeapyError(`pid ${pid}: --snapshot-at needs the inspector of a Node.js process${opts.rssOnly ? ' (not --rss-only)' : ''}`, ExitCode.usage);
+  }
   let att: Attachment | undefined;
   if (node) {
     att = await attachTarget(String(pid));
@@ -139,10 +172,33 @@ export async function startMonitor(opts: MonitorOptions): Promise<MonitorSession
 
   let finish!: (reason: MonitorEnd) => void;
   const ended = new Promise<MonitorEnd>((resolve) => (finish = resolve));
+  let capturing: Promise<void> | undefined;
+  let busy = false; // the target is writing the capture: it answers nothing until then
+  const trigger = opts.trigger;
+  const cross = (value: number): void => {
+    if (!trigger || capturing || !att || value < trigger.bytes) return;
+    const now = Date.now();
+    const t = recorder.tOf(now);
+    trigger.onCrossed?.(value, t);
+    const base = { type: 'capture', t, pid, metric: trigger.metric, threshold: trigger.bytes, value } as const;
+    const session = att.session;
+    busy = true;
+    capturing = trigger
+      .capture(session, writer.path)
+      .then(
+        (c): CaptureRecord => ({ ...base, kind: c.kind, file: c.file, bytes: c.bytes, done: recorder.tOf(Date.now()), ...(c.note !== undefined ? { note: c.note } : {}) }),
+        (err: unknown): CaptureRecord => ({ ...base, kind: 'failed', done: recorder.tOf(Date.now()), note: err instanceof Error ? err.message : String(err) }),
+      )
+      .then((rec) => {
+        busy = false;
+        recorder.capture(rec);
+        trigger.onCaptured?.(rec);
+      });
+  };
   let polling = false;
   const poll = async (): Promise<void> => {
     // A target in a long GC answers late; skip ticks rather than queue evaluations behind it.
-    if (!att || polling || att.client.closed) return;
+    if (!att || polling || busy || att.client.closed) return;
     polling = true;
     try {
       const r = await att.client.send<EvalResult>('Runtime.evaluate', { expression: DRAIN_EXPRESSION, returnByValue: true, silent: true });
@@ -152,6 +208,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<MonitorSession
         for (const [ts, kind, duration] of d.gcs) recorder.gc(pid, ts, kind, duration);
         recorder.heap(pid, d);
         for (const [ts, label] of d.marks) recorder.mark(pid, ts, label);
+        if (trigger?.metric === 'heap') cross(d.heapUsed);
       }
     } catch {
       // The session closing is handled below; a failed evaluation just loses one sample.
@@ -165,6 +222,7 @@ export async function startMonitor(opts: MonitorOptions): Promise<MonitorSession
       finish('exited');
       return;
     }
+    if (trigger?.metric === 'rss') cross((opts.includeChildren ? readRss(pid) : live.rss) ?? 0);
     void poll();
   });
   if (att) {
@@ -178,6 +236,8 @@ export async function startMonitor(opts: MonitorOptions): Promise<MonitorSession
 
   const done = (async () => {
     const reason = await ended;
+    // A capture under way is what the user asked for: let it finish (its own idle timeout bounds it).
+    if (capturing) await capturing;
     stopTicks();
     if (timer) clearTimeout(timer);
     let inspectorClosed = true;
