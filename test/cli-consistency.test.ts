@@ -181,6 +181,7 @@ test('every duration option takes 500ms, 2s, 1m and a bare number of seconds, an
     'leaks --interval': (v) => ['leaks', '--pid', nopid, '--interval', v],
     'leaks --timeout': (v) => ['leaks', '--pid', nopid, '--timeout', v],
     'monitor --interval': (v) => ['monitor', nopid, '-i', v],
+    'monitor --profile-for': (v) => ['monitor', nopid, '--snapshot-at', '1GiB', '--profile-for', v],
     'monitor --duration': (v) => ['monitor', nopid, '-d', v],
     'run --interval': (v) => ['run', '-q', '-i', v, '-o', join(dir, `r-${v}.dat`), '--', process.execPath, '-e', '0'],
     'snapshot --interval': (v) => ['snapshot', nopid, '--interval', v],
