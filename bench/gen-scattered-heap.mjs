@@ -22,6 +22,7 @@
 // written in ~1 MB pieces. Same arguments, same bytes.
 import { openSync, writeSync, closeSync, renameSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { NODE_META } from './gen-common.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -52,19 +53,7 @@ const N = FIRST + K * C;
 // Ordinals must stay below 2^30 (heapy's retainer flags) and edge targets (ordinal * 7) below 2^53.
 if (N >= 2 ** 30) throw new Error('too many nodes');
 
-// Node 20's meta, as v8.writeHeapSnapshot writes it.
-const meta = {
-  node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'],
-  node_types: [['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic',
-    'concatenated string', 'sliced string', 'symbol', 'bigint', 'object shape', 'wasm object'],
-  'string', 'number', 'number', 'number', 'number', 'number'],
-  edge_fields: ['type', 'name_or_index', 'to_node'],
-  edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
-  trace_function_info_fields: ['function_id', 'name', 'script_name', 'script_id', 'line', 'column'],
-  trace_node_fields: ['id', 'function_info_index', 'count', 'size', 'children'],
-  sample_fields: ['timestamp_us', 'last_assigned_id'],
-  location_fields: ['object_index', 'script_id', 'line', 'column'],
-};
+const meta = NODE_META;
 const NF = meta.node_fields.length;
 const T = { hidden: 0, array: 1, string: 2, object: 3, closure: 5, number: 7, synthetic: 9 };
 const E = { context: 0, element: 1, property: 2, internal: 3, weak: 6 };
