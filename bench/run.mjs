@@ -469,7 +469,8 @@ async function measure(inputName, input, runs, timeoutS, toolsHere, heapyRuns = 
   for (const t of toolsHere) {
     const s = sums[t];
     const row = { input: inputName, fileMB: (input.bytes / 1e6).toFixed(0), tool: TOOLS[t].label(), toolKey: t, ...s };
-    if (t !== 'heapy' && h && !h.fails && !s.fails) {
+    // heapy-engine is heapy too (the engine alone): a ratio against it would compare heapy with itself.
+    if (t !== 'heapy' && t !== 'heapy-engine' && h && !h.fails && !s.fails) {
       row.timeRatio = h.wallS / s.wallS;
       if (h.maxRssMB && s.maxRssMB) row.rssRatio = h.maxRssMB / s.maxRssMB;
     }
