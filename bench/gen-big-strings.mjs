@@ -10,6 +10,7 @@
 // out in ~1 MB writes and never held whole.
 import { openSync, writeSync, closeSync, renameSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { NODE_META } from './gen-common.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -25,19 +26,7 @@ if (!opts.out) {
 const count = Number(opts.count);
 const length = Number(opts.length);
 
-// Node 20.20's meta, as v8.writeHeapSnapshot writes it.
-const meta = {
-  node_fields: ['type', 'name', 'id', 'self_size', 'edge_count', 'trace_node_id', 'detachedness'],
-  node_types: [['hidden', 'array', 'string', 'object', 'code', 'closure', 'regexp', 'number', 'native', 'synthetic',
-    'concatenated string', 'sliced string', 'symbol', 'bigint', 'object shape', 'wasm object'],
-  'string', 'number', 'number', 'number', 'number', 'number'],
-  edge_fields: ['type', 'name_or_index', 'to_node'],
-  edge_types: [['context', 'element', 'property', 'internal', 'hidden', 'shortcut', 'weak'], 'string_or_number', 'node'],
-  trace_function_info_fields: ['function_id', 'name', 'script_name', 'script_id', 'line', 'column'],
-  trace_node_fields: ['id', 'function_info_index', 'count', 'size', 'children'],
-  sample_fields: ['timestamp_us', 'last_assigned_id'],
-  location_fields: ['object_index', 'script_id', 'line', 'column'],
-};
+const meta = NODE_META;
 const NODE_FIELDS = meta.node_fields.length;
 const T_STRING = 2;
 const T_OBJECT = 3;

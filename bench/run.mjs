@@ -36,6 +36,17 @@ const SIZES = {
   // heapy takes seconds here and the peers minutes: heapy runs three times (the median is less
   // at the mercy of a burst of load), the peers once.
   large: { targetMb: 1100, runs: 1, heapyRuns: 3, timeoutS: 1800 },
+  // Issue 18: what locality costs. `permuted*` is the same graph as its service file with the
+  // nodes in a seeded random order (bench/permute-snapshot.mjs); `scattered*` and `huge*` are
+  // synthetic heaps of any size with locality as a knob (bench/gen-scattered-heap.mjs: 0 = none,
+  // 1 = allocation order). The peers are not run past 4 GB (DevTools fails at 4.12 GB, node issue
+  // 50952) nor on the 70 M file (minutes and ~15 GB), unless --peers-on-huge.
+  permuted: { permutes: 'large', runs: 1, timeoutS: 1800 },
+  'permuted-medium': { permutes: 'medium', runs: 1, timeoutS: 900 },
+  scattered10m: { nodes: '10m', locality: 0, runs: 1, timeoutS: 1800 },
+  scattered70m: { nodes: '70m', locality: 0, runs: 1, timeoutS: 3600, heapyOnly: true },
+  huge4g: { nodes: '70m', locality: 0.9, runs: 1, timeoutS: 3600, heapyOnly: true },
+  huge10g: { nodes: '165m', locality: 0.9, runs: 1, timeoutS: 7200, heapyOnly: true },
 };
 const SEED = 12345;
 const BIG_STRINGS_TIMEOUT_S = 300;
@@ -59,6 +70,7 @@ const { values: opts } = parseArgs({
     'big-strings-only': { type: 'boolean', default: false },
     attach: { type: 'boolean', default: false },
     capture: { type: 'boolean', default: false },
+    'peers-on-huge': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -75,7 +87,12 @@ if (opts.capture) {
 
 let sizeNames = opts.sizes ? opts.sizes.split(',') : opts.quick ? ['small'] : opts.large ? ['small', 'medium', 'large'] : ['small', 'medium'];
 if (opts['big-strings-only']) sizeNames = [];
-for (const s of sizeNames) if (!SIZES[s]) die(`unknown size ${s} (small, medium, large)`);
+for (const s of sizeNames) if (!SIZES[s]) die(`unknown size ${s} (${Object.keys(SIZES).join(', ')})`);
+// A permuted file's goal compares heapy on it with heapy on its original: measure that one first.
+for (const s of [...sizeNames]) {
+  const of = SIZES[s].permutes;
+  if (of && !sizeNames.includes(of)) sizeNames.splice(sizeNames.indexOf(s), 0, of);
+}
 const toolNames = opts.tools.split(',');
 const doBigStrings = opts['big-strings'] && !opts['no-big-strings'] && !opts.quick;
 const gnuTime = existsSync('/usr/bin/time') && spawnSync('/usr/bin/time', ['-f', '%M', 'true'], { encoding: 'utf8' }).status === 0 ? '/usr/bin/time' : null;
@@ -128,6 +145,31 @@ function serviceSnapshot(sizeName) {
   const info = cachedInput(file, key, [join(benchDir, 'gen-service-heap.mjs'), '--target-mb', String(targetMb), '--seed', String(SEED)], sizeName === 'large' ? GEN_NODE_FLAGS : []);
   return { path: join(outDir, file), bytes: info.bytes };
 }
+
+function permutedSnapshot(sizeName) {
+  const original = serviceSnapshot(SIZES[sizeName].permutes);
+  const seed = SEED;
+  const key = { of: basenameOf(original.path), originalBytes: original.bytes, seed, generator: sourceHash('permute-snapshot.mjs') };
+  const file = basenameOf(original.path).replace('.heapsnapshot', `-permuted-${seed}.heapsnapshot`);
+  const info = cachedInput(file, key, [join(benchDir, 'permute-snapshot.mjs'), '--in', original.path, '--seed', String(seed)], GEN_NODE_FLAGS);
+  return { path: join(outDir, file), bytes: info.bytes };
+}
+
+function scatteredSnapshot(sizeName) {
+  const { nodes, locality } = SIZES[sizeName];
+  const key = { nodes, locality, seed: SEED, generator: sourceHash('gen-scattered-heap.mjs') };
+  const file = `scattered-${nodes}-loc${locality}.heapsnapshot`;
+  const info = cachedInput(file, key, [join(benchDir, 'gen-scattered-heap.mjs'), '--nodes', nodes, '--locality', String(locality), '--seed', String(SEED)], []);
+  return { path: join(outDir, file), bytes: info.bytes, nodes: info.generator.nodeCount, edges: info.generator.edgeCount };
+}
+
+function inputFor(sizeName) {
+  if (SIZES[sizeName].permutes) return permutedSnapshot(sizeName);
+  if (SIZES[sizeName].nodes) return scatteredSnapshot(sizeName);
+  return serviceSnapshot(sizeName);
+}
+
+const basenameOf = (p) => p.slice(p.lastIndexOf('/') + 1);
 
 function bigStringsSnapshot() {
   const count = 600000;
@@ -434,7 +476,8 @@ async function measure(inputName, input, runs, timeoutS, toolsHere, heapyRuns = 
   for (const t of toolsHere) {
     const s = sums[t];
     const row = { input: inputName, fileMB: (input.bytes / 1e6).toFixed(0), tool: TOOLS[t].label(), toolKey: t, ...s };
-    if (t !== 'heapy' && h && !h.fails && !s.fails) {
+    // heapy-engine is heapy too (the engine alone): a ratio against it would compare heapy with itself.
+    if (t !== 'heapy' && t !== 'heapy-engine' && h && !h.fails && !s.fails) {
       row.timeRatio = h.wallS / s.wallS;
       if (h.maxRssMB && s.maxRssMB) row.rssRatio = h.maxRssMB / s.maxRssMB;
     }
@@ -445,10 +488,11 @@ async function measure(inputName, input, runs, timeoutS, toolsHere, heapyRuns = 
 
 const inputs = {};
 for (const size of sizeNames) {
-  const input = serviceSnapshot(size);
+  const input = inputFor(size);
   inputs[size] = input;
   const runs = opts.runs ? Number(opts.runs) : SIZES[size].runs;
-  await measure(size, input, runs, opts.timeout ? Number(opts.timeout) : SIZES[size].timeoutS, toolNames, opts.runs ? runs : (SIZES[size].heapyRuns ?? runs));
+  const toolsHere = SIZES[size].heapyOnly && !opts['peers-on-huge'] ? toolNames.filter((t) => !TOOLS[t].peer) : toolNames;
+  await measure(size, input, runs, opts.timeout ? Number(opts.timeout) : SIZES[size].timeoutS, toolsHere, opts.runs ? runs : (SIZES[size].heapyRuns ?? runs));
 }
 
 let bigStrings = null;
@@ -527,6 +571,40 @@ if (large && !large.fails) {
   targets.push(`large: heapy ${fmtS(large.wallS)} s (target <= 8 s) ${large.wallS <= 8 ? 'MET' : 'NOT MET'}; ${large.maxRssMB} MB (target <= 1600 MB) ${large.maxRssMB <= 1600 ? 'MET' : 'NOT MET'}`);
   const dt = rows.find((r) => r.input === 'large' && r.toolKey === 'devtools');
   if (dt?.timeRatio) targets.push(`large: heapy/devtools time ${fmtRatio(dt.timeRatio)} (target <= 0.25x), RSS ${fmtRatio(dt.rssRatio)} (target <= 0.4x)`);
+}
+// Issue 18's goals, each printed beside its figure as a ratio.
+const goal = (ok) => (ok ? 'MET' : 'NOT MET');
+for (const [name, spec] of Object.entries(SIZES)) {
+  const h = heapyRow(name);
+  if (!h) continue;
+  if (h.fails) {
+    targets.push(`${name}: heapy fails: ${h.fails}`);
+    continue;
+  }
+  const fileMB = Number(h.fileMB);
+  const eng = rows.find((r) => r.input === name && r.toolKey === 'heapy-engine' && !r.fails);
+  const phasesMs = h.phasesMs ?? eng?.phasesMs;
+  const phases = phasesMs ? `; phases ${Object.entries(phasesMs).map(([k, v]) => `${k} ${fmtS(v / 1000)} s`).join(', ')}` : '';
+  if (spec.permutes) {
+    const o = heapyRow(spec.permutes);
+    if (o && !o.fails) {
+      const r = h.wallS / o.wallS;
+      // CPU seconds too: on a loaded machine one run's wall time can hide what locality costs.
+      const cpu = h.cpuS && o.cpuS ? `; CPU ${fmtS(h.cpuS)} s against ${fmtS(o.cpuS)} s: ${fmtRatio(h.cpuS / o.cpuS)}` : '';
+      targets.push(`${name}: heapy ${fmtS(h.wallS)} s on the permuted ${spec.permutes} file against ${fmtS(o.wallS)} s on the original: ${fmtRatio(r)} (goal <= 1.5x) ${goal(r <= 1.5)}${cpu}`);
+    }
+  } else if (spec.nodes) {
+    const dt = rows.find((r) => r.input === name && r.toolKey === 'devtools');
+    const rss = h.maxRssMB ? h.maxRssMB / fileMB : undefined;
+    const what = `${name} (${inputs[name]?.nodes ?? spec.nodes} nodes, ${inputs[name]?.edges ?? '?'} edges, ${fileMB} MB, locality ${spec.locality}): heapy ${fmtS(h.wallS)} s, ${h.maxRssMB} MB peak RSS = ${fmtRatio(rss)} the file`;
+    if (name === 'scattered10m') {
+      targets.push(`${what}; heapy/devtools time ${dt?.timeRatio ? fmtRatio(dt.timeRatio) : `n/a (${dt?.fails ?? 'devtools not run'})`} (goal <= 0.15x) ${dt?.timeRatio ? goal(dt.timeRatio <= 0.15) : ''}${phases}`);
+    } else if (name === 'scattered70m') {
+      targets.push(`${what}; goals <= 60 s ${goal(h.wallS <= 60)}, <= 1.25x the file ${rss ? goal(rss <= 1.25) : ''}${phases}`);
+    } else {
+      targets.push(`${what} (goal: fully analysed) MET${phases}`);
+    }
+  }
 }
 if (bigStrings) {
   const h = bigStrings.heapy;

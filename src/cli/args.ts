@@ -266,8 +266,14 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
   if (!stream.isTTY) return { onProgress: undefined, done() {} };
   let last = 0;
   let shown = false;
+  let phaseName = '';
+  let phaseStart = 0;
   const onProgress: ProgressCallback = (phase, done, total) => {
     const now = Date.now();
+    if (phase !== phaseName) {
+      phaseName = phase;
+      phaseStart = now;
+    }
     // Redraw at most 10 times a second: a 1 GB file reports ~130 chunks, a 200 MB snapshot from a
     // target arrives as ~2000.
     if (now - last < 100 && !(total > 0 && done === total)) return;
@@ -277,6 +283,11 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
     if (total > 0) {
       const frac = Math.min(1, done / total);
       text = `${label} ${name} ${'█'.repeat(Math.round(frac * BAR_WIDTH)).padEnd(BAR_WIDTH, '░')} ${`${Math.round(frac * 100)}%`.padStart(4)}`;
+      // Time left in this phase at its pace so far: said only once the pace means something
+      // (5% and 3 s in), and only for this phase: what the later phases cost depends on the heap's
+      // shape (how scattered its objects are), which the bytes read so far do not tell.
+      const elapsed = now - phaseStart;
+      if (frac >= 0.05 && frac < 1 && elapsed >= 3000) text += `  ~${formatDuration((elapsed * (1 - frac)) / frac)} left in this phase`;
     } else if (phase === 'transfer') {
       text = `${label} ${name} ${formatBytes(done)}`;
     } else {

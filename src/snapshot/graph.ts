@@ -128,7 +128,7 @@ export class HeapSnapshot extends ParsedSnapshot {
         helper?.waitFor(STEP_FILL + 1);
         return { firstRetainer: this.firstRetainer, retainers: this.retainers };
       };
-      const { dominator, retainedSize } = computeDominators(g, reachable, this.nodeSelfSize, retainers, helper);
+      const { dominator, retainedSize } = computeDominators(g, reachable, this.nodeSelfSize, retainers, helper, onProgress);
       this.dominator = dominator;
       this.retainedSize = retainedSize;
       // Big graphs: free the dominator pass's scratch now rather than after the next allocations.
