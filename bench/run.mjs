@@ -573,6 +573,7 @@ if (large && !large.fails) {
   if (dt?.timeRatio) targets.push(`large: heapy/devtools time ${fmtRatio(dt.timeRatio)} (target <= 0.25x), RSS ${fmtRatio(dt.rssRatio)} (target <= 0.4x)`);
 }
 // Issue 18's goals, each printed beside its figure as a ratio.
+const RATIO_GOALS = { small: { time: 0.3, rss: 0.45 }, medium: { time: 0.15, rss: 0.35 }, large: { time: 0.1, rss: 0.3 } };
 const goal = (ok) => (ok ? 'MET' : 'NOT MET');
 for (const [name, spec] of Object.entries(SIZES)) {
   const h = heapyRow(name);
@@ -592,6 +593,17 @@ for (const [name, spec] of Object.entries(SIZES)) {
       // CPU seconds too: on a loaded machine one run's wall time can hide what locality costs.
       const cpu = h.cpuS && o.cpuS ? `; CPU ${fmtS(h.cpuS)} s against ${fmtS(o.cpuS)} s: ${fmtRatio(h.cpuS / o.cpuS)}` : '';
       targets.push(`${name}: heapy ${fmtS(h.wallS)} s on the permuted ${spec.permutes} file against ${fmtS(o.wallS)} s on the original: ${fmtRatio(r)} (goal <= 1.5x) ${goal(r <= 1.5)}${cpu}`);
+    }
+  } else if (RATIO_GOALS[name]) {
+    // Issue 18's ratios to DevTools' engine on the service-like files, time and peak RSS.
+    const dt = rows.find((r) => r.input === name && r.toolKey === 'devtools' && !r.fails);
+    const g = RATIO_GOALS[name];
+    if (dt?.timeRatio) {
+      const cpu = h.cpuS && dt.cpuS ? `; CPU ${fmtRatio(h.cpuS / dt.cpuS)}` : '';
+      targets.push(`${name}: heapy/devtools time ${fmtRatio(dt.timeRatio)} (goal <= ${g.time}x) ${goal(dt.timeRatio <= g.time)}, ` +
+        `RSS ${fmtRatio(dt.rssRatio)} (goal <= ${g.rss}x) ${goal(dt.rssRatio <= g.rss)}${cpu}`);
+    } else {
+      targets.push(`${name}: heapy/devtools ratios n/a (devtools ${dt ? 'failed' : 'not run'}; goals <= ${g.time}x time, <= ${g.rss}x RSS)`);
     }
   } else if (spec.nodes) {
     const dt = rows.find((r) => r.input === name && r.toolKey === 'devtools');
