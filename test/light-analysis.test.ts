@@ -4,10 +4,12 @@
 // snapshot computes on first read equals the full analysis's.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
 import { loadSnapshotFile, loadSnapshotStream, type HeapSnapshot, type LoadOptions } from '../src/snapshot/index.js';
 import { HeapSet } from '../src/api/index.js';
-import { makeSnapshot } from './helpers/snapshots.js';
+import { cliPath, makeSnapshot, repoRoot } from './helpers/snapshots.js';
 
 /** Every value `heapy heap --by` takes (its usage text), and a product. */
 const BY = ['kind', 'type', 'size', 'referrers', 'via', 'id', 'module', 'location', 'producer', 'unity', 'kind&size', 'type&referrers'];
@@ -73,4 +75,15 @@ test('retained sizes through the API on a light snapshot are computed, not read 
   assert.deepEqual(Array.from(light.dominos.ordinals), Array.from(full.dominos.ordinals));
   assert.equal(light.domisize, full.domisize);
   assert.ok(light.domisize >= light.size && light.domisize > 0);
+});
+
+test('heapy heap loads the set API only once attached: a pid that is gone costs 40 modules at most', async () => {
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const hook = join(repoRoot, 'dist', 'test', 'helpers', 'count-modules.js');
+  const r = spawnSync(process.execPath, ['--import', hook, cliPath, 'heap', String(gone)], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(r.status, 0, 'no such process');
+  assert.match(r.stderr, /no process with pid/);
+  const n = Number(/heapy-modules: (\d+)/.exec(r.stderr)?.[1]);
+  // 61 with the set API loaded up front; 38 without it (the CLI, attach, capture, the engine, the relations).
+  assert.ok(n > 10 && n <= 40, `modules loaded: ${n}`);
 });
