@@ -52,7 +52,7 @@ async function compare(path: string, options: LoadOptions, what: string): Promis
 test('a light analysis prints the same partition tables and computes the same dominators on demand', async () => {
   const path = makeSnapshot('known-heap.mjs');
   await compare(path, {}, 'known heap, one thread');
-  // parallelFrom 0: shared arrays, the edge worker and the analysis worker, as for big files.
+  // parallelFrom 0: shared arrays and the edge worker, as for big files (and the analysis worker for the full one).
   await compare(path, { parallelFrom: 0 }, 'known heap, two threads');
 });
 

@@ -24,7 +24,7 @@ import {
   type ReverseGraph,
 } from './passes.js';
 import { GO, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './passes.js';
-import { computeDominators, type RemapHelper } from './dominators.js';
+import { computeDominators, type RemapHelper, type Retainers } from './dominators.js';
 import { BIG_GRAPH_NODES, collectGarbageNow } from './thresholds.js';
 import { ExitCode, HeapyError } from '../errors.js';
 
@@ -32,9 +32,10 @@ export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE };
 
 /**
  * How much {@link HeapSnapshot.analyze} derives before it returns. 'full': everything. 'light':
- * everything but the dominator tree and retained sizes, which are then computed on first read
- * (on this thread): what partition tables need (reachability, owners, retainers), without the
- * dominator pass, the analysis's longest (553 of 801 ms after parsing a 1.5 M-node snapshot).
+ * distances (which objects count) and owners (kind names) only; the reverse graph, the dominator
+ * tree and retained sizes are made on first read, on this thread, equal to a full analysis's.
+ * Partition tables by kind need no more; the dominator pass is the analysis's longest (553 of
+ * 801 ms after parsing a 1.5 M-node snapshot, two threads), the reverse graph's fill next (70 ms).
  */
 export type AnalysisLevel = 'full' | 'light';
 
@@ -47,8 +48,8 @@ export interface AnalyzeOptions {
 
 /**
  * A loaded heap snapshot with its derived indexes. Construct with {@link HeapSnapshot.analyze};
- * every derived array is complete on return, except that at level 'light' the dominator tree and
- * retained sizes are computed when first read.
+ * every derived array is complete on return, except that at level 'light' the reverse graph, the
+ * dominator tree and retained sizes are made when first read.
  */
 export class HeapSnapshot extends ParsedSnapshot {
   /** Ordinal of the synthetic root node. */
@@ -56,10 +57,6 @@ export class HeapSnapshot extends ParsedSnapshot {
   /** The string table, decoded on demand. */
   readonly stringTable: StringTable;
 
-  /** Retainer prefix sums: node i is retained by entries firstRetainer[i] .. firstRetainer[i+1]-1. */
-  readonly firstRetainer: Uint32Array;
-  /** Retaining node ordinal per entry, with flag bits; read it with retainerNode(k). */
-  readonly retainers: Uint32Array;
   /** BFS distance from the roots over non-weak edges, or NO_DISTANCE. */
   readonly distance: Uint32Array;
   /** Owner of an internal store (hidden/array node owned by one object), else NO_NODE. */
@@ -67,6 +64,7 @@ export class HeapSnapshot extends ParsedSnapshot {
   /** Sum of all self sizes. */
   readonly totalSize: number;
 
+  private reverse: Retainers | null = null;
   private dominatorTree: { dominator: Uint32Array; retainedSize: Float64Array } | null = null;
   private idOrder: Uint32Array | null = null;
   private allStrings: string[] | null = null;
@@ -74,6 +72,33 @@ export class HeapSnapshot extends ParsedSnapshot {
   /** Every string, decoded once on first use (prefer string(i) in loops over big snapshots). */
   get strings(): string[] {
     return (this.allStrings ??= this.stringTable.toArray());
+  }
+
+  /** Retainer prefix sums: node i is retained by entries firstRetainer[i] .. firstRetainer[i+1]-1; filled now if the analysis was light. */
+  get firstRetainer(): Uint32Array {
+    return (this.reverse ??= this.fillReverseGraph()).firstRetainer;
+  }
+
+  /** Retaining node ordinal per entry, with flag bits (read it with retainerNode(k)); filled now if the analysis was light. */
+  get retainers(): Uint32Array {
+    return (this.reverse ??= this.fillReverseGraph()).retainers;
+  }
+
+  /** The reverse graph of a light analysis, filled when first read, as the full analysis fills it. */
+  private fillReverseGraph(): Retainers {
+    const g = this.reverseGraph();
+    const firstRetainer = new Uint32Array(this.nodeCount + 1);
+    const retainers = new Uint32Array(this.edgeCount);
+    countRetainers(g, firstRetainer);
+    fillRetainers(g, this.userReachableFlags(), firstRetainer, retainers);
+    return { firstRetainer, retainers };
+  }
+
+  /** 1 for the nodes the user's roots reach, made again from the distances (see userReachable). */
+  private userReachableFlags(): Uint8Array {
+    const reachable = new Uint8Array(this.nodeCount);
+    userReachable(this.distance, reachable);
+    return reachable;
   }
 
   /** Immediate dominator ordinal (the root's is NO_NODE); computed now if the analysis was light. */
@@ -93,16 +118,11 @@ export class HeapSnapshot extends ParsedSnapshot {
 
   /**
    * The dominator pass of a light analysis, run when its results are first read: on this thread,
-   * over the reverse graph the light analysis filled, with the reachable flags made again from the
-   * distances (userReachable), so the result equals a full analysis's.
+   * over the same reverse graph and reachable flags as the full analysis's, so with its result.
    */
   private computeDominatorTree(): { dominator: Uint32Array; retainedSize: Float64Array } {
-    const N = this.nodeCount;
-    if (N === 0) return { dominator: new Uint32Array(0), retainedSize: new Float64Array(0) };
-    const reachable = new Uint8Array(N);
-    userReachable(this.distance, reachable);
     const { firstRetainer, retainers } = this;
-    return computeDominators(this.reverseGraph(), reachable, this.nodeSelfSize, () => ({ firstRetainer, retainers }));
+    return computeDominators(this.reverseGraph(), this.userReachableFlags(), this.nodeSelfSize, () => ({ firstRetainer, retainers }));
   }
 
   private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined, parallel: boolean, level: AnalysisLevel) {
@@ -116,8 +136,7 @@ export class HeapSnapshot extends ParsedSnapshot {
 
     const progress = onProgress ?? (() => {});
     if (this.nodeCount === 0) {
-      this.firstRetainer = new Uint32Array(1);
-      this.retainers = new Uint32Array(0);
+      this.reverse = { firstRetainer: new Uint32Array(1), retainers: new Uint32Array(0) };
       this.distance = new Uint32Array(0);
       this.dominatorTree = { dominator: new Uint32Array(0), retainedSize: new Float64Array(0) };
       this.owner = new Uint32Array(0);
@@ -125,11 +144,16 @@ export class HeapSnapshot extends ParsedSnapshot {
     }
     const g = this.reverseGraph();
     const N = this.nodeCount;
-    const shared = parallel && [raw.nodeType, raw.nodeName, raw.nodeId, raw.firstEdge, raw.edgeType, raw.edgeName, raw.edgeTo].every((a) => a.buffer instanceof SharedArrayBuffer);
+    const full = level === 'full';
+    // A light analysis runs on this thread: the worker's share then is counting the retainers and
+    // finding the owners, 90 ms of 1.5 M nodes, less than starting it and waiting for it took
+    // (140-190 ms after parsing against 100-110 ms on one thread, three runs each).
+    const shared = parallel && full && [raw.nodeType, raw.nodeName, raw.nodeId, raw.firstEdge, raw.edgeType, raw.edgeName, raw.edgeTo].every((a) => a.buffer instanceof SharedArrayBuffer);
     const sab = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     this.owner = new Uint32Array(sab(N * 4));
-    this.firstRetainer = new Uint32Array(sab((N + 1) * 4));
-    this.retainers = new Uint32Array(sab(this.edgeCount * 4));
+    // A light analysis makes the reverse graph only when it is read (fillReverseGraph).
+    const firstRetainer = new Uint32Array(sab(full ? (N + 1) * 4 : 0));
+    const retainers = new Uint32Array(sab(full ? this.edgeCount * 4 : 0));
     const reachable = new Uint8Array(sab(N));
     // Big snapshots: a second thread counts the retainers and finds the owners while this one
     // computes distances, then fills the reverse graph while this one runs the dominator tree's
@@ -138,16 +162,15 @@ export class HeapSnapshot extends ParsedSnapshot {
       ? startAnalysisWorker({
           graph: g,
           owner: this.owner,
-          firstRetainer: this.firstRetainer,
-          retainers: this.retainers,
+          firstRetainer,
+          retainers,
           reachable,
-          // Only the full analysis's dominator pass uses these.
-          dfnum: new Uint32Array(sab(level === 'full' ? (N + 1) * 4 : 0)),
-          vertex: new Uint32Array(sab(level === 'full' ? (N + 1) * 4 : 0)),
+          dfnum: new Uint32Array(sab((N + 1) * 4)),
+          vertex: new Uint32Array(sab((N + 1) * 4)),
         })
       : undefined;
     try {
-      if (!helper) countRetainers(g, this.firstRetainer);
+      if (!helper && full) countRetainers(g, firstRetainer);
       progress('user roots', 0, 1);
       if (this.nodeDetachedness) this.propagateDetachedness(this.nodeDetachedness);
       progress('distances', 0, 1);
@@ -155,13 +178,14 @@ export class HeapSnapshot extends ParsedSnapshot {
       computeDistances(g, this.distance);
       // The first BFS round is exactly what the user's roots reach (DevTools' page-owned objects).
       userReachable(this.distance, reachable);
-      progress('retainers', 0, 1);
-      if (helper) helper.allow(STEP_FILL);
-      else fillRetainers(g, reachable, this.firstRetainer, this.retainers);
-      // A light analysis stops short of the dominator pass; the worker, if any, found the owners
-      // before it filled the retainers (analysis-worker.ts).
-      if (level === 'light') helper?.waitFor(STEP_FILL + 1);
-      else this.analyzeDominators(g, reachable, helper, onProgress);
+      // A light analysis stops before the reverse graph and the dominator pass.
+      if (full) {
+        progress('retainers', 0, 1);
+        if (helper) helper.allow(STEP_FILL);
+        else fillRetainers(g, reachable, firstRetainer, retainers);
+        this.reverse = { firstRetainer, retainers };
+        this.analyzeDominators(g, reachable, helper, onProgress);
+      }
       progress('owners', 0, 1);
       if (!helper) computeOwners(g, this.owner);
     } finally {
@@ -179,7 +203,7 @@ export class HeapSnapshot extends ParsedSnapshot {
     if (N >= BIG_GRAPH_NODES) collectGarbageNow();
     const retainers = () => {
       helper?.waitFor(STEP_FILL + 1);
-      return { firstRetainer: this.firstRetainer, retainers: this.retainers };
+      return this.reverse!;
     };
     this.dominatorTree = computeDominators(g, reachable, this.nodeSelfSize, retainers, helper, onProgress);
     // Big graphs: free the dominator pass's scratch now rather than after the next allocations.

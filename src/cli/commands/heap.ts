@@ -54,9 +54,9 @@ async function run(argv: string[]): Promise<number> {
     const p = progressBar(`heap ${a.inspector.pid ?? a.inspector.port}`);
     try {
       // A light analysis: no relation of --by and no option here reads the dominator tree or
-      // retained sizes (the table's Cumulative column adds up self sizes), and the snapshot would
-      // compute them on first read if one did. Skipping the dominator pass saves about 40% of the
-      // analysis (graph.ts, AnalysisLevel).
+      // retained sizes (the table's Cumulative column adds up self sizes); --by referrers and via
+      // read the reverse graph, which the snapshot then fills (graph.ts, AnalysisLevel). It
+      // skips more than half of the analysis after parsing.
       got.snap = await takeSnapshot(a.session, { gc: values.gc, onProgress: p.onProgress, guard: { ...guard, pid: a.inspector.pid }, level: 'light' });
     } finally {
       p.done();
