@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
-import { HeapSnapshot, SnapshotParser, type ProgressCallback } from '../snapshot/index.js';
+import { HeapSnapshot, SnapshotParser, type AnalysisLevel, type ProgressCallback } from '../snapshot/index.js';
 import { BIG_FILE_BYTES } from '../snapshot/thresholds.js';
 import type { CdpSession } from '../attach/cdp.js';
 import { formatDuration } from '../util/format.js';
@@ -29,6 +29,8 @@ export interface StreamOptions {
   readonly signal?: AbortSignal | undefined;
   /** The cost guard: the target's pid (null: not on this machine), --force, --max-target-rss. */
   readonly guard?: GuardOptions | undefined;
+  /** How much takeSnapshot analyses (see AnalysisLevel); default 'full'. */
+  readonly level?: AnalysisLevel | undefined;
 }
 
 /** What the last snapshot taken on a session counted: the cost guard's second estimate. */
@@ -182,7 +184,8 @@ export async function takeSnapshot(session: CdpSession, options: StreamOptions =
   await streamInto(session, (piece) => (parser ??= make()).write(piece), options, () => parser?.header?.nodeCount, (estimate) => (parallel = estimate.heapBytes >= BIG_FILE_BYTES));
   // Nothing came: the parser's own error for an empty input.
   const raw = (parser ??= make()).finish();
-  return parallel ? HeapSnapshot.analyzeParallel(raw, { onProgress: options.onProgress }) : HeapSnapshot.analyze(raw, { onProgress: options.onProgress });
+  const analyzeOptions = { onProgress: options.onProgress, level: options.level };
+  return parallel ? HeapSnapshot.analyzeParallel(raw, analyzeOptions) : HeapSnapshot.analyze(raw, analyzeOptions);
 }
 
 /**

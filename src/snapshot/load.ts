@@ -6,7 +6,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ExitCode, HeapyError, SnapshotFormatError } from '../errors.js';
 import type { EdgeWorkerInput, EdgeWorkerMessage } from './edge-worker.js';
-import { HeapSnapshot } from './graph.js';
+import { HeapSnapshot, type AnalysisLevel } from './graph.js';
 import { SnapshotParser } from './parser.js';
 import type { ProgressCallback } from './raw.js';
 import { BIG_FILE_BYTES } from './thresholds.js';
@@ -20,6 +20,8 @@ export interface LoadOptions {
    * Default BIG_FILE_BYTES (64 MiB; see thresholds.ts). Infinity disables it.
    */
   readonly parallelFrom?: number;
+  /** How much to analyse (see {@link AnalysisLevel}); default 'full'. */
+  readonly level?: AnalysisLevel | undefined;
 }
 
 // Reads of 1 MiB for small files: a buffer that costs little to fault in (page faults cost ~14 µs
@@ -119,7 +121,8 @@ async function loadFile(path: string, options: LoadOptions): Promise<HeapSnapsho
     await fh.close();
   }
   const raw = parser.finish();
-  return parallel ? HeapSnapshot.analyzeParallel(raw, { onProgress: options.onProgress }) : HeapSnapshot.analyze(raw, { onProgress: options.onProgress });
+  const analyzeOptions = { onProgress: options.onProgress, level: options.level };
+  return parallel ? HeapSnapshot.analyzeParallel(raw, analyzeOptions) : HeapSnapshot.analyze(raw, analyzeOptions);
 }
 
 // A FIFO has no size and cannot be read at offsets: stream it. open() blocks (on a libuv pool
@@ -143,7 +146,7 @@ export async function loadSnapshotStream(
 ): Promise<HeapSnapshot> {
   const parser = new SnapshotParser({ source, onProgress: options.onProgress });
   for await (const chunk of chunks) parser.write(chunk);
-  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress });
+  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress, level: options.level });
 }
 
 /**
