@@ -14,6 +14,7 @@ export {
   NO_DISTANCE,
   SYSTEM_DISTANCE_BASE,
   type LoadOptions,
+  type AnalysisLevel,
   type ProgressCallback,
   type RawSnapshot,
 } from './snapshot/index.js';
