@@ -14,6 +14,7 @@ import { CdpClient, snapshotChunk } from '../src/attach/cdp.js';
 import { openInspector } from '../src/attach/inspector.js';
 import { completeRemote } from '../src/attach/complete.js';
 import { MaxIdScanner } from '../src/capture/maxid.js';
+import { inMemoryDir } from '../src/capture/direct.js';
 import { loadSnapshotFile, type HeapSnapshot } from '../src/snapshot/index.js';
 import { freePort } from './helpers/net.js';
 import { tempFilesOf } from './helpers/temp-files.js';
@@ -836,15 +837,15 @@ test('a local target writes its own snapshot into a private file heapy parses as
   const t = await startTarget('attach-ballast.mjs', ['8']);
   try {
     // Every name created in a private $TMPDIR during the capture, seen by inotify.
-    const watched = async (env: NodeJS.ProcessEnv): Promise<{ run: Run; names: string[]; left: string[] }> => {
-      const dir = mkdtempSync(join(work, 'tmpdir-'));
+    const watched = async (env: NodeJS.ProcessEnv, under = work): Promise<{ run: Run; names: string[]; left: string[]; dir: string }> => {
+      const dir = mkdtempSync(join(under, 'tmpdir-'));
       const names: string[] = [];
       const w = watch(dir, (_event, name) => {
         if (name) names.push(String(name));
       });
       const run = await heapy(['heap', String(t.pid), '--json'], { env: { ...env, TMPDIR: dir } });
       w.close();
-      return { run, names, left: readdirSync(dir) };
+      return { run, names, left: readdirSync(dir), dir };
     };
     const direct = await watched({});
     assert.equal(direct.run.code, 0, direct.run.stderr);
@@ -854,6 +855,13 @@ test('a local target writes its own snapshot into a private file heapy parses as
     const cdp = await watched({ HEAPY_CAPTURE_VIA: 'cdp' });
     assert.equal(cdp.run.code, 0, cdp.run.stderr);
     assert.deepEqual(cdp.names, [], 'over CDP no file is made');
+    // A $TMPDIR in memory (tmpfs) would hold the target's snapshot in RAM a second time, charged
+    // to the target: heapy takes CDP there.
+    assert.ok(inMemoryDir('/dev/shm') && !inMemoryDir(work), 'this machine has /dev/shm in memory and the work dir on disk');
+    const shm = await watched({}, '/dev/shm');
+    rmSync(shm.dir, { recursive: true, force: true });
+    assert.equal(shm.run.code, 0, shm.run.stderr);
+    assert.deepEqual(shm.names, [], 'no file in a $TMPDIR in memory');
     const nodes = (r: Run): number => (JSON.parse(r.stdout) as { nodes: number }).nodes;
     // The same heap either way (the target's timer allocates a little in between).
     assert.ok(Math.abs(nodes(direct.run) - nodes(cdp.run)) < nodes(cdp.run) * 0.02, `${nodes(direct.run)} vs ${nodes(cdp.run)}`);

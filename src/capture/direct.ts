@@ -14,7 +14,7 @@
  * and root directory) and be able to open heapy's 0600 file (same effective uid). Anywhere else,
  * or with HEAPY_CAPTURE_VIA=cdp, the snapshot comes over CDP as before (remote.ts).
  */
-import { closeSync, constants, fstatSync, openSync, read as readCb, readlinkSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, read as readCb, readlinkSync, statfsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ExitCode, HeapyError } from '../errors.js';
 import type { CdpSession } from '../attach/cdp.js';
@@ -55,6 +55,24 @@ function sameInode(a: string, b: string): boolean {
     const x = statSync(a);
     const y = statSync(b);
     return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
+// statfs f_type of the file systems whose files live in memory (linux/magic.h).
+const TMPFS_MAGIC = 0x01021994;
+const RAMFS_MAGIC = 0x858458f6;
+
+/**
+ * True when files in `dir` live in memory (tmpfs, ramfs; /tmp is one in many containers): a
+ * snapshot written there takes as much RAM again as its size, charged to the memory cgroup of
+ * the process writing it, the target, which the cost guard did not count. Unknown: false.
+ */
+export function inMemoryDir(dir: string): boolean {
+  try {
+    const { type } = statfsSync(dir);
+    return type === TMPFS_MAGIC || type === RAMFS_MAGIC;
   } catch {
     return false;
   }

@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ExitCode, HeapyError, writeFailedError } from '../errors.js';
 import { HeapSnapshot, SnapshotParser, type AnalysisLevel, type ProgressCallback } from '../snapshot/index.js';
 import { BIG_FILE_BYTES } from '../snapshot/thresholds.js';
@@ -15,7 +15,7 @@ import { ReplacingFile, writeFileReplacing } from '../util/safe-write.js';
 import { LINE_ENDS_WARMUP } from './line-ends.js';
 import { MaxIdScanner } from './maxid.js';
 import { FIGURES_EXPRESSION, guardCapture, NodeCountScanner, RssWatch, type CaptureEstimate, type WatchedCapture, type CaptureFigures, type GuardOptions, type LastCapture } from './cost.js';
-import { canWriteDirect, DirectUnavailable, followTargetWrite } from './direct.js';
+import { canWriteDirect, DirectUnavailable, followTargetWrite, inMemoryDir } from './direct.js';
 
 /** Options for streaming a snapshot. */
 export interface StreamOptions {
@@ -204,8 +204,9 @@ async function streamInto(
   const estimate = await prepare(session, options);
   if (estimate) onEstimate?.(estimate);
   const pid = options.guard?.pid;
-  // A $TMPDIR heapy cannot write to only costs the fast path: CDP needs no file.
-  const file = (await canWriteDirect(pid)) ? tempFileOrNull(join(tmpdir(), `heapy-capture-${String(pid)}.heapsnapshot`)) : null;
+  // A $TMPDIR heapy cannot write to only costs the fast path: CDP needs no file. Nor does one in
+  // memory: the target would hold its whole snapshot in RAM a second time.
+  const file = !inMemoryDir(tmpdir()) && (await canWriteDirect(pid)) ? tempFileOrNull(join(tmpdir(), `heapy-capture-${String(pid)}.heapsnapshot`)) : null;
   if (file) {
     try {
       // Nothing reaches `write` before V8 has written something, so an undefined (the target
@@ -238,7 +239,9 @@ export async function snapshotToFile(session: CdpSession, path: string, options:
   let written = 0;
   try {
     const estimate = await prepare(session, options);
-    const direct = (await canWriteDirect(options.guard?.pid)) ? await viaTargetFile(session, file.tempPath, null, options) : undefined;
+    // A file in memory (tmpfs) written by the target is charged to the target's memory cgroup:
+    // heapy writes it then, over CDP.
+    const direct = !inMemoryDir(dirname(file.tempPath)) && (await canWriteDirect(options.guard?.pid)) ? await viaTargetFile(session, file.tempPath, null, options) : undefined;
     if (direct !== undefined) {
       const { nodes, complete } = await readEnds(file.tempPath);
       if (!complete) throw new HeapyError(`${path}: the target's snapshot ends early (disk full?); nothing was written`, ExitCode.writeFailed);
