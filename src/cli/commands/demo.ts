@@ -163,9 +163,15 @@ export const command: CommandModule = {
         say('trades.byReferrers');
         say(fit(String(t.byReferrers)));
         say();
-        say('trades.byId.at(0).sp');
-        say(wrapPath(String(t.byId.at(0).sp)));
-        say(wrap('The messages sit in the publisher queue, waiting for a flush that never comes.'));
+        // The largest referrer row is where the messages pile up; a lone message can sit on the
+        // stack (or half-built) at the moment of the snapshot, so the demo follows the big row.
+        const held = t.byReferrers.at(0);
+        say('trades.byReferrers[0].byId.at(0).sp');
+        const path = String(held.byId.at(0).sp);
+        say(wrapPath(path));
+        if (/\._queue\.messages\[/.test(path)) {
+          say(wrap(`The messages (${held.count.toLocaleString('en-US')} of them) sit in the publisher queue, waiting for a flush that never comes.`));
+        }
       }
 
       const gap = 2;
