@@ -13,8 +13,13 @@ export {
   NO_NODE,
   NO_DISTANCE,
   SYSTEM_DISTANCE_BASE,
+  RENUMBER_MIN_NODES,
   type LoadOptions,
   type AnalysisLevel,
+  type AnalyzeOptions,
+  type NodeOrder,
+  type OrderMeasure,
+  type RenumberMode,
   type ProgressCallback,
   type RawSnapshot,
 } from './snapshot/index.js';

@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadSnapshotFile, NO_NODE, type HeapSnapshot } from '../src/snapshot/index.js';
+import { loadSnapshotFile, NO_DISTANCE, NO_NODE, RENUMBER_MIN_NODES, SYSTEM_DISTANCE_BASE, type HeapSnapshot } from '../src/snapshot/index.js';
+import { computeDistances, type ForwardGraph } from '../src/snapshot/passes.js';
+import { shouldRenumber } from '../src/snapshot/renumber.js';
 
 const bench = fileURLToPath(new URL('../../bench/', import.meta.url));
 
@@ -135,6 +137,102 @@ test('dominators and retained sizes of scattered and permuted heaps match a refe
     }
     // Locality changes the order of nodes in the file, not the heap's totals.
     assert.ok(loaded[0]!.nodeCount === 20_002 && loaded[0]!.edgeCount === 50_002);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Everything the analysis says of each node, keyed by V8 id: what renumbering must not change. */
+function byId(s: HeapSnapshot): Map<number, string> {
+  const id = (o: number) => (o === NO_NODE ? -1 : s.nodeId[o]!);
+  const out = new Map<number, string>();
+  for (let o = 0; o < s.nodeCount; o++) {
+    const edges: string[] = [];
+    for (let e = s.firstEdge[o]!; e < s.firstEdge[o + 1]!; e++) edges.push(`${s.edgeTypeName(e)}:${s.edgeNameString(e)}->${id(s.edgeTo[e]!)}`);
+    const retainers: string[] = [];
+    for (let k = s.firstRetainer[o]!; k < s.firstRetainer[o + 1]!; k++) retainers.push(`${id(s.retainerNode(k))}${s.retainerIsEssential(k) ? '' : '~'}`);
+    out.set(
+      s.nodeId[o]!,
+      [s.className(o), s.nodeNameString(o), s.selfSize(o), s.distance[o], id(s.dominator[o]!), s.retainedSize[o], id(s.owner[o]!), edges.join(','), retainers.sort().join(',')].join('|'),
+    );
+  }
+  return out;
+}
+
+/** The `locations` records as id:script:line:column. */
+function locationsById(s: HeapSnapshot): string[] {
+  const loc = s.locations;
+  if (!loc) return [];
+  const out: string[] = [];
+  for (let k = 0; k < loc.length; k += 4) out.push(`${s.nodeId[loc[k]!]}:${loc[k + 1]}:${loc[k + 2]}:${loc[k + 3]}`);
+  return out.sort();
+}
+
+test('renumbering into the distance search order changes ordinals only, and auto takes it for scattered tree-like heaps', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'heapy-renumber-'));
+  try {
+    // A service-like heap written by V8 (users, sessions, queues, caches, closures): tree-like,
+    // as service heaps are, and its permutation.
+    const real = join(dir, 'service.heapsnapshot');
+    execFileSync(process.execPath, [join(bench, 'gen-service-heap.mjs'), '--target-mb', '10', '--out', real, '--quiet'], { stdio: 'pipe' });
+    const permuted = join(dir, 'permuted.heapsnapshot');
+    execFileSync(process.execPath, [join(bench, 'permute-snapshot.mjs'), '--in', real, '--out', permuted, '--seed', '5'], { stdio: 'pipe' });
+    const scattered = join(dir, 'scattered.heapsnapshot');
+    execFileSync(process.execPath, [join(bench, 'gen-scattered-heap.mjs'), '--nodes', '20k', '--locality', '0', '--seed', '7', '--out', scattered], { stdio: 'pipe' });
+    for (const file of [real, permuted, scattered]) {
+      // parallelFrom 0: the two-thread paths (the renumbering and analysis workers), as for big files.
+      for (const parallelFrom of [Infinity, 0]) {
+        const plain = await loadSnapshotFile(file, { parallelFrom, renumber: 'never' });
+        const renumbered = await loadSnapshotFile(file, { parallelFrom, renumber: 'always' });
+        assert.equal(plain.nodeOrder.renumbered, false);
+        assert.equal(renumbered.nodeOrder.renumbered, true);
+        assert.equal(renumbered.rootOrdinal, 0);
+        assert.equal(renumbered.nodeId[0], plain.nodeId[plain.rootOrdinal]);
+        // Ordinals follow the search: distances never decrease along them, up to the nodes it did not reach.
+        let last = 0;
+        let ordered = true;
+        for (let o = 1; o < renumbered.nodeCount && renumbered.distance[o] !== NO_DISTANCE; o++) {
+          const d = renumbered.distance[o]!;
+          // The user roots' part first (distances from 1), then the system part (from SYSTEM_DISTANCE_BASE).
+          if (d < last && !(last >= SYSTEM_DISTANCE_BASE && d < SYSTEM_DISTANCE_BASE)) ordered = false;
+          last = d;
+        }
+        assert.ok(ordered, `${file}: distances follow the new ordinals`);
+        assert.deepEqual(byId(renumbered), byId(plain), `${file} (parallelFrom ${parallelFrom}): every node's analysis by id`);
+        assert.deepEqual(locationsById(renumbered), locationsById(plain));
+        const idom = referenceDominators(renumbered);
+        assert.deepEqual(renumbered.dominator, idom, `dominators of renumbered ${file}`);
+      }
+    }
+    // The real heap has closures' source positions: the renumbering carried them.
+    assert.ok(locationsById(await loadSnapshotFile(real)).length > 100);
+    // 'auto' on small graphs leaves the order alone; its measure, taken on any graph, tells the
+    // shuffled real heap (scattered, tree-like) from its original and from a random graph.
+    const measure = async (file: string) => {
+      const s = await loadSnapshotFile(file, { renumber: 'never' });
+      const g: ForwardGraph = {
+        nodeCount: s.nodeCount,
+        rootOrdinal: s.rootOrdinal,
+        nodeType: s.nodeType,
+        nodeName: s.nodeName,
+        firstEdge: s.firstEdge,
+        edgeType: s.edgeType,
+        edgeTo: s.edgeTo,
+        hiddenType: s.types.hidden,
+        arrayType: s.types.array,
+        nativeType: s.types.native,
+        syntheticType: s.types.synthetic,
+        weakEdgeType: s.types.edgeWeak,
+        externalStringData: s.stringIndex('system / ExternalStringData'),
+        domTreesRoot: s.stringIndex('(Document DOM trees)'),
+      };
+      return shouldRenumber(computeDistances(g, new Uint32Array(s.nodeCount)), s.nodeCount);
+    };
+    const [mReal, mPermuted, mScattered] = [await measure(real), await measure(permuted), await measure(scattered)];
+    assert.ok(mReal.scattered < 0.5 && mReal.treeLike > 0.5 && !mReal.renumber, JSON.stringify(mReal));
+    assert.ok(mPermuted.scattered > 0.5 && mPermuted.treeLike > 0.5 && mPermuted.renumber, JSON.stringify(mPermuted));
+    assert.ok(mScattered.scattered > 0.5 && mScattered.treeLike < 0.5 && !mScattered.renumber, JSON.stringify(mScattered));
+    assert.equal((await loadSnapshotFile(permuted)).nodeOrder.renumbered, false, `auto below ${RENUMBER_MIN_NODES} nodes`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -32,12 +32,20 @@ if (parentPort) {
   const { control, retainers } = input;
   try {
     countRetainers(input.graph, input.firstRetainer);
-    computeOwners(input.graph, input.owner);
-    setStage(control, STAGE_READY);
+    // When the distances were known before this worker started (a renumbered snapshot: see
+    // renumber.ts), the main thread is already in the depth-first search and next waits for the
+    // reverse graph: fill it first. The owners are only read once the analysis is over, after the
+    // last step below.
+    const fillFirst = Atomics.load(control, GO) >= STEP_FILL;
+    if (!fillFirst) {
+      computeOwners(input.graph, input.owner);
+      setStage(control, STAGE_READY);
+    }
     if (allowed(control, STEP_FILL)) {
       fillRetainers(input.graph, input.reachable, input.firstRetainer, retainers);
       setStage(control, STEP_FILL + 1);
     }
+    if (fillFirst) computeOwners(input.graph, input.owner);
     if (allowed(control, STEP_TO_DFS)) {
       remapEntries(retainers, input.dfnum, secondHalf(retainers), retainers.length);
       setStage(control, STEP_TO_DFS + 1);

@@ -21,14 +21,16 @@ import {
   ORDINAL_MASK,
   SYSTEM_DISTANCE_BASE,
   WEAK,
+  type BreadthFirstOrder,
   type ReverseGraph,
 } from './passes.js';
+import { RENUMBER_MIN_NODES, renumberSnapshot, shouldRenumber, type OrderMeasure, type RenumberMode } from './renumber.js';
 import { GO, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './passes.js';
 import { computeDominators, type RemapHelper, type Retainers } from './dominators.js';
 import { BIG_GRAPH_NODES, collectGarbageNow } from './thresholds.js';
 import { ExitCode, HeapyError } from '../errors.js';
 
-export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE };
+export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, RENUMBER_MIN_NODES, type OrderMeasure, type RenumberMode };
 
 /**
  * How much {@link HeapSnapshot.analyze} derives before it returns. 'full': everything. 'light':
@@ -41,9 +43,24 @@ export type AnalysisLevel = 'full' | 'light';
 
 /** Options for {@link HeapSnapshot.analyze}. */
 export interface AnalyzeOptions {
+  /** Called as each analysis phase advances. */
   readonly onProgress?: ProgressCallback | undefined;
   /** Default 'full'. */
   readonly level?: AnalysisLevel | undefined;
+  /**
+   * Whether a full analysis may renumber the nodes into the distance search's order (see
+   * renumber.ts): 'auto' (the default) does on graphs of RENUMBER_MIN_NODES nodes or more whose
+   * order is scattered and whose shape is tree-like; 'always' and 'never' decide for any size.
+   */
+  readonly renumber?: RenumberMode | undefined;
+}
+
+/** What a full analysis found out about the file's node order, before it ran the other passes. */
+export interface NodeOrder {
+  /** True when the ordinals follow the distance search's order rather than the file's. */
+  readonly renumbered: boolean;
+  /** The measure 'auto' decided by, or null when it was not taken (small graph, light analysis, a fixed mode). */
+  readonly measure: OrderMeasure | null;
 }
 
 /**
@@ -63,6 +80,12 @@ export class HeapSnapshot extends ParsedSnapshot {
   readonly owner: Uint32Array;
   /** Sum of all self sizes. */
   readonly totalSize: number;
+  /**
+   * Whether the ordinals are the file's node order or the distance search's (a scattered big
+   * snapshot is renumbered before the heavy passes: see AnalyzeOptions.renumber). Ids, edges and
+   * every result by id are the same either way; `locations` follow the ordinals.
+   */
+  readonly nodeOrder: NodeOrder;
 
   private reverse: Retainers | null = null;
   private dominatorTree: { dominator: Uint32Array; retainedSize: Float64Array } | null = null;
@@ -125,8 +148,9 @@ export class HeapSnapshot extends ParsedSnapshot {
     return computeDominators(this.reverseGraph(), this.userReachableFlags(), this.nodeSelfSize, () => ({ firstRetainer, retainers }));
   }
 
-  private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined, parallel: boolean, level: AnalysisLevel) {
+  private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined, parallel: boolean, level: AnalysisLevel, known?: { distance: Uint32Array; order: NodeOrder }) {
     super(raw);
+    this.nodeOrder = known?.order ?? { renumbered: false, measure: null };
     this.rootOrdinal = raw.meta.rootOrdinal;
     this.stringTable = raw.strings;
     let total = 0;
@@ -173,9 +197,12 @@ export class HeapSnapshot extends ParsedSnapshot {
       if (!helper && full) countRetainers(g, firstRetainer);
       progress('user roots', 0, 1);
       if (this.nodeDetachedness) this.propagateDetachedness(this.nodeDetachedness);
-      progress('distances', 0, 1);
-      this.distance = new Uint32Array(N);
-      computeDistances(g, this.distance);
+      if (known) this.distance = known.distance;
+      else {
+        progress('distances', 0, 1);
+        this.distance = new Uint32Array(N);
+        computeDistances(g, this.distance);
+      }
       // The first BFS round is exactly what the user's roots reach (DevTools' page-owned objects).
       userReachable(this.distance, reachable);
       // A light analysis stops before the reverse graph and the dominator pass.
@@ -211,33 +238,37 @@ export class HeapSnapshot extends ParsedSnapshot {
   }
 
   private reverseGraph(): ReverseGraph {
-    const t = this.types;
-    return {
-      edgeName: this.edgeName,
-      nodeId: this.nodeId,
-      shortcutEdgeType: t.edgeShortcut,
-      internalEdgeType: t.edgeInternal,
-      weakMapTables: this.weakMapTableEdgeNames(),
-      nodeCount: this.nodeCount,
-      rootOrdinal: this.rootOrdinal,
-      nodeType: this.nodeType,
-      nodeName: this.nodeName,
-      firstEdge: this.firstEdge,
-      edgeType: this.edgeType,
-      edgeTo: this.edgeTo,
-      hiddenType: t.hidden,
-      arrayType: t.array,
-      nativeType: t.native,
-      syntheticType: t.synthetic,
-      weakEdgeType: t.edgeWeak,
-      externalStringData: this.stringTable.indexOf('system / ExternalStringData'),
-      domTreesRoot: this.stringTable.indexOf('(Document DOM trees)'),
-    };
+    return graphOf(this, this.stringTable, this.rootOrdinal);
   }
 
   /** Builds the derived indexes over a parsed snapshot, on this thread. */
   static analyze(raw: RawSnapshot, options: AnalyzeOptions = {}): HeapSnapshot {
-    return new HeapSnapshot(raw, options.onProgress, false, options.level ?? 'full');
+    return HeapSnapshot.build(raw, options, false);
+  }
+
+  /**
+   * A full analysis of a big graph first measures the file's order by the distance search and,
+   * if it is scattered, renumbers the snapshot (renumber.ts) before the constructor runs the rest.
+   */
+  private static build(raw: RawSnapshot, options: AnalyzeOptions, parallel: boolean): HeapSnapshot {
+    const level = options.level ?? 'full';
+    const mode = options.renumber ?? 'auto';
+    const N = raw.nodeCount;
+    if (level !== 'full' || N === 0 || mode === 'never' || (mode === 'auto' && N < RENUMBER_MIN_NODES)) {
+      return new HeapSnapshot(raw, options.onProgress, parallel, level);
+    }
+    options.onProgress?.('distances', 0, 1);
+    let distance: Uint32Array = new Uint32Array(N);
+    const bfs: BreadthFirstOrder = computeDistances(graphOf(raw, raw.strings, raw.meta.rootOrdinal), distance);
+    const measure = mode === 'auto' ? shouldRenumber(bfs, N) : null;
+    const renumbered = mode === 'always' || measure!.renumber;
+    if (renumbered) {
+      options.onProgress?.('renumbering', 0, 1);
+      distance = renumberSnapshot(raw, bfs, distance, parallel);
+      // The old arrays are garbage now: free them before the dominator pass makes the peak.
+      if (N >= BIG_GRAPH_NODES) collectGarbageNow();
+    }
+    return new HeapSnapshot(raw, options.onProgress, parallel, level, { distance, order: { renumbered, measure } });
   }
 
   /**
@@ -249,7 +280,7 @@ export class HeapSnapshot extends ParsedSnapshot {
    * method would have to be cut into async steps around every wait.
    */
   static analyzeParallel(raw: RawSnapshot, options: AnalyzeOptions = {}): HeapSnapshot {
-    return new HeapSnapshot(raw, options.onProgress, true, options.level ?? 'full');
+    return HeapSnapshot.build(raw, options, true);
   }
 
   /** The string table entry at index i. */
@@ -414,20 +445,46 @@ export class HeapSnapshot extends ParsedSnapshot {
       if (state[v] !== 1) spread(v, 2);
     }
   }
+}
 
-  /**
-   * WeakMap values are retained by the key and by the table together; as DevTools does, the
-   * table's edge is left out of the dominator tree. Maps string index → the table's node id.
-   */
-  private weakMapTableEdgeNames(): Map<number, number> {
-    const result = new Map<number, number>();
-    const re = /^\d+ \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(\d+)\)$/;
-    for (const i of this.stringTable.containing('pair in WeakMap')) {
-      const m = re.exec(this.stringTable.get(i));
-      if (m) result.set(i, Number(m[1]));
-    }
-    return result;
+/** The graph the passes read, from a parsed snapshot's arrays (before or after renumbering). */
+function graphOf(p: ParsedSnapshot, strings: StringTable, rootOrdinal: number): ReverseGraph {
+  const t = p.types;
+  return {
+    edgeName: p.edgeName,
+    nodeId: p.nodeId,
+    shortcutEdgeType: t.edgeShortcut,
+    internalEdgeType: t.edgeInternal,
+    weakMapTables: weakMapTableEdgeNames(strings),
+    nodeCount: p.nodeCount,
+    rootOrdinal,
+    nodeType: p.nodeType,
+    nodeName: p.nodeName,
+    firstEdge: p.firstEdge,
+    edgeType: p.edgeType,
+    edgeTo: p.edgeTo,
+    hiddenType: t.hidden,
+    arrayType: t.array,
+    nativeType: t.native,
+    syntheticType: t.synthetic,
+    weakEdgeType: t.edgeWeak,
+    externalStringData: strings.indexOf('system / ExternalStringData'),
+    domTreesRoot: strings.indexOf('(Document DOM trees)'),
+  };
+}
+
+/**
+ * WeakMap values are retained by the key and by the table together; as DevTools does, the
+ * table's edge is left out of the dominator tree. Maps string index → the table's node id.
+ */
+function weakMapTableEdgeNames(strings: StringTable): Map<number, number> {
+  const result = new Map<number, number>();
+  const re = /^\d+ \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(\d+)\)$/;
+  for (const i of strings.containing('pair in WeakMap')) {
+    const m = re.exec(strings.get(i));
+    if (m) result.set(i, Number(m[1]));
   }
+  return result;
 }
 
 /** The analysis worker, seen from the main thread, which waits for it without an event loop. */

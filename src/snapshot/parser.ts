@@ -520,6 +520,9 @@ export class SnapshotParser {
     const tfi = this.optional.get('trace_function_infos');
     const locations = locationsToOrdinals(this.optional.get('locations'), meta, this.failAt);
     this.optional.delete('locations');
+    // The arrays belong to the result from here on: a renumbering analysis (renumber.ts) replaces
+    // them one by one, and the old ones must not stay reachable from the parser.
+    this.cols = undefined;
     return {
       meta,
       types: this.types,

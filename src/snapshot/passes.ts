@@ -40,8 +40,12 @@ export interface ForwardGraph {
  * non-synthetic children, the global objects, and Chromium's DOM trees; distance 1), then from the
  * root for whatever is left, offset by SYSTEM_DISTANCE_BASE (DevTools does the same). What the
  * first round reaches is what DevTools calls page-owned: see userReachable().
+ *
+ * Returns the search's visiting order (every node with a distance, each once) and how many nodes
+ * it met by more than one strong edge: what renumber.ts needs to tell whether the file's node
+ * order is worth replacing by this one.
  */
-export function computeDistances(g: ForwardGraph, distance: Uint32Array): void {
+export function computeDistances(g: ForwardGraph, distance: Uint32Array): BreadthFirstOrder {
   const n = g.nodeCount;
   distance.fill(NO_DISTANCE);
   const queue = new Uint32Array(n);
@@ -58,30 +62,57 @@ export function computeDistances(g: ForwardGraph, distance: Uint32Array): void {
       queue[tail++] = to;
     }
   }
-  // One bit a node for "has a distance", tested for every edge: unlike `distance` it mostly stays
-  // in the CPU's cache (1.8 MB for 14 M nodes).
-  const seen = new Uint32Array((n >>> 5) + 1);
-  for (let i = 0; i < tail; i++) seen[queue[i]! >>> 5]! |= 1 << (queue[i]! & 31);
+  // Two bits a node, side by side in one word (16 nodes a word): "has a distance", tested for every
+  // edge, and "met again", set when an edge finds it numbered already. Unlike `distance` they mostly
+  // stay in the CPU's cache (3.6 MB for 14 M nodes), and the second costs no extra cache line.
+  const seen = new Uint32Array((n >>> 4) + 1);
+  for (let i = 0; i < tail; i++) seen[queue[i]! >>> 4]! |= 1 << ((queue[i]! & 15) << 1);
+  let shared = 0;
+  // Distances by level: the queue holds one level after another, so the next level's distance is
+  // known without reading distance[v] (a random read a node on a scattered heap).
+  let d = 2;
+  let levelEnd = tail;
   for (let round = 0; round < 2; round++) {
     while (head < tail) {
+      if (head === levelEnd) {
+        d++;
+        levelEnd = tail;
+      }
       const v = queue[head++]!;
-      const d = distance[v]! + 1;
       for (let e = firstEdge[v]!, end = firstEdge[v + 1]!; e < end; e++) {
         if (edgeType[e] === weak) continue;
         const to = edgeTo[e]!;
-        const bit = 1 << (to & 31);
-        if ((seen[to >>> 5]! & bit) !== 0) continue;
-        seen[to >>> 5]! |= bit;
+        const bit = 1 << ((to & 15) << 1);
+        const word = seen[to >>> 4]!;
+        if ((word & bit) !== 0) {
+          if ((word & (bit << 1)) === 0) {
+            seen[to >>> 4] = word | (bit << 1);
+            shared++;
+          }
+          continue;
+        }
+        seen[to >>> 4] = word | bit;
         distance[to] = d;
         queue[tail++] = to;
       }
     }
     if (round === 0) {
-      seen[root >>> 5]! |= 1 << (root & 31);
+      seen[root >>> 4]! |= 1 << ((root & 15) << 1);
       distance[root] = tail > 0 ? SYSTEM_DISTANCE_BASE : 0;
+      d = distance[root]! + 1;
+      levelEnd = tail + 1;
       queue[tail++] = root;
     }
   }
+  return { order: queue.subarray(0, tail), shared };
+}
+
+/** What computeDistances returns besides the distances. */
+export interface BreadthFirstOrder {
+  /** The nodes in the order the search numbered them (the root after the user roots' part). */
+  readonly order: Uint32Array;
+  /** Nodes an edge met after they had a distance: those with more than one strong retainer. */
+  readonly shared: number;
 }
 
 /**
