@@ -257,18 +257,8 @@ export class HeapSnapshot extends ParsedSnapshot {
     if (level !== 'full' || N === 0 || mode === 'never' || (mode === 'auto' && N < RENUMBER_MIN_NODES)) {
       return new HeapSnapshot(raw, options.onProgress, parallel, level);
     }
-    options.onProgress?.('distances', 0, 1);
-    let distance: Uint32Array = new Uint32Array(N);
-    const bfs: BreadthFirstOrder = computeDistances(graphOf(raw, raw.strings, raw.meta.rootOrdinal), distance);
-    const measure = mode === 'auto' ? shouldRenumber(bfs, N) : null;
-    const renumbered = mode === 'always' || measure!.renumber;
-    if (renumbered) {
-      options.onProgress?.('renumbering', 0, 1);
-      distance = renumberSnapshot(raw, bfs, distance, parallel);
-      // The old arrays are garbage now: free them before the dominator pass makes the peak.
-      if (N >= BIG_GRAPH_NODES) collectGarbageNow();
-    }
-    return new HeapSnapshot(raw, options.onProgress, parallel, level, { distance, order: { renumbered, measure } });
+    const known = distancesAndOrder(raw, mode, parallel, options.onProgress);
+    return new HeapSnapshot(raw, options.onProgress, parallel, level, known);
   }
 
   /**
@@ -445,6 +435,27 @@ export class HeapSnapshot extends ParsedSnapshot {
       if (state[v] !== 1) spread(v, 2);
     }
   }
+}
+
+/**
+ * The distances, and the snapshot renumbered into their search's order when `mode` says so (see
+ * HeapSnapshot.build). A function of its own so that the search's order (4 bytes a node) is
+ * garbage once it returns, before the dominator pass makes the peak.
+ */
+function distancesAndOrder(raw: RawSnapshot, mode: RenumberMode, parallel: boolean, onProgress: ProgressCallback | undefined): { distance: Uint32Array; order: NodeOrder } {
+  const N = raw.nodeCount;
+  onProgress?.('distances', 0, 1);
+  let distance: Uint32Array = new Uint32Array(N);
+  const bfs: BreadthFirstOrder = computeDistances(graphOf(raw, raw.strings, raw.meta.rootOrdinal), distance);
+  const measure = mode === 'auto' ? shouldRenumber(bfs, N) : null;
+  const renumbered = mode === 'always' || measure!.renumber;
+  if (renumbered) {
+    onProgress?.('renumbering', 0, 1);
+    distance = renumberSnapshot(raw, bfs, distance, parallel);
+    // The old arrays are garbage now: free them before the dominator pass makes the peak.
+    if (N >= BIG_GRAPH_NODES) collectGarbageNow();
+  }
+  return { distance, order: { renumbered, measure } };
 }
 
 /** The graph the passes read, from a parsed snapshot's arrays (before or after renumbering). */
