@@ -32,12 +32,13 @@ if (parentPort) {
   const { control, retainers } = input;
   try {
     countRetainers(input.graph, input.firstRetainer);
-    // When the distances were known before this worker started (a renumbered snapshot: see
-    // renumber.ts), the main thread is already in the depth-first search and next waits for the
-    // reverse graph: fill it first. The owners are only read once the analysis is over, after the
-    // last step below.
-    const fillFirst = Atomics.load(control, GO) >= STEP_FILL;
-    if (!fillFirst) {
+    // When the distances were known before this worker started (a big snapshot's search ran before
+    // the analysis: see HeapSnapshot.build), the main thread is already in the depth-first search
+    // and next waits for the reverse graph, then for this thread's half of its renumbering: do
+    // those first, and the owners while the main thread runs the semidominator loop. The owners
+    // are only read once the analysis is over, after the last step below.
+    const ownersLate = Atomics.load(control, GO) >= STEP_FILL;
+    if (!ownersLate) {
       computeOwners(input.graph, input.owner);
       setStage(control, STAGE_READY);
     }
@@ -45,11 +46,11 @@ if (parentPort) {
       fillRetainers(input.graph, input.reachable, input.firstRetainer, retainers);
       setStage(control, STEP_FILL + 1);
     }
-    if (fillFirst) computeOwners(input.graph, input.owner);
     if (allowed(control, STEP_TO_DFS)) {
       remapEntries(retainers, input.dfnum, secondHalf(retainers), retainers.length);
       setStage(control, STEP_TO_DFS + 1);
     }
+    if (ownersLate) computeOwners(input.graph, input.owner);
     if (allowed(control, STEP_TO_ORDINALS)) {
       remapEntries(retainers, input.vertex, secondHalf(retainers), retainers.length);
       setStage(control, STEP_TO_ORDINALS + 1);
