@@ -17,6 +17,7 @@ export {
   type LoadOptions,
   type AnalysisLevel,
   type AnalyzeOptions,
+  type Linking,
   type NodeOrder,
   type OrderMeasure,
   type RenumberMode,

@@ -115,6 +115,10 @@ test('dominators and retained sizes of scattered and permuted heaps match a refe
         const idom = referenceDominators(s);
         assert.deepEqual(s.dominator, idom, `dominators of ${path}`);
         assert.deepEqual(s.retainedSize, referenceRetained(s, idom), `retained sizes of ${path}`);
+        // Balanced linking (what 'auto' takes for big scattered files) gives the same tree.
+        const balanced = await loadSnapshotFile(path, { parallelFrom, linking: 'balanced' });
+        assert.deepEqual(balanced.dominator, idom, `dominators of ${path}, balanced linking`);
+        assert.deepEqual(balanced.retainedSize, s.retainedSize, `retained sizes of ${path}, balanced linking`);
         loaded.push(s);
       }
     }

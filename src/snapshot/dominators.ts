@@ -41,6 +41,7 @@ export function computeDominators(
   retainers: () => Retainers,
   helper?: RemapHelper,
   onProgress?: ProgressCallback,
+  linking: Linking = 'simple',
 ): { dominator: Uint32Array; retainedSize: Float64Array } {
   const N = g.nodeCount;
   const { firstEdge, edgeTo, edgeType } = g;
@@ -51,21 +52,16 @@ export function computeDominators(
   const dfnum = helper?.dfnum ?? new Uint32Array(N + 1);
   const vertex = helper?.vertex ?? new Uint32Array(N + 1);
   const parent = new Uint32Array(N + 1);
-  // The link-eval forest, one record of two words a vertex (by DFS number): link[2v] is v's
-  // ancestor in the forest (0 for a tree's root), link[2v + 1] the least semidominator on v's
-  // compressed path (Lengauer-Tarjan's semi[label[v]], kept by value: the loop never needs the
-  // label itself). On a scattered heap nearly every step of a path is a cache miss; with the two
-  // words side by side a step touches one record instead of three arrays (ancestor, label, semi).
-  // Measured on a 10 M-node scattered file (bench/gen-scattered-heap.mjs --locality 0): 66 M
-  // compression steps for 8.8 M evaluations; the climb is one dependent miss a step either way,
-  // so this layout saved little there (within the noise of a loaded machine), at the same memory.
-  // The same buffer becomes the Float64 retained sizes once the immediate dominators are known.
-  const scratch = new ArrayBuffer(8 * (N + 1));
+  // The link-eval forest, one record a vertex (by DFS number): two words for simple linking, four
+  // for balanced (see semidominatorsSimple, semidominatorsBalanced). The same buffer becomes the
+  // Float64 retained sizes once the immediate dominators are known.
+  const stride = linking === 'balanced' ? 4 : 2;
+  const scratch = new ArrayBuffer(4 * stride * (N + 1));
   const link = new Uint32Array(scratch);
-  // During the DFS link[2v] holds open vertex v's next edge; it is cleared before linking.
+  // During the DFS link[2v] holds open vertex v's next edge (two words a vertex whatever the
+  // linking: the search then writes half the memory of balanced records); cleared before linking.
   let n = 0;
   const report = onProgress ?? (() => {});
-  const PROGRESS_EVERY = 0xfffff;
 
   // One bit a node for "numbered": the search tests it for every edge, and at 1/32 of `dfnum`'s
   // size it mostly stays in the CPU's cache (1.8 MB for 14 M nodes) where dfnum would not.
@@ -138,6 +134,71 @@ export function computeDominators(
   remapShared(entries, dfnum, 'dfs', helper);
   const semi = dfnum;
 
+  const loop = { n, N, vertex, parent, semi, firstRetainer, entries, link, report };
+  if (linking === 'balanced') semidominatorsBalanced(loop);
+  else semidominatorsSimple(loop);
+  // Immediate dominators (in DFS numbers), written over `semi` (each read before it is replaced).
+  const idom = semi;
+  idom[1] = 0;
+  for (let w = 2; w <= n; w++) {
+    let d = parent[w]!;
+    const s = semi[w]!;
+    while (d > s) d = idom[d]!;
+    idom[w] = d;
+  }
+  const retainedSize = new Float64Array(scratch, 0, N);
+  for (let i = 0; i < N; i++) retainedSize[i] = selfSize[i]!;
+  // Children have larger DFS numbers than their dominators: accumulate from the last one.
+  for (let w = n; w >= 2; w--) {
+    retainedSize[vertex[idom[w]!]!]! += retainedSize[vertex[w]!]!;
+  }
+  // `parent` is free now: it becomes the dominator ordinals.
+  const dominator = parent.subarray(0, N);
+  dominator[vertex[1]!] = NO_NODE;
+  for (let w = 2; w <= n; w++) dominator[vertex[w]!] = vertex[idom[w]!]!;
+  remapShared(entries, vertex, 'ordinals', helper);
+  return { dominator, retainedSize };
+}
+
+/**
+ * How the semidominator loop links its forest. 'simple': each vertex under its DFS parent, with path
+ * compression (Lengauer-Tarjan's simple version): the fewest operations, and fastest where the
+ * graph's order is local. 'balanced': linked by subtree size as in Lengauer-Tarjan's sophisticated
+ * version, which keeps the paths an evaluation climbs short. On a 10 M-node random graph
+ * (bench/gen-scattered-heap.mjs --locality 0) the loop climbed 65.7 M steps for 8.8 M evaluations
+ * with simple linking and 2.9 M with balanced, each step a cache miss there: 9.6 s -> 6.0 s. On
+ * the 200 MB service heap balanced was slower (190 -> 281 ms), so HeapSnapshot asks for it only
+ * when the distance search found the order scattered. It needs four words a vertex, not two.
+ */
+export type Linking = 'simple' | 'balanced';
+
+/** What the semidominator loops read and write. */
+interface Loop {
+  readonly n: number;
+  readonly N: number;
+  readonly vertex: Uint32Array;
+  readonly parent: Uint32Array;
+  /** Written: semi[w] for w = 2..n. */
+  readonly semi: Uint32Array;
+  readonly firstRetainer: Uint32Array;
+  /** Retainer entries holding DFS numbers (flags kept). */
+  readonly entries: Uint32Array;
+  /** The forest's records, zeroed. */
+  readonly link: Uint32Array;
+  readonly report: ProgressCallback;
+}
+
+const PROGRESS_EVERY = 0xfffff;
+
+/**
+ * Semidominators with simple linking. The forest has one record of two words a vertex: link[2v]
+ * is v's ancestor (0 for a tree's root), link[2v + 1] the least semidominator on v's compressed path
+ * (Lengauer-Tarjan's semi[label[v]], kept by value: the loop never needs the label itself). On a
+ * scattered heap nearly every step of a path is a cache miss; with the two words side by side a
+ * step touches one record instead of three arrays.
+ */
+function semidominatorsSimple(L: Loop): void {
+  const { n, N, vertex, parent, semi, firstRetainer, entries, link, report } = L;
   // Path compression without recursion; the stack only grows as deep as one compressed path.
   // Returns the least semidominator on the path from linked vertex v up to its tree's root.
   let stack = new Uint32Array(1024);
@@ -145,11 +206,7 @@ export function computeDominators(
     let sp = 0;
     let x = v;
     for (let a = link[2 * x]!; link[2 * a] !== 0; a = link[2 * x]!) {
-      if (sp === stack.length) {
-        const bigger = new Uint32Array(stack.length * 2);
-        bigger.set(stack);
-        stack = bigger;
-      }
+      if (sp === stack.length) stack = grow(stack);
       stack[sp++] = x;
       x = a;
     }
@@ -196,27 +253,111 @@ export function computeDominators(
     link[2 * w] = parent[w]!;
     link[2 * w + 1] = s;
   }
-  // Immediate dominators (in DFS numbers), written over `semi` (each read before it is replaced).
-  const idom = semi;
-  idom[1] = 0;
-  for (let w = 2; w <= n; w++) {
-    let d = parent[w]!;
-    const s = semi[w]!;
-    while (d > s) d = idom[d]!;
-    idom[w] = d;
+}
+
+/**
+ * Semidominators with balanced linking (Lengauer-Tarjan's sophisticated LINK and EVAL). Records of
+ * four words a vertex: rec[4v] ancestor, rec[4v + 1] the least semidominator on the path (by value,
+ * as in the simple version), rec[4v + 2] child, rec[4v + 3] size. Vertex 0 is the sentinel: size 0,
+ * semidominator 0.
+ */
+function semidominatorsBalanced(L: Loop): void {
+  const { n, N, vertex, parent, semi, firstRetainer, entries, link: rec, report } = L;
+  for (let v = 1; v <= n; v++) {
+    rec[4 * v + 1] = v;
+    rec[4 * v + 3] = 1;
   }
-  const retainedSize = new Float64Array(scratch, 0, N);
-  for (let i = 0; i < N; i++) retainedSize[i] = selfSize[i]!;
-  // Children have larger DFS numbers than their dominators: accumulate from the last one.
+  let stack = new Uint32Array(1024);
+  // Compresses v's path (v's ancestor is not a root) and returns the least semidominator on it.
+  const evaluate = (v: number): number => {
+    let sp = 0;
+    let x = v;
+    while (rec[4 * rec[4 * x]!] !== 0) {
+      if (sp === stack.length) stack = grow(stack);
+      stack[sp++] = x;
+      x = rec[4 * x]!;
+    }
+    while (sp > 0) {
+      const y = stack[--sp]!;
+      const a = rec[4 * y]!;
+      if (rec[4 * a + 1]! < rec[4 * y + 1]!) rec[4 * y + 1] = rec[4 * a + 1]!;
+      rec[4 * y] = rec[4 * a]!;
+    }
+    const la = rec[4 * rec[4 * v]! + 1]!;
+    const lv = rec[4 * v + 1]!;
+    return la < lv ? la : lv;
+  };
+  // Links w (just processed) under its DFS parent p, rebalancing the chain of subtrees below w.
+  const link = (p: number, w: number) => {
+    let s = w;
+    const lw = rec[4 * w + 1]!;
+    for (;;) {
+      const cs = rec[4 * s + 2]!;
+      if (!(lw < rec[4 * cs + 1]!)) break;
+      const ccs = rec[4 * cs + 2]!;
+      if (rec[4 * s + 3]! + rec[4 * ccs + 3]! >= 2 * rec[4 * cs + 3]!) {
+        rec[4 * cs] = s;
+        rec[4 * s + 2] = ccs;
+      } else {
+        rec[4 * cs + 3] = rec[4 * s + 3]!;
+        rec[4 * s] = cs;
+        s = cs;
+      }
+    }
+    rec[4 * s + 1] = lw;
+    rec[4 * p + 3]! += rec[4 * w + 3]!;
+    if (rec[4 * p + 3]! < 2 * rec[4 * w + 3]!) {
+      const t = rec[4 * p + 2]!;
+      rec[4 * p + 2] = s;
+      s = t;
+    }
+    while (s !== 0) {
+      rec[4 * s] = p;
+      s = rec[4 * s + 2]!;
+    }
+  };
+
   for (let w = n; w >= 2; w--) {
-    retainedSize[vertex[idom[w]!]!]! += retainedSize[vertex[w]!]!;
+    if ((w & PROGRESS_EVERY) === 0) report('dominators', 2 * N - w, 2 * N);
+    const wOrd = vertex[w]!;
+    let s = w;
+    let hasPred = false;
+    for (let k = firstRetainer[wOrd]!, end = firstRetainer[wOrd + 1]!; k < end; k++) {
+      const r = entries[k]!;
+      if ((r & INESSENTIAL) !== 0) continue;
+      const v = r & ORDINAL_MASK;
+      hasPred = true;
+      if (v < w) {
+        if (v < s) s = v;
+        if (s === 1) break;
+        continue;
+      }
+      // Inlined for the common cases: v a root of the forest, or linked straight to one.
+      const a = rec[4 * v]!;
+      let best: number;
+      if (a === 0) best = rec[4 * v + 1]!;
+      else if (rec[4 * a] === 0) {
+        const la = rec[4 * a + 1]!;
+        const lv = rec[4 * v + 1]!;
+        best = la < lv ? la : lv;
+      } else best = evaluate(v);
+      if (best < s) {
+        s = best;
+        if (s === 1) break;
+      }
+    }
+    if (!hasPred) s = 1;
+    semi[w] = s;
+    rec[4 * w + 1] = s;
+    link(parent[w]!, w);
   }
-  // `parent` is free now: it becomes the dominator ordinals.
-  const dominator = parent.subarray(0, N);
-  dominator[vertex[1]!] = NO_NODE;
-  for (let w = 2; w <= n; w++) dominator[vertex[w]!] = vertex[idom[w]!]!;
-  remapShared(entries, vertex, 'ordinals', helper);
-  return { dominator, retainedSize };
+}
+
+/** A stack twice as big with the same contents. */
+function grow(stack: Uint32Array): Uint32Array<ArrayBuffer> {
+  const bigger = new Uint32Array(stack.length * 2);
+  bigger.set(stack);
+  return bigger;
 }
 
 /** Where the helper's half of the retainer entries starts. */

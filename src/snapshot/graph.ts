@@ -26,11 +26,11 @@ import {
 } from './passes.js';
 import { RENUMBER_MIN_NODES, renumberSnapshot, shouldRenumber, type OrderMeasure, type RenumberMode } from './renumber.js';
 import { GO, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './passes.js';
-import { computeDominators, type RemapHelper, type Retainers } from './dominators.js';
+import { computeDominators, type Linking, type RemapHelper, type Retainers } from './dominators.js';
 import { BIG_GRAPH_NODES, collectGarbageNow } from './thresholds.js';
 import { ExitCode, HeapyError } from '../errors.js';
 
-export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, RENUMBER_MIN_NODES, type OrderMeasure, type RenumberMode };
+export { NO_DISTANCE, NO_NODE, SYSTEM_DISTANCE_BASE, RENUMBER_MIN_NODES, type Linking, type OrderMeasure, type RenumberMode };
 
 /**
  * How much {@link HeapSnapshot.analyze} derives before it returns. 'full': everything. 'light':
@@ -53,6 +53,12 @@ export interface AnalyzeOptions {
    * order is scattered and whose shape is tree-like; 'always' and 'never' decide for any size.
    */
   readonly renumber?: RenumberMode | undefined;
+  /**
+   * How the dominator pass links its forest (see {@link Linking}): 'auto' (the default) takes
+   * 'balanced' when the distance search found the file's order scattered and the snapshot was not
+   * renumbered, else 'simple'. Both give the same result.
+   */
+  readonly linking?: 'auto' | Linking | undefined;
 }
 
 /** What a full analysis found out about the file's node order, before it ran the other passes. */
@@ -145,10 +151,17 @@ export class HeapSnapshot extends ParsedSnapshot {
    */
   private computeDominatorTree(): { dominator: Uint32Array; retainedSize: Float64Array } {
     const { firstRetainer, retainers } = this;
-    return computeDominators(this.reverseGraph(), this.userReachableFlags(), this.nodeSelfSize, () => ({ firstRetainer, retainers }));
+    return computeDominators(this.reverseGraph(), this.userReachableFlags(), this.nodeSelfSize, () => ({ firstRetainer, retainers }), undefined, undefined, this.linking);
   }
 
-  private constructor(raw: RawSnapshot, onProgress: ProgressCallback | undefined, parallel: boolean, level: AnalysisLevel, known?: { distance: Uint32Array; order: NodeOrder }) {
+  private constructor(
+    raw: RawSnapshot,
+    onProgress: ProgressCallback | undefined,
+    parallel: boolean,
+    level: AnalysisLevel,
+    private readonly linking: Linking,
+    known?: { distance: Uint32Array; order: NodeOrder },
+  ) {
     super(raw);
     this.nodeOrder = known?.order ?? { renumbered: false, measure: null };
     this.rootOrdinal = raw.meta.rootOrdinal;
@@ -232,7 +245,7 @@ export class HeapSnapshot extends ParsedSnapshot {
       helper?.waitFor(STEP_FILL + 1);
       return this.reverse!;
     };
-    this.dominatorTree = computeDominators(g, reachable, this.nodeSelfSize, retainers, helper, onProgress);
+    this.dominatorTree = computeDominators(g, reachable, this.nodeSelfSize, retainers, helper, onProgress, this.linking);
     // Big graphs: free the dominator pass's scratch now rather than after the next allocations.
     if (N >= BIG_GRAPH_NODES) collectGarbageNow();
   }
@@ -255,10 +268,12 @@ export class HeapSnapshot extends ParsedSnapshot {
     const mode = options.renumber ?? 'auto';
     const N = raw.nodeCount;
     if (level !== 'full' || N === 0 || mode === 'never' || (mode === 'auto' && N < RENUMBER_MIN_NODES)) {
-      return new HeapSnapshot(raw, options.onProgress, parallel, level);
+      return new HeapSnapshot(raw, options.onProgress, parallel, level, options.linking === 'balanced' ? 'balanced' : 'simple');
     }
     const known = distancesAndOrder(raw, mode, parallel, options.onProgress);
-    return new HeapSnapshot(raw, options.onProgress, parallel, level, known);
+    const scattered = known.order.measure !== null && known.order.measure.scattered > 0.5 && !known.order.renumbered;
+    const linking = options.linking === undefined || options.linking === 'auto' ? (scattered ? 'balanced' : 'simple') : options.linking;
+    return new HeapSnapshot(raw, options.onProgress, parallel, level, linking, known);
   }
 
   /**

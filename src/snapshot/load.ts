@@ -6,7 +6,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { ExitCode, HeapyError, SnapshotFormatError } from '../errors.js';
 import type { EdgeWorkerInput, EdgeWorkerMessage } from './edge-worker.js';
-import { HeapSnapshot, type AnalysisLevel, type RenumberMode } from './graph.js';
+import { HeapSnapshot, type AnalysisLevel, type Linking, type RenumberMode } from './graph.js';
 import { SnapshotParser } from './parser.js';
 import type { ProgressCallback } from './raw.js';
 import { BIG_FILE_BYTES } from './thresholds.js';
@@ -24,6 +24,8 @@ export interface LoadOptions {
   readonly level?: AnalysisLevel | undefined;
   /** Whether a full analysis may renumber a scattered snapshot (see {@link RenumberMode}); default 'auto'. */
   readonly renumber?: RenumberMode | undefined;
+  /** How the dominator pass links its forest (see {@link Linking}); default 'auto'. */
+  readonly linking?: 'auto' | Linking | undefined;
 }
 
 // Reads of 1 MiB for small files: a buffer that costs little to fault in (page faults cost ~14 µs
@@ -123,7 +125,7 @@ async function loadFile(path: string, options: LoadOptions): Promise<HeapSnapsho
     await fh.close();
   }
   const raw = parser.finish();
-  const analyzeOptions = { onProgress: options.onProgress, level: options.level, renumber: options.renumber };
+  const analyzeOptions = { onProgress: options.onProgress, level: options.level, renumber: options.renumber, linking: options.linking };
   return parallel ? HeapSnapshot.analyzeParallel(raw, analyzeOptions) : HeapSnapshot.analyze(raw, analyzeOptions);
 }
 
@@ -148,7 +150,7 @@ export async function loadSnapshotStream(
 ): Promise<HeapSnapshot> {
   const parser = new SnapshotParser({ source, onProgress: options.onProgress });
   for await (const chunk of chunks) parser.write(chunk);
-  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress, level: options.level, renumber: options.renumber });
+  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress, level: options.level, renumber: options.renumber, linking: options.linking });
 }
 
 /**
