@@ -8,7 +8,7 @@
  * Atomics on `control`, so the main thread's analysis stays one synchronous call.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { computeOwners, countRetainers, fillRetainers, GO, STAGE, STAGE_FAILED, STAGE_READY, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './passes.js';
+import { computeOwners, countRetainers, fillRetainers, GO, STAGE, STAGE_FAILED, STAGE_READY, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, WHOLE, OWNERS_DONE, type AnalysisWorkerInput } from './passes.js';
 import { remapEntries, secondHalf } from './dominators.js';
 
 
@@ -38,8 +38,13 @@ if (parentPort) {
     // those first, and the owners while the main thread runs the semidominator loop. The owners
     // are only read once the analysis is over, after the last step below.
     const ownersLate = Atomics.load(control, GO) >= STEP_FILL;
-    if (!ownersLate) {
+    const owners = () => {
       computeOwners(input.graph, input.owner);
+      Atomics.store(control, OWNERS_DONE, 1);
+      Atomics.notify(control, OWNERS_DONE);
+    };
+    if (!ownersLate) {
+      owners();
       setStage(control, STAGE_READY);
     }
     if (allowed(control, STEP_FILL)) {
@@ -50,9 +55,10 @@ if (parentPort) {
       remapEntries(retainers, input.dfnum, secondHalf(retainers), retainers.length);
       setStage(control, STEP_TO_DFS + 1);
     }
-    if (ownersLate) computeOwners(input.graph, input.owner);
+    if (ownersLate) owners();
     if (allowed(control, STEP_TO_ORDINALS)) {
-      remapEntries(retainers, input.vertex, secondHalf(retainers), retainers.length);
+      // All of them when the main thread went on without its half (control[WHOLE] set).
+      remapEntries(retainers, input.vertex, Atomics.load(control, WHOLE) === 1 ? 0 : secondHalf(retainers), retainers.length);
       setStage(control, STEP_TO_ORDINALS + 1);
     }
   } catch (err) {

@@ -14,8 +14,9 @@ export interface RemapHelper {
   /** The DFS numbers and the vertex order the helper reads: computeDominators fills these. */
   readonly dfnum: Uint32Array;
   readonly vertex: Uint32Array;
-  start(step: 'dfs' | 'ordinals'): void;
-  wait(step: 'dfs' | 'ordinals'): void;
+  /** 'ordinals-all': the helper turns every entry back, not only its half. */
+  start(step: 'dfs' | 'ordinals' | 'ordinals-all'): void;
+  wait(step: 'dfs' | 'ordinals' | 'ordinals-all'): void;
 }
 
 /** The reverse graph, as fillRetainers leaves it. */
@@ -42,7 +43,8 @@ export function computeDominators(
   helper?: RemapHelper,
   onProgress?: ProgressCallback,
   linking: Linking = 'simple',
-): { dominator: Uint32Array; retainedSize: Float64Array } {
+  deferOrdinals = false,
+): DominatorResult {
   const N = g.nodeCount;
   const { firstEdge, edgeTo, edgeType } = g;
   const root = g.rootOrdinal;
@@ -156,8 +158,36 @@ export function computeDominators(
   const dominator = parent.subarray(0, N);
   dominator[vertex[1]!] = NO_NODE;
   for (let w = 2; w <= n; w++) dominator[vertex[w]!] = vertex[idom[w]!]!;
-  remapShared(entries, vertex, 'ordinals', helper);
-  return { dominator, retainedSize };
+  if (!deferOrdinals) {
+    remapShared(entries, vertex, 'ordinals', helper);
+    return { dominator, retainedSize, finishRetainers: null };
+  }
+  // The entries still hold DFS numbers: the helper turns them all back while the caller goes on,
+  // or the first reader of an entry's node does it here (finishRetainers).
+  if (helper) helper.start('ordinals-all');
+  return { dominator, retainedSize, finishRetainers: helper ? waitForOrdinals(helper) : remapLater(entries, vertex) };
+}
+
+// The deferred step's closures are made outside computeDominators: a closure made inside would keep
+// its whole scope alive (the DFS numbers, the search's bit set) until it runs.
+function waitForOrdinals(helper: RemapHelper): () => void {
+  return () => helper.wait('ordinals-all');
+}
+function remapLater(entries: Uint32Array, vertex: Uint32Array): () => void {
+  return () => remapEntries(entries, vertex, 0, entries.length);
+}
+
+/** What computeDominators returns. */
+export interface DominatorResult {
+  /** Immediate dominator ordinals (the root's is NO_NODE). */
+  readonly dominator: Uint32Array;
+  readonly retainedSize: Float64Array;
+  /**
+   * With `deferOrdinals`: call before reading a retainer entry's node (the flags are right
+   * already); it turns the entries back from DFS numbers into ordinals, or waits for the helper
+   * that does. Null when the entries are ordinals on return.
+   */
+  readonly finishRetainers: (() => void) | null;
 }
 
 /**
