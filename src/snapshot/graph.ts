@@ -24,7 +24,7 @@ import {
   type BreadthFirstOrder,
   type ReverseGraph,
 } from './passes.js';
-import { RENUMBER_MIN_NODES, renumberSnapshot, shouldRenumber, type OrderMeasure, type RenumberMode } from './renumber.js';
+import { probeScattered, RENUMBER_MIN_NODES, renumberSnapshot, shouldRenumber, type OrderMeasure, type RenumberMode } from './renumber.js';
 import { CONTROL_SLOTS, GO, OWNERS_DONE, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, WHOLE, type AnalysisWorkerInput } from './passes.js';
 import { computeDominators, type Linking, type RemapHelper, type Retainers } from './dominators.js';
 import { BIG_GRAPH_NODES, collectGarbageNow } from './thresholds.js';
@@ -56,7 +56,8 @@ export interface AnalyzeOptions {
   /**
    * How the dominator pass links its forest (see {@link Linking}): 'auto' (the default) takes
    * 'balanced' when the distance search found the file's order scattered and the snapshot was not
-   * renumbered, else 'simple'. Both give the same result.
+   * renumbered (on graphs of up to 2^25 nodes: it needs 8 more bytes a node), else 'simple'. Both
+   * give the same result.
    */
   readonly linking?: 'auto' | Linking | undefined;
 }
@@ -177,7 +178,7 @@ export class HeapSnapshot extends ParsedSnapshot {
     parallel: boolean,
     level: AnalysisLevel,
     private readonly linking: Linking,
-    known?: { distance: Uint32Array; order: NodeOrder },
+    known?: KnownDistances,
   ) {
     super(raw);
     this.nodeOrder = known?.order ?? { renumbered: false, measure: null };
@@ -199,30 +200,8 @@ export class HeapSnapshot extends ParsedSnapshot {
     const g = this.reverseGraph();
     const N = this.nodeCount;
     const full = level === 'full';
-    // A light analysis runs on this thread: the worker's share then is counting the retainers and
-    // finding the owners, 90 ms of 1.5 M nodes, less than starting it and waiting for it took
-    // (140-190 ms after parsing against 100-110 ms on one thread, three runs each).
-    const shared = parallel && full && [raw.nodeType, raw.nodeName, raw.nodeId, raw.firstEdge, raw.edgeType, raw.edgeName, raw.edgeTo].every((a) => a.buffer instanceof SharedArrayBuffer);
-    const sab = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
-    this.owner = new Uint32Array(sab(N * 4));
-    // A light analysis makes the reverse graph only when it is read (fillReverseGraph).
-    const firstRetainer = new Uint32Array(sab(full ? (N + 1) * 4 : 0));
-    const retainers = new Uint32Array(sab(full ? this.edgeCount * 4 : 0));
-    const reachable = new Uint8Array(sab(N));
-    // Big snapshots: a second thread counts the retainers and finds the owners while this one
-    // computes distances, then fills the reverse graph while this one runs the dominator tree's
-    // depth-first search (see analysis-worker.ts).
-    const helper = shared
-      ? startAnalysisWorker({
-          graph: g,
-          owner: this.owner,
-          firstRetainer,
-          retainers,
-          reachable,
-          dfnum: new Uint32Array(sab((N + 1) * 4)),
-          vertex: new Uint32Array(sab((N + 1) * 4)),
-        })
-      : undefined;
+    const { owner, firstRetainer, retainers, reachable, helper } = known?.prepared ?? prepareAnalysis(raw, g, parallel, level);
+    this.owner = owner;
     let done = false;
     try {
       if (!helper && full) countRetainers(g, firstRetainer);
@@ -303,10 +282,27 @@ export class HeapSnapshot extends ParsedSnapshot {
     if (level !== 'full' || N === 0 || mode === 'never' || (mode === 'auto' && N < RENUMBER_MIN_NODES)) {
       return new HeapSnapshot(raw, options.onProgress, parallel, level, options.linking === 'balanced' ? 'balanced' : 'simple');
     }
-    const known = distancesAndOrder(raw, mode, parallel, options.onProgress);
-    const scattered = known.order.measure !== null && known.order.measure.scattered > 0.5 && !known.order.renumbered;
+    // When a short search already finds the file's order local, no renumbering can follow: the
+    // worker then starts now, on the file's order, and counts the retainers and finds the owners
+    // while this thread runs the distance search (as the constructor does for smaller graphs).
+    // Otherwise it starts once the order is settled, on the arrays the analysis will use.
+    // (No view of the graph is kept in this frame: it would keep the file-order arrays alive
+    // through a renumbering.)
+    const mayRenumber = mode === 'always' || probeScattered(graphOf(raw, raw.strings, raw.meta.rootOrdinal)) > 0.5;
+    const prepared = mayRenumber ? null : prepareAnalysis(raw, graphOf(raw, raw.strings, raw.meta.rootOrdinal), parallel, level);
+    let known: { distance: Uint32Array; order: NodeOrder };
+    try {
+      known = distancesAndOrder(raw, mayRenumber ? mode : 'never-after-measure', parallel, options.onProgress);
+    } catch (err) {
+      prepared?.helper?.stop();
+      throw err;
+    }
+    // Balanced linking costs 8 more bytes a node; past BALANCED_MAX_NODES the memory is worth more
+    // than its time (70 M nodes: 190 -> 178 s, but 5.65 -> 6.27 GB peak, over the 24 GiB bench
+    // machine's comfort on the 10 GB files).
+    const scattered = known.order.measure !== null && known.order.measure.scattered > 0.5 && !known.order.renumbered && N <= BALANCED_MAX_NODES;
     const linking = options.linking === undefined || options.linking === 'auto' ? (scattered ? 'balanced' : 'simple') : options.linking;
-    return new HeapSnapshot(raw, options.onProgress, parallel, level, linking, known);
+    return new HeapSnapshot(raw, options.onProgress, parallel, level, linking, { ...known, prepared: known.order.renumbered ? null : prepared });
   }
 
   /**
@@ -490,13 +486,21 @@ export class HeapSnapshot extends ParsedSnapshot {
  * HeapSnapshot.build). A function of its own so that the search's order (4 bytes a node) is
  * garbage once it returns, before the dominator pass makes the peak.
  */
-function distancesAndOrder(raw: RawSnapshot, mode: RenumberMode, parallel: boolean, onProgress: ProgressCallback | undefined): { distance: Uint32Array; order: NodeOrder } {
+function distancesAndOrder(
+  raw: RawSnapshot,
+  mode: RenumberMode | 'never-after-measure',
+  parallel: boolean,
+  onProgress: ProgressCallback | undefined,
+): { distance: Uint32Array; order: NodeOrder } {
   const N = raw.nodeCount;
   onProgress?.('distances', 0, 1);
   let distance: Uint32Array = new Uint32Array(N);
-  const bfs: BreadthFirstOrder = computeDistances(graphOf(raw, raw.strings, raw.meta.rootOrdinal), distance);
-  const measure = mode === 'auto' ? shouldRenumber(bfs, N) : null;
-  const renumbered = mode === 'always' || measure!.renumber;
+  const bfs = searchOf(raw, distance);
+  const measured = mode === 'always' ? null : shouldRenumber(bfs, N);
+  const renumbered = mode === 'always' || (mode === 'auto' && measured!.renumber);
+  // After a probe that found the order local, the full search's measure is kept for the record,
+  // with the decision that was taken.
+  const measure = measured && { ...measured, renumber: renumbered };
   if (renumbered) {
     onProgress?.('renumbering', 0, 1);
     distance = renumberSnapshot(raw, bfs, distance, parallel);
@@ -504,6 +508,64 @@ function distancesAndOrder(raw: RawSnapshot, mode: RenumberMode, parallel: boole
     if (N >= BIG_GRAPH_NODES) collectGarbageNow();
   }
   return { distance, order: { renumbered, measure } };
+}
+
+/** The distance search over `raw`'s arrays as they are now; the view of the graph dies with this call. */
+function searchOf(raw: RawSnapshot, distance: Uint32Array): BreadthFirstOrder {
+  return computeDistances(graphOf(raw, raw.strings, raw.meta.rootOrdinal), distance);
+}
+
+/** Graphs above this many nodes keep simple linking in 'auto' (see HeapSnapshot.build). */
+const BALANCED_MAX_NODES = 1 << 25;
+
+/** What the constructor gets from HeapSnapshot.build: the distances, and the arrays and worker made before them. */
+interface KnownDistances {
+  readonly distance: Uint32Array;
+  readonly order: NodeOrder;
+  /** Null when the snapshot was renumbered after they were made. */
+  readonly prepared: Prepared | null;
+}
+
+/** The analysis's own arrays, and the worker that fills some of them (big full analyses). */
+interface Prepared {
+  readonly owner: Uint32Array;
+  readonly firstRetainer: Uint32Array;
+  readonly retainers: Uint32Array;
+  readonly reachable: Uint8Array;
+  readonly helper: AnalysisHelper | undefined;
+}
+
+/**
+ * Allocates the analysis's arrays and, for a full analysis of a big snapshot (its arrays on
+ * SharedArrayBuffers), starts the worker: it counts the retainers and finds the owners while this
+ * thread computes distances, then fills the reverse graph while this one runs the dominator tree's
+ * depth-first search (see analysis-worker.ts).
+ */
+function prepareAnalysis(raw: ParsedSnapshot, g: ReverseGraph, parallel: boolean, level: AnalysisLevel): Prepared {
+  const N = raw.nodeCount;
+  const full = level === 'full';
+  // A light analysis runs on this thread: the worker's share then is counting the retainers and
+  // finding the owners, 90 ms of 1.5 M nodes, less than starting it and waiting for it took
+  // (140-190 ms after parsing against 100-110 ms on one thread, three runs each).
+  const shared = parallel && full && [raw.nodeType, raw.nodeName, raw.nodeId, raw.firstEdge, raw.edgeType, raw.edgeName, raw.edgeTo].every((a) => a.buffer instanceof SharedArrayBuffer);
+  const sab = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const owner = new Uint32Array(sab(N * 4));
+  // A light analysis makes the reverse graph only when it is read (fillReverseGraph).
+  const firstRetainer = new Uint32Array(sab(full ? (N + 1) * 4 : 0));
+  const retainers = new Uint32Array(sab(full ? raw.edgeCount * 4 : 0));
+  const reachable = new Uint8Array(sab(N));
+  const helper = shared
+    ? startAnalysisWorker({
+        graph: g,
+        owner,
+        firstRetainer,
+        retainers,
+        reachable,
+        dfnum: new Uint32Array(sab((N + 1) * 4)),
+        vertex: new Uint32Array(sab((N + 1) * 4)),
+      })
+    : undefined;
+  return { owner, firstRetainer, retainers, reachable, helper };
 }
 
 /** The graph the passes read, from a parsed snapshot's arrays (before or after renumbering). */
@@ -532,12 +594,18 @@ function graphOf(p: ParsedSnapshot, strings: StringTable, rootOrdinal: number): 
   };
 }
 
+// One search of the string table a snapshot: graphOf is called for each pass's view.
+const weakMapTables = new WeakMap<StringTable, Map<number, number>>();
+
 /**
  * WeakMap values are retained by the key and by the table together; as DevTools does, the
  * table's edge is left out of the dominator tree. Maps string index → the table's node id.
  */
 function weakMapTableEdgeNames(strings: StringTable): Map<number, number> {
+  const known = weakMapTables.get(strings);
+  if (known) return known;
   const result = new Map<number, number>();
+  weakMapTables.set(strings, result);
   const re = /^\d+ \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(\d+)\)$/;
   for (const i of strings.containing('pair in WeakMap')) {
     const m = re.exec(strings.get(i));
