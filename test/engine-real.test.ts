@@ -74,14 +74,20 @@ test('the two-thread parse gives the same graph as one thread, and reports error
   const file = makeSnapshot('known-heap.mjs');
   const one = await loadSnapshotFile(file, { parallelFrom: Infinity });
   let tail = 0;
+  const parse: number[] = [];
   const two = await loadSnapshotFile(file, {
     parallelFrom: 0,
-    onProgress: (phase, done) => {
+    onProgress: (phase, done, total) => {
       if (phase === 'edge tail') tail = done;
+      if (phase === 'parse' && total > 0) parse.push(done / total);
     },
   });
   // The worker really decoded part of the edges (about half of the numbers).
   assert.ok(tail > one.edgeCount / 4 && tail < one.edgeCount, `the worker decoded ${tail} of ${one.edgeCount} edges`);
+  // Parse progress counts both threads' bytes and never goes back (engine-scale.test.ts checks
+  // its steps on a file big enough for fine reports).
+  for (let i = 1; i < parse.length; i++) assert.ok(parse[i]! >= parse[i - 1]!, `parse progress went back at report ${i}: ${parse[i - 1]} -> ${parse[i]}`);
+  assert.equal(parse.at(-1), 1);
   assert.deepEqual(two.edgeTo, one.edgeTo);
   assert.deepEqual(two.edgeName, one.edgeName);
   assert.deepEqual(two.edgeType, one.edgeType);

@@ -208,6 +208,18 @@ test('renumbering into the distance search order changes ordinals only, and auto
         assert.deepEqual(renumbered.dominator, idom, `dominators of renumbered ${file}`);
       }
     }
+    // Parse progress on the two-thread path counts the worker's bytes too: never back, and no step
+    // as big as the share this thread jumps over (half the file here: the bar went from ~45% to
+    // 100% in one report before). A step can still be a fifth of the file: the worker decodes
+    // faster than this thread parses the nodes, and both are counted at this thread's reports.
+    const parse: number[] = [];
+    await loadSnapshotFile(real, { parallelFrom: 0, onProgress: (phase, done, total) => void (phase === 'parse' && total > 0 && parse.push(done / total)) });
+    let maxStep = 0;
+    for (let i = 1; i < parse.length; i++) {
+      assert.ok(parse[i]! >= parse[i - 1]!, `parse progress went back: ${parse[i - 1]} -> ${parse[i]}`);
+      maxStep = Math.max(maxStep, parse[i]! - parse[i - 1]!);
+    }
+    assert.ok(parse.length >= 10 && maxStep < 0.45, `parse progress: ${parse.map((f) => f.toFixed(2)).join(' ')}`);
     // The real heap has closures' source positions: the renumbering carried them.
     assert.ok(locationsById(await loadSnapshotFile(real)).length > 100);
     // 'auto' on small graphs leaves the order alone; its measure, taken on any graph, tells the

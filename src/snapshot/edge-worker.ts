@@ -29,6 +29,8 @@ export interface EdgeWorkerInput {
   readonly edgeType: Uint8Array;
   readonly edgeName: Uint32Array;
   readonly edgeTo: Uint32Array;
+  /** KiB of the tail decoded so far, [0] stored after each block (the loader's progress bar). */
+  readonly decodedKiB: Int32Array;
 }
 
 /** Messages from the worker. */
@@ -151,6 +153,7 @@ function decodeTail(fd: number, input: EdgeWorkerInput, split: number, edgesEnd:
     const bad = storeEdges(scratch, records, ef, nf, typeField, nameField, toField, edgeTypeCount, limit, next, edgeType, edgeName, edgeTo);
     if (bad >= 0) throw new Failure(`edge ${bad} has a type, name or target out of range`, from + start);
     pos = from + start;
+    Atomics.store(input.decodedKiB, 0, Math.floor((edgesEnd - pos) / 1024));
   }
   return E - next;
 }

@@ -77,9 +77,16 @@ async function loadFile(path: string, options: LoadOptions): Promise<HeapSnapsho
     throw new HeapyError(`${path}: cannot open (${code ?? String(err)})`, ExitCode.fileNotFound);
   }
   const parallel = size >= (options.parallelFrom ?? BIG_FILE_BYTES);
-  const parser = new SnapshotParser({ source: path, totalBytes: size, onProgress: options.onProgress, sharedArrays: parallel });
   const helper = parallel ? new EdgeHelper(path, size) : undefined;
   let tailTaken = false;
+  // Parse progress counts both threads' bytes: this thread's, less the tail it jumped over, and
+  // what the worker decoded of that tail (else the bar stalls, then jumps at the jump).
+  let skipped = 0;
+  const onProgress = options.onProgress;
+  const parseProgress: ProgressCallback | undefined = onProgress
+    ? (phase, done, total) => onProgress(phase, phase === 'parse' && helper ? done - skipped + helper.decodedBytes : done, total)
+    : undefined;
+  const parser = new SnapshotParser({ source: path, totalBytes: size, onProgress: parseProgress, sharedArrays: parallel });
   try {
     const CHUNK = size >= BIG_FILE_BYTES ? BIG_CHUNK : SMALL_CHUNK;
     const buf = Buffer.allocUnsafe(CHUNK);
@@ -97,6 +104,7 @@ async function loadFile(path: string, options: LoadOptions): Promise<HeapSnapsho
         const plan = helper.plan;
         if (plan && pos === plan.split + 1 && parser.atEdgeRecord) {
           // Jump over the worker's share and read on (the strings) while it finishes.
+          skipped = plan.edgesEnd - pos;
           parser.skipEdgeTail(plan.edgesEnd);
           pos = plan.edgesEnd;
           tailTaken = true;
@@ -116,7 +124,10 @@ async function loadFile(path: string, options: LoadOptions): Promise<HeapSnapsho
       pos += bytesRead;
     }
     if (helper && tailTaken) {
-      const records = await helper.waitForDone();
+      // This thread is done with its share: the bar follows the worker's until it is too.
+      const tick = onProgress ? setInterval(() => onProgress('parse', pos - skipped + helper.decodedBytes, size), 250) : undefined;
+      const records = await helper.waitForDone().finally(() => clearInterval(tick));
+      onProgress?.('parse', size, size);
       parser.tailDecoded(records);
       options.onProgress?.('edge tail', records, parser.header?.edgeCount ?? 0);
     }
@@ -159,6 +170,13 @@ export async function loadSnapshotStream(
  */
 class EdgeHelper {
   plan: { edgesStart: number; edgesEnd: number; split: number } | undefined;
+  private readonly decodedKiB = new Int32Array(new SharedArrayBuffer(4));
+
+  /** Bytes of the tail the worker has decoded so far. */
+  get decodedBytes(): number {
+    return Atomics.load(this.decodedKiB, 0) * 1024;
+  }
+
   private worker: Worker | undefined;
   private started = false;
   private gaveUp = false;
@@ -201,6 +219,7 @@ class EdgeHelper {
       toField: ef.indexOf('to_node'),
       edgeTypeCount: meta.edgeTypes.length,
       ...arrays,
+      decodedKiB: this.decodedKiB,
     };
     const worker = new Worker(new URL('./edge-worker.js', import.meta.url), { workerData: input });
     this.worker = worker;
@@ -254,5 +273,7 @@ class EdgeHelper {
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();
+    // This thread parses the whole file now: what the worker decoded no longer counts.
+    Atomics.store(this.decodedKiB, 0, 0);
   }
 }
