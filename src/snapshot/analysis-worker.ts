@@ -38,12 +38,13 @@ if (parentPort) {
     // those first, and the owners while the main thread runs the semidominator loop. The owners
     // are only read once the analysis is over, after the last step below.
     const ownersLate = Atomics.load(control, GO) >= STEP_FILL;
+    const intoDfnum = input.owner === null;
     const owners = () => {
-      computeOwners(input.graph, input.owner);
+      computeOwners(input.graph, input.owner ?? input.dfnum.subarray(0, input.graph.nodeCount));
       Atomics.store(control, OWNERS_DONE, 1);
       Atomics.notify(control, OWNERS_DONE);
     };
-    if (!ownersLate) {
+    if (!ownersLate && !intoDfnum) {
       owners();
       setStage(control, STAGE_READY);
     }
@@ -55,8 +56,10 @@ if (parentPort) {
       remapEntries(retainers, input.dfnum, secondHalf(retainers), retainers.length);
       setStage(control, STEP_TO_DFS + 1);
     }
-    if (ownersLate) owners();
+    if (ownersLate && !intoDfnum) owners();
     if (allowed(control, STEP_TO_ORDINALS)) {
+      // The main thread is done with dfnum once it allows this step.
+      if (intoDfnum) owners();
       // All of them when the main thread went on without its half (control[WHOLE] set).
       remapEntries(retainers, input.vertex, Atomics.load(control, WHOLE) === 1 ? 0 : secondHalf(retainers), retainers.length);
       setStage(control, STEP_TO_ORDINALS + 1);

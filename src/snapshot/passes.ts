@@ -333,7 +333,12 @@ export const STEP_STOP = -1;
 /** What the main thread passes in. */
 export interface AnalysisWorkerInput {
   readonly graph: ReverseGraph;
-  readonly owner: Uint32Array;
+  /**
+   * Where the owners go; null: into `dfnum`'s memory once the main thread allows STEP_TO_ORDINALS,
+   * which it does after the dominator pass has last read `dfnum` (huge graphs: see
+   * OWNERS_IN_DFNUM_NODES in graph.ts). The owners then take no memory of their own at the peak.
+   */
+  readonly owner: Uint32Array | null;
   readonly firstRetainer: Uint32Array;
   readonly retainers: Uint32Array;
   /** Filled by the main thread: 1 for nodes the user's roots reach. */
