@@ -102,6 +102,8 @@ export class HeapSnapshot extends ParsedSnapshot {
    * nothing but sizes and kinds never needs (0.35 s of the 1.1 GB file's analysis).
    */
   private finishRetainers: (() => void) | null = null;
+  /** WeakMap table edges: edge name string index -> the table's node id (see weakMapTableEdgeNames). */
+  private readonly weakMapTables: ReadonlyMap<number, number>;
   private dominatorTree: { dominator: Uint32Array; retainedSize: Float64Array } | null = null;
   private idOrder: Uint32Array | null = null;
   private allStrings: string[] | null = null;
@@ -181,6 +183,7 @@ export class HeapSnapshot extends ParsedSnapshot {
     known?: KnownDistances,
   ) {
     super(raw);
+    this.weakMapTables = known?.weakMapTables ?? weakMapTableEdgeNames(raw.strings);
     this.nodeOrder = known?.order ?? { renumbered: false, measure: null };
     this.rootOrdinal = raw.meta.rootOrdinal;
     this.stringTable = raw.strings;
@@ -268,7 +271,7 @@ export class HeapSnapshot extends ParsedSnapshot {
   }
 
   private reverseGraph(): ReverseGraph {
-    return graphOf(this, this.stringTable, this.rootOrdinal);
+    return graphOf(this, this.stringTable, this.rootOrdinal, this.weakMapTables);
   }
 
   /** Builds the derived indexes over a parsed snapshot, on this thread. */
@@ -293,8 +296,11 @@ export class HeapSnapshot extends ParsedSnapshot {
     // Otherwise it starts once the order is settled, on the arrays the analysis will use.
     // (No view of the graph is kept in this frame: it would keep the file-order arrays alive
     // through a renumbering.)
-    const mayRenumber = mode === 'always' || probeScattered(graphOf(raw, raw.strings, raw.meta.rootOrdinal)) > 0.5;
-    const prepared = mayRenumber ? null : prepareAnalysis(raw, graphOf(raw, raw.strings, raw.meta.rootOrdinal), parallel, level);
+    // One search of the string table for WeakMap table edges, for every view of the graph. (A
+    // module-level cache of it by string table was what heapy's own assertNoLeak found growing.)
+    const tables = weakMapTableEdgeNames(raw.strings);
+    const mayRenumber = mode === 'always' || probeScattered(graphOf(raw, raw.strings, raw.meta.rootOrdinal, tables)) > 0.5;
+    const prepared = mayRenumber ? null : prepareAnalysis(raw, graphOf(raw, raw.strings, raw.meta.rootOrdinal, tables), parallel, level);
     let known: { distance: Uint32Array; order: NodeOrder };
     try {
       known = distancesAndOrder(raw, mayRenumber ? mode : 'never-after-measure', parallel, options.onProgress);
@@ -307,7 +313,7 @@ export class HeapSnapshot extends ParsedSnapshot {
     // machine's comfort on the 10 GB files).
     const scattered = known.order.measure !== null && known.order.measure.scattered > 0.5 && !known.order.renumbered && N <= BALANCED_MAX_NODES;
     const linking = options.linking === undefined || options.linking === 'auto' ? (scattered ? 'balanced' : 'simple') : options.linking;
-    return new HeapSnapshot(raw, options.onProgress, parallel, level, linking, { ...known, prepared: known.order.renumbered ? null : prepared });
+    return new HeapSnapshot(raw, options.onProgress, parallel, level, linking, { ...known, prepared: known.order.renumbered ? null : prepared, weakMapTables: tables });
   }
 
   /**
@@ -517,7 +523,7 @@ function distancesAndOrder(
 
 /** The distance search over `raw`'s arrays as they are now; the view of the graph dies with this call. */
 function searchOf(raw: RawSnapshot, distance: Uint32Array): BreadthFirstOrder {
-  return computeDistances(graphOf(raw, raw.strings, raw.meta.rootOrdinal), distance);
+  return computeDistances(graphOf(raw, raw.strings, raw.meta.rootOrdinal, new Map()), distance);
 }
 
 /**
@@ -535,6 +541,7 @@ interface KnownDistances {
   readonly order: NodeOrder;
   /** Null when the snapshot was renumbered after they were made. */
   readonly prepared: Prepared | null;
+  readonly weakMapTables: ReadonlyMap<number, number>;
 }
 
 /** The analysis's own arrays, and the worker that fills some of them (big full analyses). */
@@ -584,14 +591,14 @@ function prepareAnalysis(raw: ParsedSnapshot, g: ReverseGraph, parallel: boolean
 }
 
 /** The graph the passes read, from a parsed snapshot's arrays (before or after renumbering). */
-function graphOf(p: ParsedSnapshot, strings: StringTable, rootOrdinal: number): ReverseGraph {
+function graphOf(p: ParsedSnapshot, strings: StringTable, rootOrdinal: number, weakMapTables: ReadonlyMap<number, number>): ReverseGraph {
   const t = p.types;
   return {
     edgeName: p.edgeName,
     nodeId: p.nodeId,
     shortcutEdgeType: t.edgeShortcut,
     internalEdgeType: t.edgeInternal,
-    weakMapTables: weakMapTableEdgeNames(strings),
+    weakMapTables,
     nodeCount: p.nodeCount,
     rootOrdinal,
     nodeType: p.nodeType,
@@ -609,18 +616,12 @@ function graphOf(p: ParsedSnapshot, strings: StringTable, rootOrdinal: number): 
   };
 }
 
-// One search of the string table a snapshot: graphOf is called for each pass's view.
-const weakMapTables = new WeakMap<StringTable, Map<number, number>>();
-
 /**
  * WeakMap values are retained by the key and by the table together; as DevTools does, the
  * table's edge is left out of the dominator tree. Maps string index → the table's node id.
  */
 function weakMapTableEdgeNames(strings: StringTable): Map<number, number> {
-  const known = weakMapTables.get(strings);
-  if (known) return known;
   const result = new Map<number, number>();
-  weakMapTables.set(strings, result);
   const re = /^\d+ \/ part of key \(.*? @\d+\) -> value \(.*? @\d+\) pair in WeakMap \(table @(\d+)\)$/;
   for (const i of strings.containing('pair in WeakMap')) {
     const m = re.exec(strings.get(i));
