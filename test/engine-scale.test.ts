@@ -203,6 +203,13 @@ test('renumbering into the distance search order changes ordinals only, and auto
         }
         assert.ok(ordered, `${file}: distances follow the new ordinals`);
         assert.deepEqual(byId(renumbered), byId(plain), `${file} (parallelFrom ${parallelFrom}): every node's analysis by id`);
+        // Owners found after the dominator pass, in its memory (what graphs over 2^25 nodes get on
+        // two threads), are the same owners.
+        const inPlace = await loadSnapshotFile(file, { parallelFrom, ownersInPlaceAbove: 0 });
+        assert.deepEqual(byId(inPlace), byId(plain), `${file} (parallelFrom ${parallelFrom}): owners in place`);
+        // On two threads they really live in the DFS numbers' array (N + 1 words), not their own.
+        if (parallelFrom === 0) assert.equal(inPlace.owner.buffer.byteLength, 4 * (inPlace.nodeCount + 1));
+        else assert.equal(inPlace.owner.buffer.byteLength, 4 * inPlace.nodeCount);
         assert.deepEqual(locationsById(renumbered), locationsById(plain));
         const idom = referenceDominators(renumbered);
         assert.deepEqual(renumbered.dominator, idom, `dominators of renumbered ${file}`);

@@ -60,6 +60,12 @@ export interface AnalyzeOptions {
    * give the same result.
    */
   readonly linking?: 'auto' | Linking | undefined;
+  /**
+   * Full analyses on two threads of graphs of more than this many nodes find the owners only once
+   * the dominator pass is done, and keep them in its DFS-number array's memory: 4 bytes a node
+   * less at the peak, a few seconds more. Default 2^25.
+   */
+  readonly ownersInPlaceAbove?: number | undefined;
 }
 
 /** What a full analysis found out about the file's node order, before it ran the other passes. */
@@ -180,6 +186,7 @@ export class HeapSnapshot extends ParsedSnapshot {
     parallel: boolean,
     level: AnalysisLevel,
     private readonly linking: Linking,
+    ownersInPlaceAbove: number,
     known?: KnownDistances,
   ) {
     super(raw);
@@ -203,7 +210,7 @@ export class HeapSnapshot extends ParsedSnapshot {
     const g = this.reverseGraph();
     const N = this.nodeCount;
     const full = level === 'full';
-    const { owner, firstRetainer, retainers, reachable, helper } = known?.prepared ?? prepareAnalysis(raw, g, parallel, level);
+    const { owner, firstRetainer, retainers, reachable, helper } = known?.prepared ?? prepareAnalysis(raw, g, parallel, level, ownersInPlaceAbove);
     // Null: the worker writes the owners into the dominator pass's dfnum once it is done with it.
     this.owner = owner ?? new Uint32Array(0);
     let dfnum: Uint32Array | undefined;
@@ -286,9 +293,10 @@ export class HeapSnapshot extends ParsedSnapshot {
   private static build(raw: RawSnapshot, options: AnalyzeOptions, parallel: boolean): HeapSnapshot {
     const level = options.level ?? 'full';
     const mode = options.renumber ?? 'auto';
+    const ownersInPlaceAbove = options.ownersInPlaceAbove ?? OWNERS_IN_DFNUM_NODES;
     const N = raw.nodeCount;
     if (level !== 'full' || N === 0 || mode === 'never' || (mode === 'auto' && N < RENUMBER_MIN_NODES)) {
-      return new HeapSnapshot(raw, options.onProgress, parallel, level, options.linking === 'balanced' ? 'balanced' : 'simple');
+      return new HeapSnapshot(raw, options.onProgress, parallel, level, options.linking === 'balanced' ? 'balanced' : 'simple', ownersInPlaceAbove);
     }
     // When a short search already finds the file's order local, no renumbering can follow: the
     // worker then starts now, on the file's order, and counts the retainers and finds the owners
@@ -300,7 +308,7 @@ export class HeapSnapshot extends ParsedSnapshot {
     // module-level cache of it by string table was what heapy's own assertNoLeak found growing.)
     const tables = weakMapTableEdgeNames(raw.strings);
     const mayRenumber = mode === 'always' || probeScattered(graphOf(raw, raw.strings, raw.meta.rootOrdinal, tables)) > 0.5;
-    const prepared = mayRenumber ? null : prepareAnalysis(raw, graphOf(raw, raw.strings, raw.meta.rootOrdinal, tables), parallel, level);
+    const prepared = mayRenumber ? null : prepareAnalysis(raw, graphOf(raw, raw.strings, raw.meta.rootOrdinal, tables), parallel, level, ownersInPlaceAbove);
     let known: { distance: Uint32Array; order: NodeOrder };
     try {
       known = distancesAndOrder(raw, mayRenumber ? mode : 'never-after-measure', parallel, options.onProgress);
@@ -313,7 +321,7 @@ export class HeapSnapshot extends ParsedSnapshot {
     // machine's comfort on the 10 GB files).
     const scattered = known.order.measure !== null && known.order.measure.scattered > 0.5 && !known.order.renumbered && N <= BALANCED_MAX_NODES;
     const linking = options.linking === undefined || options.linking === 'auto' ? (scattered ? 'balanced' : 'simple') : options.linking;
-    return new HeapSnapshot(raw, options.onProgress, parallel, level, linking, { ...known, prepared: known.order.renumbered ? null : prepared, weakMapTables: tables });
+    return new HeapSnapshot(raw, options.onProgress, parallel, level, linking, ownersInPlaceAbove, { ...known, prepared: known.order.renumbered ? null : prepared, weakMapTables: tables });
   }
 
   /**
@@ -560,7 +568,7 @@ interface Prepared {
  * thread computes distances, then fills the reverse graph while this one runs the dominator tree's
  * depth-first search (see analysis-worker.ts).
  */
-function prepareAnalysis(raw: ParsedSnapshot, g: ReverseGraph, parallel: boolean, level: AnalysisLevel): Prepared {
+function prepareAnalysis(raw: ParsedSnapshot, g: ReverseGraph, parallel: boolean, level: AnalysisLevel, ownersInPlaceAbove: number): Prepared {
   const N = raw.nodeCount;
   const full = level === 'full';
   // A light analysis runs on this thread: the worker's share then is counting the retainers and
@@ -571,7 +579,7 @@ function prepareAnalysis(raw: ParsedSnapshot, g: ReverseGraph, parallel: boolean
   // Huge graphs: the owners wait until the dominator pass is done with its DFS numbers and go into
   // their memory (4 bytes a node less at the peak: 280 MB of 5.6 GB on 70 M nodes); elsewhere they
   // are found while this thread computes distances or runs the semidominator loop.
-  const owner = shared && N > OWNERS_IN_DFNUM_NODES ? null : new Uint32Array(sab(N * 4));
+  const owner = shared && N > ownersInPlaceAbove ? null : new Uint32Array(sab(N * 4));
   // A light analysis makes the reverse graph only when it is read (fillReverseGraph).
   const firstRetainer = new Uint32Array(sab(full ? (N + 1) * 4 : 0));
   const retainers = new Uint32Array(sab(full ? raw.edgeCount * 4 : 0));

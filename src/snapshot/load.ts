@@ -26,6 +26,8 @@ export interface LoadOptions {
   readonly renumber?: RenumberMode | undefined;
   /** How the dominator pass links its forest (see {@link Linking}); default 'auto'. */
   readonly linking?: 'auto' | Linking | undefined;
+  /** See AnalyzeOptions.ownersInPlaceAbove; default 2^25 nodes. */
+  readonly ownersInPlaceAbove?: number | undefined;
 }
 
 // Reads of 1 MiB for small files: a buffer that costs little to fault in (page faults cost ~14 µs
@@ -136,7 +138,7 @@ async function loadFile(path: string, options: LoadOptions): Promise<HeapSnapsho
     await fh.close();
   }
   const raw = parser.finish();
-  const analyzeOptions = { onProgress: options.onProgress, level: options.level, renumber: options.renumber, linking: options.linking };
+  const analyzeOptions = { onProgress: options.onProgress, level: options.level, renumber: options.renumber, linking: options.linking, ownersInPlaceAbove: options.ownersInPlaceAbove };
   return parallel ? HeapSnapshot.analyzeParallel(raw, analyzeOptions) : HeapSnapshot.analyze(raw, analyzeOptions);
 }
 
@@ -161,7 +163,7 @@ export async function loadSnapshotStream(
 ): Promise<HeapSnapshot> {
   const parser = new SnapshotParser({ source, onProgress: options.onProgress });
   for await (const chunk of chunks) parser.write(chunk);
-  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress, level: options.level, renumber: options.renumber, linking: options.linking });
+  return HeapSnapshot.analyze(parser.finish(), { onProgress: options.onProgress, level: options.level, renumber: options.renumber, linking: options.linking, ownersInPlaceAbove: options.ownersInPlaceAbove });
 }
 
 /**
