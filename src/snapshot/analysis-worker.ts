@@ -3,10 +3,12 @@
  * HeapSnapshot's constructor): it counts the retainers and finds the owners of internal stores
  * while the main thread computes distances; once the main thread has published what the user's
  * roots reach, it fills the reverse graph while the main thread runs the dominator tree's
- * depth-first search, and it renumbers half of the retainer entries before and after the
- * semidominator loop (see computeDominators). Reads and writes SharedArrayBuffers only; the two threads synchronise with
- * Atomics on `control`, so the main thread's analysis stays one synchronous call.
- */
+ * depth-first search, and it renumbers half of the retainer entries before the semidominator loop
+ * and all of them back afterwards, while the main thread goes on (see computeDominators). When
+ * the distances were known before it started, it finds the owners during the loop instead; on
+ * huge graphs, after it, in the DFS numbers' memory (AnalysisWorkerInput.owner). Reads and writes
+ * SharedArrayBuffers only; the two threads synchronise with Atomics on `control`, so the main
+ * thread's analysis stays one synchronous call. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { computeOwners, countRetainers, fillRetainers, GO, STAGE, STAGE_FAILED, STAGE_READY, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, WHOLE, OWNERS_DONE, type AnalysisWorkerInput } from './passes.js';
 import { remapEntries, secondHalf } from './dominators.js';
