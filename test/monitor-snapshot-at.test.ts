@@ -26,8 +26,8 @@ after(() => {
 });
 
 /** test/programs/leak-later.mjs with an inspector port of its own, waiting for SIGUSR2 to leak ~10 MB/s. */
-async function startLeak(): Promise<ChildProcess> {
-  const c = spawn(process.execPath, ['--inspect-port=0', join(root, 'test/programs/leak-later.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function startLeak(env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
+  const c = spawn(process.execPath, ['--inspect-port=0', join(root, 'test/programs/leak-later.mjs')], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(c);
   await new Promise<void>((resolve, reject) => {
     c.stdout!.on('data', (d: Buffer) => {
@@ -132,4 +132,31 @@ test('monitor --snapshot-at SIZE with a --max-target-rss the snapshot would pass
   assert.ok(c.value >= c.threshold && rss.some((x) => Math.abs(x.t - c.t) < 0.2 && x.rss === c.value));
   assert.ok(c.done - c.t >= 1, 'sampled for --profile-for');
   assert.ok(rss.filter((x) => x.t > c.done).length >= 3, 'RSS samples after the capture');
+});
+
+test('monitor --snapshot-at: when the guard refuses and the target already runs its own sampling profiler, heapy leaves it running and records nothing', async () => {
+  const target = await startLeak({ HEAPY_TEST_OWN_SAMPLER: '1' });
+  const pid = target.pid!;
+  const threshold = Math.ceil((readRss(pid)! + 40 * MiB) / MiB);
+  const out = join(dir, 'busy.dat');
+  const r = await monitorUntilCaptured(['--snapshot-at', `${threshold}MiB`, '--max-target-rss', `${threshold + 64}MiB`, '--profile-for', '1s', '-o', out, String(pid)], () =>
+    target.kill('SIGUSR2'),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const c = recs(readMonitorFile(out), 'capture')[0]!;
+  assert.equal(c.kind, 'failed', JSON.stringify(c));
+  assert.match(c.note ?? '', /cost guard refused a snapshot .*already runs a sampling heap profiler \(another tool\), which heapy left alone: nothing recorded/);
+  assert.match(r.stderr, /the capture failed \(.*another tool.*\); still recording/);
+  assert.equal(existsSync(join(dir, 'busy.heapprofile')), false, 'no profile written');
+  // The target's own sampler survived heapy's visit.
+  const said = new Promise<string>((resolve) => {
+    let text = '';
+    target.stdout!.on('data', (d: Buffer) => {
+      text += d;
+      const m = /own sampler: (\w+)/.exec(text);
+      if (m) resolve(m[1]!);
+    });
+  });
+  target.kill('SIGHUP');
+  assert.equal(await said, 'running');
 });

@@ -366,6 +366,14 @@ export async function referenceId(session: CdpSession, options: StreamOptions = 
  * is allocated while it runs, not the heap that is there. Returns the bytes written.
  */
 export async function samplingProfileToFile(session: CdpSession, path: string, durationMs: number, samplingInterval = 32768): Promise<number> {
+  // V8 has one sampler per isolate, and getSamplingProfile answers from any session while it runs:
+  // one that answers belongs to another tool, which a start here would take over and the stop
+  // below end. Leave it alone (as `leaks --pid` does).
+  const busy = await session
+    .send('HeapProfiler.getSamplingProfile', {}, { timeoutMs: 30_000 })
+    .then(() => true)
+    .catch(() => false);
+  if (busy) throw new HeapyError('the target already runs a sampling heap profiler (another tool), which heapy left alone', ExitCode.captureTooCostly);
   await session.send('HeapProfiler.startSampling', { samplingInterval });
   let profile: unknown;
   try {

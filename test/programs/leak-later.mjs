@@ -14,4 +14,15 @@ process.on('SIGUSR2', () => {
     clearInterval(idle);
   }, seconds * 1000);
 });
+// HEAPY_TEST_OWN_SAMPLER=1: the program runs its own sampling heap profiler (another tool's, as
+// far as heapy is concerned) and says on SIGHUP whether it still runs.
+if (process.env.HEAPY_TEST_OWN_SAMPLER === '1') {
+  const { Session } = await import('node:inspector');
+  const own = new Session();
+  own.connect();
+  await new Promise((resolve, reject) => own.post('HeapProfiler.startSampling', { samplingInterval: 65536 }, (err) => (err ? reject(err) : resolve())));
+  process.on('SIGHUP', () => {
+    own.post('HeapProfiler.getSamplingProfile', (err) => process.stdout.write(`own sampler: ${err ? 'stopped' : 'running'}\n`));
+  });
+}
 process.stdout.write('ready\n');

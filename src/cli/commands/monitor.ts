@@ -69,7 +69,9 @@ function triggeredCapture(pid: number, guard: ReturnType<typeof guardOptions>, p
     } catch (err) {
       if (!(err instanceof HeapyError) || err.exitCode !== ExitCode.captureTooCostly) throw err;
       const profile = `${base()}.heapprofile`;
-      const bytes = await samplingProfileToFile(session, profile, profileMs);
+      const bytes = await samplingProfileToFile(session, profile, profileMs).catch((e: unknown) => {
+        throw new HeapyError(`the cost guard refused a snapshot (${err.message}), and ${e instanceof Error ? e.message : String(e)}: nothing recorded`, ExitCode.captureTooCostly);
+      });
       const note = `the cost guard refused a snapshot (${err.message}); recorded a sampling heap profile of the next ${formatDuration(profileMs)} of allocations instead`;
       return { kind: 'heapprofile', file: profile, bytes, note };
     }
