@@ -10,7 +10,7 @@
  * SharedArrayBuffers only; the two threads synchronise with Atomics on `control`, so the main
  * thread's analysis stays one synchronous call. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { computeOwners, countRetainers, fillRetainers, GO, STAGE, STAGE_FAILED, STAGE_READY, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, WHOLE, OWNERS_DONE, type AnalysisWorkerInput } from './passes.js';
+import { computeOwners, countRetainers, fillRetainers, GO, STAGE, STAGE_FAILED, STAGE_READY, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, OWNERS_DONE, type AnalysisWorkerInput } from './passes.js';
 import { remapEntries, secondHalf } from './dominators.js';
 
 
@@ -62,8 +62,8 @@ if (parentPort) {
     if (allowed(control, STEP_TO_ORDINALS)) {
       // The main thread is done with dfnum once it allows this step.
       if (intoDfnum) owners();
-      // All of them when the main thread went on without its half (control[WHOLE] set).
-      remapEntries(retainers, input.vertex, Atomics.load(control, WHOLE) === 1 ? 0 : secondHalf(retainers), retainers.length);
+      // All of them: the main thread goes on meanwhile (see finishRetainers in graph.ts).
+      remapEntries(retainers, input.vertex, 0, retainers.length);
       setStage(control, STEP_TO_ORDINALS + 1);
     }
   } catch (err) {

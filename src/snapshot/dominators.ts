@@ -7,16 +7,17 @@ import type { ProgressCallback } from './raw.js';
 import { essentialEdgeRule, INESSENTIAL, isEssentialEdge, NO_NODE, ORDINAL_MASK, type ReverseGraph } from './passes.js';
 
 /**
- * Another thread that renumbers the second half of the retainer entries (see secondHalf) while
- * this one does the first: `start` tells it to begin, `wait` blocks until it is done.
+ * Another thread that renumbers retainer entries: the second half of them into DFS numbers while
+ * this one does the first (see secondHalf), and all of them back into ordinals while the caller
+ * goes on. `start` tells it to begin, `wait` blocks until it is done.
  */
 export interface RemapHelper {
   /** The DFS numbers and the vertex order the helper reads: computeDominators fills these. */
   readonly dfnum: Uint32Array;
   readonly vertex: Uint32Array;
-  /** 'ordinals-all': the helper turns every entry back, not only its half. */
-  start(step: 'dfs' | 'ordinals' | 'ordinals-all'): void;
-  wait(step: 'dfs' | 'ordinals' | 'ordinals-all'): void;
+  /** 'dfs': the second half of the entries to DFS numbers; 'ordinals': every entry back. */
+  start(step: 'dfs' | 'ordinals'): void;
+  wait(step: 'dfs' | 'ordinals'): void;
 }
 
 /** The reverse graph, as fillRetainers leaves it. */
@@ -133,7 +134,7 @@ export function computeDominators(
   // Every node has a DFS number now. Write DFS numbers into the retainer entries (flags kept), so
   // that the semidominator loop reads them directly and `dfnum` can become `semi`; the entries
   // are turned back into ordinals at the end.
-  remapShared(entries, dfnum, 'dfs', helper);
+  remapToDfs(entries, dfnum, helper);
   const semi = dfnum;
 
   const loop = { n, N, vertex, parent, semi, firstRetainer, entries, link, report };
@@ -158,20 +159,21 @@ export function computeDominators(
   const dominator = parent.subarray(0, N);
   dominator[vertex[1]!] = NO_NODE;
   for (let w = 2; w <= n; w++) dominator[vertex[w]!] = vertex[idom[w]!]!;
-  if (!deferOrdinals) {
-    remapShared(entries, vertex, 'ordinals', helper);
-    return { dominator, retainedSize, finishRetainers: null };
+  // The entries still hold DFS numbers. A helper turns them all back while the caller goes on;
+  // without one, the first reader of an entry's node does it (with deferOrdinals) or this thread now.
+  if (helper) {
+    helper.start('ordinals');
+    return { dominator, retainedSize, finishRetainers: waitForOrdinals(helper) };
   }
-  // The entries still hold DFS numbers: the helper turns them all back while the caller goes on,
-  // or the first reader of an entry's node does it here (finishRetainers).
-  if (helper) helper.start('ordinals-all');
-  return { dominator, retainedSize, finishRetainers: helper ? waitForOrdinals(helper) : remapLater(entries, vertex) };
+  if (deferOrdinals) return { dominator, retainedSize, finishRetainers: remapLater(entries, vertex) };
+  remapEntries(entries, vertex, 0, entries.length);
+  return { dominator, retainedSize, finishRetainers: null };
 }
 
 // The deferred step's closures are made outside computeDominators: a closure made inside would keep
 // its whole scope alive (the DFS numbers, the search's bit set) until it runs.
 function waitForOrdinals(helper: RemapHelper): () => void {
-  return () => helper.wait('ordinals-all');
+  return () => helper.wait('ordinals');
 }
 function remapLater(entries: Uint32Array, vertex: Uint32Array): () => void {
   return () => remapEntries(entries, vertex, 0, entries.length);
@@ -183,9 +185,9 @@ export interface DominatorResult {
   readonly dominator: Uint32Array;
   readonly retainedSize: Float64Array;
   /**
-   * With `deferOrdinals`: call before reading a retainer entry's node (the flags are right
-   * already); it turns the entries back from DFS numbers into ordinals, or waits for the helper
-   * that does. Null when the entries are ordinals on return.
+   * With a helper or `deferOrdinals`: call before reading a retainer entry's node (the flags are
+   * right already); it waits for the helper turning the entries back from DFS numbers into
+   * ordinals, or does it. Null when the entries are ordinals on return.
    */
   readonly finishRetainers: (() => void) | null;
 }
@@ -406,13 +408,13 @@ export function remapEntries(entries: Uint32Array, map: Uint32Array, from: numbe
   }
 }
 
-/** remapEntries over all entries: the helper takes the second half when there is one. */
-function remapShared(entries: Uint32Array, map: Uint32Array, step: 'dfs' | 'ordinals', helper: RemapHelper | undefined): void {
+/** Entries to DFS numbers: the helper takes the second half when there is one. */
+function remapToDfs(entries: Uint32Array, dfnum: Uint32Array, helper: RemapHelper | undefined): void {
   if (!helper) {
-    remapEntries(entries, map, 0, entries.length);
+    remapEntries(entries, dfnum, 0, entries.length);
     return;
   }
-  helper.start(step);
-  remapEntries(entries, map, 0, secondHalf(entries));
-  helper.wait(step);
+  helper.start('dfs');
+  remapEntries(entries, dfnum, 0, secondHalf(entries));
+  helper.wait('dfs');
 }

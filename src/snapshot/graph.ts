@@ -25,7 +25,7 @@ import {
   type ReverseGraph,
 } from './passes.js';
 import { probeScattered, RENUMBER_MIN_NODES, renumberSnapshot, shouldRenumber, type OrderMeasure, type RenumberMode } from './renumber.js';
-import { CONTROL_SLOTS, GO, OWNERS_DONE, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, WHOLE, type AnalysisWorkerInput } from './passes.js';
+import { CONTROL_SLOTS, GO, OWNERS_DONE, STAGE, STAGE_FAILED, STAGE_NOT_STARTED, STEP_FILL, STEP_STOP, STEP_TO_DFS, STEP_TO_ORDINALS, type AnalysisWorkerInput } from './passes.js';
 import { computeDominators, type Linking, type RemapHelper, type Retainers } from './dominators.js';
 import { BIG_GRAPH_NODES, collectGarbageNow } from './thresholds.js';
 import { ExitCode, HeapyError } from '../errors.js';
@@ -663,7 +663,7 @@ function startAnalysisWorker(arrays: Omit<AnalysisWorkerInput, 'control' | 'erro
   const input: AnalysisWorkerInput = { ...arrays, control, errors: port2 };
   const worker = new Worker(new URL('./analysis-worker.js', import.meta.url), { workerData: input, transferList: [port2] });
   worker.unref();
-  const stepOf = (step: 'dfs' | 'ordinals' | 'ordinals-all') => (step === 'dfs' ? STEP_TO_DFS : STEP_TO_ORDINALS);
+  const stepOf = (step: 'dfs' | 'ordinals') => (step === 'dfs' ? STEP_TO_DFS : STEP_TO_ORDINALS);
   // Held here only until the dominator pass is over: a helper kept for a deferred step must not keep
   // 8 bytes a node alive.
   let own: { dfnum: Uint32Array; vertex: Uint32Array } | null = { dfnum: arrays.dfnum, vertex: arrays.vertex };
@@ -697,7 +697,6 @@ function startAnalysisWorker(arrays: Omit<AnalysisWorkerInput, 'control' | 'erro
       }
     },
     start(step) {
-      if (step === 'ordinals-all') Atomics.store(control, WHOLE, 1);
       helper.allow(stepOf(step));
     },
     waitForOwners() {

@@ -309,12 +309,10 @@ export function fillRetainers(g: ReverseGraph, reachable: Uint8Array, firstRetai
 export const STAGE = 0;
 /** Slot holding the last step the main thread allows the worker to run, or STEP_STOP. */
 export const GO = 1;
-/** Slot set to 1 when STEP_TO_ORDINALS is to turn back every entry, not only the second half. */
-export const WHOLE = 2;
 /** Slot the worker sets to 1 once the owners are found (before or after filling the reverse graph). */
-export const OWNERS_DONE = 3;
+export const OWNERS_DONE = 2;
 /** Slots in the control array. */
-export const CONTROL_SLOTS = 4;
+export const CONTROL_SLOTS = 3;
 /** control[STAGE] before the worker runs. */
 export const STAGE_NOT_STARTED = 0;
 /** control[STAGE] once the retainers are counted and the owners found. */
